@@ -1,0 +1,108 @@
+import { Command, CommanderError, Option } from 'commander';
+import { readFileSync } from 'node:fs';
+import { CliError, reportError, type OutputMode } from './output.js';
+import { runCommand } from './run.js';
+import { policyValidateCommand } from './policy.js';
+
+/** Exit codes of warden itself, chosen not to collide with a typical CMD's. */
+export const EXIT = { usage: 2, setup: 125 } as const;
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+function buildProgram(setExit: (code: number) => void, mode: { json: boolean }): Command {
+  const program = new Command('warden')
+    .description('Run AI agents and any command in a sandbox they cannot talk their way out of.')
+    .version(packageVersion(), '-V, --version', 'print the warden version')
+    .helpOption('-h, --help', 'show help for warden or a command')
+    .addHelpCommand('help [command]', 'show help for a command')
+    .enablePositionalOptions()
+    .showHelpAfterError('(run `warden <command> --help` for usage)')
+    .exitOverride()
+    .addHelpText('after', `
+Examples:
+  warden run -- sh -c 'echo hello from $(hostname); id'
+  warden run --policy policy.yaml --workdir ./app -- npm test
+  warden policy validate policy.yaml
+
+Environment:
+  WARDEN_HOME          state directory (default ~/.warden)
+  WARDEN_SANDBOX_UID   host uid sandboxes run as when warden runs as root
+  WARDEN_SANDBOX_GID   host gid for the same (default: the warden-sandbox account, else nobody)
+
+Docs: docs/commands.md, docs/policy.md, docs/security-model.md`);
+
+  program
+    .command('run')
+    .summary('run a command in a new sandbox, removed when it exits')
+    .description(`Run CMD in a new sandbox and remove the sandbox when CMD exits.
+
+stdin, stdout and stderr pass through; warden exits with CMD's exit code (128+N when CMD
+was killed by signal N). Ctrl-C, SIGTERM and other signals are passed on to CMD, and when
+CMD exits every process it started is gone. Without --policy the default policy applies:
+system directories read-only, /sandbox and /tmp writable, no network at all.
+
+Exit codes of warden itself: 125 the sandbox could not be set up (the message says why),
+126 CMD is not executable, 127 CMD was not found inside the sandbox, 2 bad usage.`)
+    .usage('[options] -- CMD [ARGS...]')
+    .option('-p, --policy <file>', 'sandbox policy (OpenShell version: 1 YAML); default: the built-in default policy')
+    .option('-w, --workdir <dir>', 'host directory mounted read-write at /sandbox (default: a fresh temporary directory)')
+    .option('-e, --env <NAME=VALUE>', 'set a variable inside the sandbox (repeatable); nothing else of your environment goes in',
+      (value: string, previous: string[]) => [...previous, value], [] as string[])
+    .option('-n, --name <name>', 'sandbox name, shown as hostname warden-<name> (default: run-<random>)')
+    .option('--json', 'on failure, print a machine-readable error object on stdout')
+    .argument('<CMD...>', 'the command and its arguments')
+    .passThroughOptions()
+    .action(async (command: string[], opts: RunCliOptions) => {
+      mode.json = Boolean(opts.json);
+      setExit(await runCommand(command, opts));
+    });
+
+  const policy = program.command('policy').summary('check sandbox policies').description('Work with sandbox policy files.');
+  policy
+    .command('validate')
+    .summary('check policy files without running anything')
+    .description('Check policy files without running anything. Exit 0 when every file is valid, 1 otherwise;\n' +
+      'each problem is reported as FILE:LINE:COLUMN: PATH: what was found and what was expected.')
+    .argument('<FILE...>', 'policy or preset files')
+    .option('--json', 'print one result object per file as JSON')
+    .action(async (files: string[], opts: { json?: boolean }) => {
+      mode.json = Boolean(opts.json);
+      setExit(await policyValidateCommand(files, { json: Boolean(opts.json) }));
+    });
+
+  program.addOption(new Option('--no-color', 'accepted for compatibility; warden prints no colour codes').hideHelp());
+  return program;
+}
+
+export interface RunCliOptions {
+  policy?: string;
+  workdir?: string;
+  env: string[];
+  name?: string;
+  json?: boolean;
+}
+
+/** Runs the CLI and returns the process exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let exitCode = 0;
+  const mode: { json: boolean } = { json: argv.includes('--json') && !argv.slice(0, argv.indexOf('--json')).includes('--') };
+  const program = buildProgram((code) => { exitCode = code; }, mode);
+  if (argv.length === 0) {
+    program.outputHelp({ error: true });
+    return EXIT.usage;
+  }
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
+      return EXIT.usage;
+    }
+    const outputMode: OutputMode = mode.json ? 'json' : 'human';
+    return reportError(error instanceof CliError ? error : CliError.from(error), outputMode);
+  }
+}

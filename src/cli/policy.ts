@@ -1,0 +1,49 @@
+import { CliError, printLine } from './output.js';
+
+import type { PolicyDiagnostic } from '../policy/index.js';
+
+interface FileResult {
+  file: string;
+  valid: boolean;
+  kind?: 'policy' | 'preset';
+  network_policies?: number;
+  diagnostics: PolicyDiagnostic[];
+}
+
+export async function policyValidateCommand(files: string[], opts: { json: boolean }): Promise<number> {
+  const { loadPolicyFile, PolicyError } = await import('../policy/index.js');
+  const results: FileResult[] = [];
+  for (const file of files) {
+    try {
+      const policy = loadPolicyFile(file);
+      results.push({ file, valid: true, kind: policy.preset ? 'preset' : 'policy',
+        network_policies: Object.keys(policy.network_policies).length, diagnostics: [] });
+    } catch (error) {
+      if (error instanceof PolicyError) {
+        results.push({ file, valid: false, diagnostics: error.diagnostics });
+      } else if (error instanceof Error && (error as NodeJS.ErrnoException).code !== undefined) {
+        results.push({ file, valid: false, diagnostics: [{ file, line: 0, column: 0, path: '', message: `cannot read: ${(error as Error).message}` }] });
+      } else {
+        throw CliError.from(error);
+      }
+    }
+  }
+  if (opts.json) {
+    printLine(1, JSON.stringify(results, null, 2));
+  } else {
+    for (const result of results) printResult(result);
+  }
+  return results.every((r) => r.valid) ? 0 : 1;
+}
+
+function printResult(result: FileResult): void {
+  if (result.valid) {
+    printLine(1, `${result.file}: valid ${result.kind} (${result.network_policies} network polic${result.network_policies === 1 ? 'y' : 'ies'})`);
+    return;
+  }
+  for (const d of result.diagnostics) {
+    const where = d.line > 0 ? `${d.file}:${d.line}:${d.column}` : d.file;
+    printLine(2, `${where}: ${d.path ? d.path + ': ' : ''}${d.message}`);
+  }
+  printLine(2, `${result.file}: invalid (${result.diagnostics.length} problem${result.diagnostics.length === 1 ? '' : 's'})`);
+}

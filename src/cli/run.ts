@@ -1,0 +1,69 @@
+import { CliError } from './output.js';
+import type { RunCliOptions } from './main.js';
+import type { Policy } from '../policy/index.js';
+import {
+  CommandNotFoundError, EnvError, LandlockRequiredError, MissingToolError, MountPlanError,
+  parseEnvAssignments, runInSandbox, SandboxSetupError, SandboxUserError,
+} from '../sandbox/index.js';
+import { wardenHome } from '../store/index.js';
+
+const SETUP_FAILED = 125;
+
+export async function runCommand(command: string[], opts: RunCliOptions): Promise<number> {
+  try {
+    const policy = await loadRunPolicy(opts.policy);
+    const env = parseEnvAssignments(opts.env);
+    const result = await runInSandbox({
+      policy, command, env,
+      workdir: opts.workdir,
+      name: opts.name,
+      wardenHome: wardenHome(),
+    });
+    return result.exitCode;
+  } catch (error) {
+    throw toCliError(error);
+  }
+}
+
+async function loadRunPolicy(file: string | undefined): Promise<Policy> {
+  // The policy loader (YAML + schema) is loaded only when a file is given: it is most of
+  // warden's start-up time, and the default policy does not need it.
+  if (file === undefined) {
+    const { defaultPolicy } = await import('../policy/default.js');
+    return defaultPolicy();
+  }
+  const { loadPolicyFile } = await import('../policy/index.js');
+  return loadPolicyFile(file);
+}
+
+function toCliError(error: unknown): CliError {
+  if (error instanceof CliError) return error;
+  if (error instanceof CommandNotFoundError) {
+    return new CliError(error.reason === 'missing' ? 'command_not_found' : 'command_not_executable', error.message,
+      error.reason === 'missing' ? 127 : 126, { command: error.command });
+  }
+  if (isPolicyError(error)) {
+    return new CliError('policy_invalid', `invalid policy:\n${error.format()}\nNothing was run. Fix the file (\`warden policy validate FILE\` checks it) and retry.`,
+      SETUP_FAILED, { diagnostics: error.diagnostics });
+  }
+  if (error instanceof EnvError) return new CliError('usage', error.message, 2);
+  for (const [type, code] of [
+    [MissingToolError, 'missing_prerequisite'], [LandlockRequiredError, 'landlock_unavailable'],
+    [MountPlanError, 'filesystem_setup'], [SandboxUserError, 'sandbox_user'], [SandboxSetupError, 'sandbox_setup'],
+  ] as const) {
+    if (error instanceof type) return new CliError(code, error.message, SETUP_FAILED);
+  }
+  if ((error as NodeJS.ErrnoException)?.code === 'ENOENT' || (error as NodeJS.ErrnoException)?.code === 'EACCES') {
+    return new CliError('file_access', (error as Error).message, SETUP_FAILED);
+  }
+  return CliError.from(error);
+}
+
+interface PolicyErrorLike extends Error {
+  diagnostics: unknown[];
+  format(): string;
+}
+
+function isPolicyError(error: unknown): error is PolicyErrorLike {
+  return error instanceof Error && error.name === 'PolicyError' && 'diagnostics' in error;
+}

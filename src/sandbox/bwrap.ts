@@ -1,0 +1,55 @@
+import type { MountPlan } from './mounts.js';
+
+/** File descriptors handed to bubblewrap, by position in the child's stdio array. */
+export const FD = { seccomp: 3, info: 4, passwd: 5, group: 6 } as const;
+
+export interface BwrapInput {
+  plan: MountPlan;
+  hostname: string;
+  uid: number;
+  gid: number;
+  cwd: string;
+  env: Record<string, string>;
+  command: string[];
+}
+
+/**
+ * The bubblewrap command line. Order matters: bubblewrap applies mounts in argument order,
+ * so parents come before children and the secret masks come last, over the binds.
+ */
+export function bwrapArgs(input: BwrapInput): string[] {
+  const args = [
+    '--unshare-user', '--unshare-ipc', '--unshare-pid', '--unshare-net', '--unshare-uts', '--unshare-cgroup-try',
+    // The sandbox dies with warden (SIGKILL via PDEATHSIG), and cannot nest user namespaces.
+    '--die-with-parent', '--disable-userns',
+    // A new session detaches the sandbox from the host terminal's job control (and TIOCSTI).
+    '--new-session',
+    '--cap-drop', 'ALL',
+    '--uid', String(input.uid), '--gid', String(input.gid),
+    '--hostname', input.hostname,
+    '--seccomp', String(FD.seccomp),
+    '--info-fd', String(FD.info),
+  ];
+  for (const step of input.plan.steps) {
+    switch (step.kind) {
+      case 'ro-bind': args.push('--ro-bind', step.source, step.dest); break;
+      case 'bind': args.push('--bind', step.source, step.dest); break;
+      case 'symlink': args.push('--symlink', step.target, step.dest); break;
+      case 'proc': args.push('--proc', step.dest); break;
+      case 'dev': args.push('--dev', step.dest); break;
+      case 'tmpfs':
+        if (step.secret) args.push('--perms', '0000', '--tmpfs', step.dest, '--remount-ro', step.dest);
+        else args.push('--tmpfs', step.dest);
+        break;
+      case 'mask-file': args.push('--ro-bind', '/dev/null', step.dest); break;
+    }
+  }
+  args.push('--ro-bind-data', String(FD.passwd), '/etc/passwd', '--ro-bind-data', String(FD.group), '/etc/group');
+  // Nothing outside the policy's writable paths may be written: not even the sandbox's own
+  // root tmpfs, where bubblewrap created the mount points.
+  args.push('--remount-ro', '/');
+  args.push('--chdir', input.cwd, '--clearenv');
+  for (const [key, value] of Object.entries(input.env)) args.push('--setenv', key, value);
+  args.push('--', ...input.command);
+  return args;
+}

@@ -1,0 +1,8 @@
+export { runInSandbox, SandboxSetupError, type RunOptions, type RunResult } from './run.js';
+export { CommandNotFoundError } from './command.js';
+export { MissingToolError, findTool } from './tools.js';
+export { LandlockRequiredError } from './landlock.js';
+export { MountPlanError } from './mounts.js';
+export { SandboxUserError, SANDBOX_ACCOUNT } from './host-user.js';
+export { EnvError, parseEnvAssignments } from './environment.js';
+export { DEFAULT_LIMITS, type SandboxLimits } from './limits.js';

@@ -1,0 +1,212 @@
+import { lstatSync, readdirSync, readlinkSync, realpathSync, type Stats } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { FilesystemPolicy } from '../policy/index.js';
+
+/** One step of building the sandbox's filesystem, in the order bubblewrap must apply it. */
+export type MountStep =
+  | { kind: 'ro-bind' | 'bind'; source: string; dest: string }
+  | { kind: 'symlink'; target: string; dest: string }
+  | { kind: 'tmpfs'; dest: string; secret?: boolean }
+  | { kind: 'proc' | 'dev'; dest: string }
+  | { kind: 'mask-file'; dest: string };
+
+export interface MountPlan {
+  steps: MountStep[];
+  /** Policy paths that were not mounted, and why (missing on the host, managed by warden...). */
+  skipped: Array<{ path: string; reason: string }>;
+}
+
+export class MountPlanError extends Error {}
+
+export const WORKDIR_MOUNT = '/sandbox';
+
+/** Paths warden builds itself; policy entries for them (or below them) are not host binds. */
+const MANAGED = ['/proc', '/dev', '/tmp'];
+
+/**
+ * Host secrets hidden even when a policy binds a tree that contains them (for example
+ * `read_only: [/]` or `[/home]`). Directories get an empty tmpfs, files an unreadable node.
+ */
+function secretPaths(wardenHome: string, homes: string[]): string[] {
+  const perHome = ['.ssh', '.gnupg', '.aws', '.azure', '.kube', '.docker', '.config/gcloud', '.config/gh',
+    '.netrc', '.npmrc', '.pypirc', '.git-credentials', '.warden'];
+  return [wardenHome, '/etc/shadow', '/etc/gshadow', '/etc/sudoers', '/etc/ssh',
+    ...homes.flatMap((home) => perHome.map((entry) => path.join(home, entry)))];
+}
+
+export interface MountPlanInput {
+  filesystem: FilesystemPolicy;
+  /** Host directory mounted at /sandbox, or undefined when the policy does not include it. */
+  workdir?: string;
+  wardenHome: string;
+}
+
+export function planMounts(input: MountPlanInput): MountPlan {
+  const { filesystem } = input;
+  const skipped: MountPlan['skipped'] = [];
+  const steps: MountStep[] = [];
+  const readOnly = new Set(filesystem.read_only.map(normalise));
+  const readWrite = new Set(filesystem.read_write.map(normalise).filter((p) => !readOnly.has(p)));
+  const workdir = filesystem.include_workdir ? input.workdir : undefined;
+  if (filesystem.include_workdir && workdir === undefined) {
+    throw new MountPlanError('the policy includes the workdir but no workdir was given');
+  }
+
+  const wanted = [...readOnly].map((p) => ({ dest: p, writable: false }))
+    .concat([...readWrite].map((p) => ({ dest: p, writable: true })));
+  if (workdir !== undefined) {
+    wanted.push({ dest: WORKDIR_MOUNT, writable: true });
+  }
+  for (const managed of MANAGED) {
+    if (wanted.some((w) => w.dest === managed)) {
+      skipped.push({ path: managed, reason: `provided by warden: ${managedDescription(managed)}` });
+    }
+  }
+  const builtIn: Array<{ dest: string; writable: boolean; managed: MountStep }> = [
+    { dest: '/proc', writable: false, managed: { kind: 'proc', dest: '/proc' } },
+    { dest: '/dev', writable: false, managed: { kind: 'dev', dest: '/dev' } },
+    { dest: '/tmp', writable: true, managed: { kind: 'tmpfs', dest: '/tmp' } },
+  ];
+  const ordered: Array<{ dest: string; writable: boolean; managed?: MountStep }> = [
+    ...builtIn,
+    ...wanted.filter((w) => !MANAGED.includes(w.dest)),
+  ];
+  // Parents before children: bubblewrap applies mounts in order, and a later mount of a
+  // parent would hide everything mounted below it.
+  ordered.sort((a, b) => depth(a.dest) - depth(b.dest) || a.dest.localeCompare(b.dest));
+
+  for (const { dest, writable, managed: managedStep } of ordered) {
+    if (managedStep !== undefined) {
+      steps.push(managedStep);
+      continue;
+    }
+    const managed = MANAGED.find((m) => dest.startsWith(m + '/'));
+    if (managed !== undefined && managed !== '/tmp') {
+      skipped.push({ path: dest, reason: `provided by warden: ${managedDescription(managed)}` });
+      continue;
+    }
+    if (isUnder(dest, WORKDIR_MOUNT) && dest !== WORKDIR_MOUNT) {
+      if (workdir === undefined) {
+        skipped.push({ path: dest, reason: 'the policy does not include the workdir' });
+        continue;
+      }
+      const source = insideWorkdir(workdir, dest);
+      if (source === undefined) {
+        skipped.push({ path: dest, reason: 'does not exist in the workdir' });
+        continue;
+      }
+      steps.push({ kind: writable ? 'bind' : 'ro-bind', source, dest });
+      continue;
+    }
+    const source = dest === WORKDIR_MOUNT && workdir !== undefined ? workdir : dest;
+    const stat = lstatOrUndefined(source);
+    if (stat === undefined) {
+      skipped.push({ path: dest, reason: 'does not exist on this host' });
+      continue;
+    }
+    if (stat.isSymbolicLink() && source === dest) {
+      // /lib -> usr/lib on merged-/usr systems: recreate the link so paths inside resolve
+      // the same way as outside; the link grants nothing unless its target is bound too.
+      steps.push({ kind: 'symlink', target: readlinkSync(source), dest });
+      continue;
+    }
+    steps.push({ kind: writable ? 'bind' : 'ro-bind', source: realpathSync(source), dest });
+  }
+
+  steps.push(...maskSecrets(steps, input.wardenHome));
+  return { steps, skipped };
+}
+
+function maskSecrets(binds: MountStep[], wardenHome: string): MountStep[] {
+  const bound = binds.filter((s): s is Extract<MountStep, { source: string }> => 'source' in s);
+  const homes = [...new Set([os.homedir(), '/root', ...listHomes()])];
+  const masks: MountStep[] = [];
+  for (const secret of secretPaths(path.resolve(wardenHome), homes)) {
+    const stat = lstatOrUndefined(secret);
+    if (stat === undefined || stat.isSymbolicLink()) continue;
+    // Find where the secret would appear inside: under the bind whose host source contains it.
+    for (const bind of bound) {
+      if (!isUnder(secret, bind.source)) continue;
+      const dest = path.join(bind.dest, path.relative(bind.source, secret));
+      masks.push(stat.isDirectory() ? { kind: 'tmpfs', dest, secret: true } : { kind: 'mask-file', dest });
+    }
+  }
+  return masks;
+}
+
+function listHomes(): string[] {
+  try {
+    return readdirSync('/home').map((name) => path.join('/home', name));
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Maps a path below /sandbox to the host path under the workdir.
+ *
+ * Security invariant: the workdir is writable by the sandbox, so anything in it may be a
+ * symlink planted by an earlier run; the resolved host path must stay inside the workdir,
+ * or a planted link to /etc/shadow would be bound into the sandbox by warden itself.
+ */
+function insideWorkdir(workdir: string, dest: string): string | undefined {
+  const candidate = path.join(workdir, path.relative(WORKDIR_MOUNT, dest));
+  let resolved: string;
+  try {
+    resolved = realpathSync(candidate);
+  } catch {
+    return undefined;
+  }
+  const root = realpathSync(workdir);
+  if (!isUnder(resolved, root)) {
+    throw new MountPlanError(`${dest} resolves to ${resolved}, outside the workdir ${root}: refusing to bind it`);
+  }
+  return resolved;
+}
+
+function managedDescription(managed: string): string {
+  switch (managed) {
+    case '/proc': return 'the sandbox has its own /proc';
+    case '/dev': return 'a minimal /dev: null, zero, full, random, urandom, tty, pts, shm';
+    default: return 'a private, writable /tmp';
+  }
+}
+
+function normalise(p: string): string {
+  const resolved = path.posix.normalize(p);
+  return resolved.length > 1 && resolved.endsWith('/') ? resolved.slice(0, -1) : resolved;
+}
+
+function depth(p: string): number {
+  return p === '/' ? 0 : p.split('/').length - 1;
+}
+
+export function isUnder(child: string, parent: string): boolean {
+  if (parent === '/') return child.startsWith('/');
+  return child === parent || child.startsWith(parent + '/');
+}
+
+function lstatOrUndefined(p: string): Stats | undefined {
+  try {
+    return lstatSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where a path inside the sandbox lives on the host, following the plan's binds and links. */
+export function hostPathOf(plan: MountPlan, insidePath: string, linksFollowed = 0): string | undefined {
+  let best: MountStep | undefined;
+  for (const step of plan.steps) {
+    if (isUnder(insidePath, step.dest) && (best === undefined || step.dest.length >= best.dest.length)) best = step;
+  }
+  if (best === undefined || (best.kind !== 'bind' && best.kind !== 'ro-bind' && best.kind !== 'symlink')) return undefined;
+  const rest = path.relative(best.dest, insidePath);
+  if (best.kind === 'symlink') {
+    if (linksFollowed > 8) return undefined;
+    const target = path.posix.resolve(path.posix.dirname(best.dest), best.target, rest);
+    return hostPathOf(plan, target, linksFollowed + 1);
+  }
+  return path.join(best.source, rest);
+}

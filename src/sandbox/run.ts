@@ -1,0 +1,198 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { isatty } from 'node:tty';
+import type { Policy } from '../policy/index.js';
+import { bwrapArgs, FD } from './bwrap.js';
+import { resolveCommand } from './command.js';
+import { sandboxEnvironment, SANDBOX_PATH } from './environment.js';
+import { resolveSandboxUser, sandboxAccountFiles, type SandboxUser } from './host-user.js';
+import { landlockOutcome } from './landlock.js';
+import { DEFAULT_LIMITS, prlimitArgs, type SandboxLimits } from './limits.js';
+import { planMounts, WORKDIR_MOUNT } from './mounts.js';
+import { findTool } from './tools.js';
+import { buildSeccompFilter, hostSeccompArch } from './seccomp.js';
+
+export interface RunOptions {
+  policy: Policy;
+  command: string[];
+  /** Host directory mounted read-write at /sandbox; default: a fresh temporary directory. */
+  workdir?: string;
+  env?: Record<string, string>;
+  name?: string;
+  wardenHome: string;
+  limits?: SandboxLimits;
+  /** Where warden's own one-line warnings go (never the sandbox's output). */
+  warn?: (message: string) => void;
+}
+
+export interface RunResult {
+  /** CMD's exit code, or 128+N when it was killed by signal N. */
+  exitCode: number;
+  sandboxName: string;
+}
+
+export class SandboxSetupError extends Error {}
+
+/** Signals warden passes on to CMD; SIGKILL/SIGSTOP cannot be caught and need no forwarding. */
+const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT'];
+
+/** Runs one command in a new sandbox, removes the sandbox afterwards, and returns CMD's exit code. */
+export async function runInSandbox(options: RunOptions): Promise<RunResult> {
+  const warn = options.warn ?? ((message: string) => writeSync(2, message + '\n'));
+  const sandboxName = options.name ?? `run-${randomBytes(3).toString('hex')}`;
+  const hostname = `warden-${sandboxName}`;
+  const user = resolveSandboxUser(options.policy.process);
+  const landlock = landlockOutcome(options.policy.landlock);
+  if (!landlock.applied && landlock.warning) warn(landlock.warning);
+
+  const bwrap = findTool('bwrap', 'bubblewrap');
+  const prlimit = findTool('prlimit', 'util-linux');
+  const seccomp = buildSeccompFilter(hostSeccompArch());
+
+  const includeWorkdir = options.policy.filesystem_policy.include_workdir;
+  const workdir = includeWorkdir ? prepareWorkdir(options.workdir, user) : undefined;
+  try {
+    const plan = planMounts({ filesystem: options.policy.filesystem_policy, workdir: workdir?.path, wardenHome: options.wardenHome });
+    const cwd = workdir ? WORKDIR_MOUNT : '/';
+    const env = sandboxEnvironment({
+      user, hostname, sandboxName, cwd,
+      term: isatty(0) ? process.env.TERM : undefined,
+      extra: options.env ?? {},
+    });
+    const [program, ...args] = options.command;
+    if (program === undefined) throw new SandboxSetupError('no command given');
+    const resolved = resolveCommand(plan, program, env.PATH ?? SANDBOX_PATH, cwd);
+    const argv = [...prlimitArgs(options.limits ?? DEFAULT_LIMITS), '--', bwrap,
+      ...bwrapArgs({ plan, hostname, uid: user.uid, gid: user.gid, cwd, env, command: [resolved, ...args] })];
+    const exitCode = await supervise(prlimit, argv, user, seccomp);
+    return { exitCode, sandboxName };
+  } finally {
+    if (workdir?.temporary) rmSync(workdir.path, { recursive: true, force: true });
+  }
+}
+
+interface Workdir {
+  path: string;
+  temporary: boolean;
+}
+
+function prepareWorkdir(requested: string | undefined, user: SandboxUser): Workdir {
+  if (requested === undefined) {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'warden-run-'));
+    if (user.dropsPrivileges) chownSync(dir, user.uid, user.gid);
+    return { path: dir, temporary: true };
+  }
+  const absolute = path.resolve(requested);
+  if (!existsSync(absolute)) {
+    mkdirSync(absolute, { recursive: true, mode: 0o700 });
+    if (user.dropsPrivileges) chownSync(absolute, user.uid, user.gid);
+  }
+  const real = realpathSync(absolute);
+  const stat = statSync(real);
+  if (!stat.isDirectory()) throw new SandboxSetupError(`--workdir ${requested}: not a directory`);
+  if (real === '/') throw new SandboxSetupError('--workdir /: refusing to give the sandbox the whole host filesystem');
+  if (user.dropsPrivileges && !writableBy(stat, user)) {
+    throw new SandboxSetupError(
+      `--workdir ${requested}: sandboxes run as uid ${user.uid}, which cannot write ${real} (owner ${stat.uid}, mode ${(stat.mode & 0o777).toString(8)}). ` +
+        `Give it to the sandbox account (chown -R ${user.uid}:${user.gid} ${real}) or choose another directory.`,
+    );
+  }
+  return { path: real, temporary: false };
+}
+
+function writableBy(stat: { uid: number; gid: number; mode: number }, user: SandboxUser): boolean {
+  if (stat.uid === user.uid) return (stat.mode & 0o300) === 0o300;
+  if (stat.gid === user.gid) return (stat.mode & 0o030) === 0o030;
+  return (stat.mode & 0o003) === 0o003;
+}
+
+/**
+ * Starts bubblewrap and stays with it until CMD ends. warden forwards signals to CMD itself
+ * because the sandbox runs in its own session: a terminal's Ctrl-C reaches warden, and
+ * warden alone decides what crosses into the sandbox.
+ */
+async function supervise(prlimit: string, argv: string[], user: SandboxUser, seccomp: Buffer): Promise<number> {
+  const accounts = sandboxAccountFiles(user);
+  const child = spawn(prlimit, argv, {
+    stdio: ['inherit', 'inherit', 'inherit', 'pipe', 'pipe', 'pipe', 'pipe'],
+    // Security invariant: bubblewrap itself already runs as the unprivileged sandbox uid, so
+    // no process of the sandbox is ever host root, not even during setup.
+    ...(user.dropsPrivileges ? { uid: user.uid, gid: user.gid } : {}),
+    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
+    detached: true,
+  });
+  writeAll(child, FD.seccomp, seccomp);
+  writeAll(child, FD.passwd, accounts.passwd);
+  writeAll(child, FD.group, accounts.group);
+  const initPid = readInitPid(child);
+
+  const pending: NodeJS.Signals[] = [];
+  let nsInit: number | undefined;
+  const forward = (signal: NodeJS.Signals) => {
+    if (nsInit === undefined) pending.push(signal);
+    else signalCommand(nsInit, signal);
+  };
+  for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
+  void initPid.then((pid) => {
+    nsInit = pid;
+    for (const signal of pending.splice(0)) signalCommand(pid, signal);
+  }, () => undefined);
+
+  try {
+    return await new Promise<number>((resolve, reject) => {
+      child.once('error', (error) => reject(new SandboxSetupError(`cannot start bubblewrap: ${error.message}`)));
+      child.once('exit', (code, signal) => {
+        resolve(code ?? 128 + (signal ? os.constants.signals[signal] : 0));
+      });
+    });
+  } finally {
+    for (const signal of FORWARDED_SIGNALS) process.off(signal, forward);
+  }
+}
+
+function writeAll(child: ChildProcess, fd: number, data: Buffer | string): void {
+  const stream = child.stdio[fd] as NodeJS.WritableStream | null;
+  if (!stream) throw new SandboxSetupError(`internal: fd ${fd} to bubblewrap is not open`);
+  // bubblewrap may exit before reading (a setup error); that is reported by its exit status.
+  (stream as NodeJS.WritableStream & { on(event: 'error', cb: () => void): void }).on('error', () => undefined);
+  stream.end(data);
+}
+
+function readInitPid(child: ChildProcess): Promise<number> {
+  const stream = child.stdio[FD.info] as NodeJS.ReadableStream | null;
+  return new Promise((resolve, reject) => {
+    if (!stream) return reject(new Error('no info fd'));
+    let text = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (chunk: string) => {
+      text += chunk;
+      const match = /"child-pid":\s*(\d+)/.exec(text);
+      if (match) resolve(Number(match[1]));
+    });
+    stream.on('error', reject);
+    stream.on('end', () => reject(new Error('bubblewrap reported no child pid')));
+  });
+}
+
+/**
+ * Delivers a signal to CMD. bubblewrap's init is pid 1 of the sandbox and ignores signals it
+ * has no handler for, so the signal goes to its child, CMD, found through /proc.
+ */
+function signalCommand(initPid: number, signal: NodeJS.Signals): void {
+  let children: string;
+  try {
+    children = readFileSync(`/proc/${initPid}/task/${initPid}/children`, 'utf8');
+  } catch {
+    return;
+  }
+  const commandPid = Number(children.trim().split(/\s+/)[0]);
+  if (!Number.isInteger(commandPid) || commandPid <= 0) return;
+  try {
+    process.kill(commandPid, signal);
+  } catch {
+    // CMD already exited; the sandbox is going away.
+  }
+}

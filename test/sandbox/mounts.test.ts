@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { hostPathOf, MountPlanError, planMounts, type MountStep } from '../../src/sandbox/mounts.js';
+
+const scratch = mkdtempSync(path.join(os.tmpdir(), 'warden-mounts-'));
+after(() => rmSync(scratch, { recursive: true, force: true }));
+
+function fs(readOnly: string[], readWrite: string[] = [], includeWorkdir = true) {
+  return { include_workdir: includeWorkdir, read_only: readOnly, read_write: readWrite };
+}
+
+function dests(steps: MountStep[]): string[] {
+  return steps.map((s) => `${s.kind} ${s.dest}`);
+}
+
+describe('planMounts', () => {
+  test('parents are mounted before children, warden-managed mounts in place', () => {
+    const workdir = mkdtempSync(path.join(scratch, 'wd-'));
+    mkdirSync(path.join(workdir, '.agent-config'));
+    const plan = planMounts({ filesystem: fs(['/usr', '/etc', '/sandbox/.agent-config'], ['/tmp']), workdir, wardenHome: path.join(scratch, 'home') });
+    const binds = plan.steps.filter((s) => s.kind !== 'mask-file' && !(s.kind === 'tmpfs' && s.secret));
+    assert.deepEqual(dests(binds), [
+      'dev /dev', 'ro-bind /etc', 'proc /proc', 'bind /sandbox', 'tmpfs /tmp', 'ro-bind /usr', 'ro-bind /sandbox/.agent-config',
+    ]);
+    const sandboxBind = plan.steps.find((s) => s.dest === '/sandbox');
+    assert.deepEqual(sandboxBind, { kind: 'bind', source: workdir, dest: '/sandbox' });
+  });
+
+  test('a path in both lists is mounted read-only', () => {
+    const plan = planMounts({ filesystem: fs(['/usr'], ['/usr'], false), wardenHome: '/nonexistent' });
+    assert.deepEqual(plan.steps.filter((s) => s.dest === '/usr').map((s) => s.kind), ['ro-bind']);
+  });
+
+  test('a whole-root bind is followed by /proc, /dev and /tmp so they are not hidden', () => {
+    const plan = planMounts({ filesystem: fs(['/'], [], false), wardenHome: '/nonexistent' });
+    const order = plan.steps.map((s) => s.dest);
+    assert.equal(order[0], '/');
+    for (const managed of ['/proc', '/dev', '/tmp']) assert.ok(order.indexOf(managed) > 0, managed);
+  });
+
+  test('missing host paths are skipped with a reason, not failed', () => {
+    const plan = planMounts({ filesystem: fs(['/does/not/exist'], [], false), wardenHome: '/nonexistent' });
+    assert.deepEqual(plan.skipped, [{ path: '/does/not/exist', reason: 'does not exist on this host' }]);
+  });
+
+  test('symlinked system directories are recreated as links', () => {
+    const plan = planMounts({ filesystem: fs(['/usr', '/bin'], [], false), wardenHome: '/nonexistent' });
+    const bin = plan.steps.find((s) => s.dest === '/bin');
+    if (bin?.kind === 'symlink') assert.equal(hostPathOf(plan, '/bin/sh'), '/usr/bin/sh');
+    else assert.equal(bin?.kind, 'ro-bind', 'on a system without merged /usr /bin is a directory');
+  });
+
+  test('a planted symlink under /sandbox that leads outside the workdir is refused', () => {
+    const workdir = mkdtempSync(path.join(scratch, 'wd-'));
+    symlinkSync('/etc', path.join(workdir, '.agent-config'));
+    assert.throws(() => planMounts({ filesystem: fs(['/sandbox/.agent-config']), workdir, wardenHome: '/nonexistent' }), MountPlanError);
+    // Control: a real directory there is accepted.
+    rmSync(path.join(workdir, '.agent-config'));
+    mkdirSync(path.join(workdir, '.agent-config'));
+    assert.doesNotThrow(() => planMounts({ filesystem: fs(['/sandbox/.agent-config']), workdir, wardenHome: '/nonexistent' }));
+  });
+
+  test('WARDEN_HOME and home secrets inside a bound tree are masked', () => {
+    const root = mkdtempSync(path.join(scratch, 'tree-'));
+    const wardenHome = path.join(root, 'state');
+    mkdirSync(wardenHome);
+    const plan = planMounts({ filesystem: fs([root], [], false), wardenHome });
+    assert.deepEqual(plan.steps.filter((s) => s.kind === 'tmpfs' && s.dest === wardenHome).length, 1);
+    // Control: when WARDEN_HOME is not under any bind, nothing is masked for it.
+    const other = planMounts({ filesystem: fs(['/usr'], [], false), wardenHome });
+    assert.equal(other.steps.some((s) => s.dest === wardenHome), false);
+  });
+
+  test('secret files get an unreadable node, and hostPathOf does not see through masks', () => {
+    const plan = planMounts({ filesystem: fs(['/etc'], [], false), wardenHome: '/nonexistent' });
+    assert.ok(plan.steps.some((s) => s.kind === 'mask-file' && s.dest === '/etc/shadow'));
+    assert.equal(hostPathOf(plan, '/etc/shadow'), undefined);
+    assert.equal(hostPathOf(plan, '/etc/hostname'), '/etc/hostname');
+  });
+
+  test('include_workdir without a workdir is an error', () => {
+    assert.throws(() => planMounts({ filesystem: fs(['/usr']), wardenHome: '/x' }), /no workdir/);
+  });
+
+  test('files work as bind sources', () => {
+    const file = path.join(scratch, 'single-file');
+    writeFileSync(file, 'x');
+    const plan = planMounts({ filesystem: fs([file], [], false), wardenHome: '/nonexistent' });
+    assert.ok(plan.steps.some((s) => s.kind === 'ro-bind' && s.dest === file));
+  });
+});
