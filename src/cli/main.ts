@@ -1,5 +1,7 @@
 import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CliError, reportError, type OutputMode } from './output.js';
 import { runCommand } from './run.js';
 import { policyValidateCommand } from './policy.js';
@@ -7,9 +9,20 @@ import { policyValidateCommand } from './policy.js';
 /** Exit codes of warden itself, chosen not to collide with a typical CMD's. */
 export const EXIT = { usage: 2, setup: 125 } as const;
 
+/** warden's package.json, found by walking up from this module (compiled or bundled). */
 function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    try {
+      const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: string; version: string };
+      if (pkg.name === 'warden') return pkg.version;
+    } catch {
+      // not here; keep walking up
+    }
+    const parent = path.dirname(dir);
+    if (parent === dir) return 'unknown';
+    dir = parent;
+  }
 }
 
 function buildProgram(setExit: (code: number) => void, mode: { json: boolean }): Command {
@@ -99,7 +112,7 @@ export async function main(argv: string[]): Promise<number> {
     return exitCode;
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return 0;
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || (error.code === 'commander.help' && error.exitCode === 0)) return 0;
       return EXIT.usage;
     }
     const outputMode: OutputMode = mode.json ? 'json' : 'human';

@@ -74,7 +74,7 @@ export function planMounts(input: MountPlanInput): MountPlan {
   ];
   // Parents before children: bubblewrap applies mounts in order, and a later mount of a
   // parent would hide everything mounted below it.
-  ordered.sort((a, b) => depth(a.dest) - depth(b.dest) || a.dest.localeCompare(b.dest));
+  ordered.sort((a, b) => depth(a.dest) - depth(b.dest) || (a.dest < b.dest ? -1 : a.dest > b.dest ? 1 : 0));
 
   for (const { dest, writable, managed: managedStep } of ordered) {
     if (managedStep !== undefined) {
@@ -111,7 +111,7 @@ export function planMounts(input: MountPlanInput): MountPlan {
       steps.push({ kind: 'symlink', target: readlinkSync(source), dest });
       continue;
     }
-    steps.push({ kind: writable ? 'bind' : 'ro-bind', source: realpathSync(source), dest });
+    steps.push({ kind: writable ? 'bind' : 'ro-bind', source: realpathSync.native(source), dest });
   }
 
   steps.push(...maskSecrets(steps, input.wardenHome));
@@ -154,11 +154,11 @@ function insideWorkdir(workdir: string, dest: string): string | undefined {
   const candidate = path.join(workdir, path.relative(WORKDIR_MOUNT, dest));
   let resolved: string;
   try {
-    resolved = realpathSync(candidate);
+    resolved = realpathSync.native(candidate);
   } catch {
     return undefined;
   }
-  const root = realpathSync(workdir);
+  const root = realpathSync.native(workdir);
   if (!isUnder(resolved, root)) {
     throw new MountPlanError(`${dest} resolves to ${resolved}, outside the workdir ${root}: refusing to bind it`);
   }
@@ -189,9 +189,9 @@ export function isUnder(child: string, parent: string): boolean {
 
 function lstatOrUndefined(p: string): Stats | undefined {
   try {
-    return lstatSync(p);
+    return lstatSync(p, { throwIfNoEntry: false });
   } catch {
-    return undefined;
+    return undefined; // EACCES, ENOTDIR: as good as missing for planning
   }
 }
 

@@ -90,7 +90,7 @@ function prepareWorkdir(requested: string | undefined, user: SandboxUser): Workd
     mkdirSync(absolute, { recursive: true, mode: 0o700 });
     if (user.dropsPrivileges) chownSync(absolute, user.uid, user.gid);
   }
-  const real = realpathSync(absolute);
+  const real = realpathSync.native(absolute);
   const stat = statSync(real);
   if (!stat.isDirectory()) throw new SandboxSetupError(`--workdir ${requested}: not a directory`);
   if (real === '/') throw new SandboxSetupError('--workdir /: refusing to give the sandbox the whole host filesystem');
@@ -129,16 +129,19 @@ async function supervise(prlimit: string, argv: string[], user: SandboxUser, sec
   writeAll(child, FD.group, accounts.group);
   const initPid = readInitPid(child);
 
+  let exited = false;
+  child.once('exit', () => { exited = true; });
+  const running = () => !exited;
   const pending: NodeJS.Signals[] = [];
   let nsInit: number | undefined;
   const forward = (signal: NodeJS.Signals) => {
     if (nsInit === undefined) pending.push(signal);
-    else signalCommand(nsInit, signal);
+    else signalCommand(nsInit, signal, running);
   };
   for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
   void initPid.then((pid) => {
     nsInit = pid;
-    for (const signal of pending.splice(0)) signalCommand(pid, signal);
+    for (const signal of pending.splice(0)) signalCommand(pid, signal, running);
   }, () => undefined);
 
   try {
@@ -181,15 +184,22 @@ function readInitPid(child: ChildProcess): Promise<number> {
  * Delivers a signal to CMD. bubblewrap's init is pid 1 of the sandbox and ignores signals it
  * has no handler for, so the signal goes to its child, CMD, found through /proc.
  */
-function signalCommand(initPid: number, signal: NodeJS.Signals): void {
+function signalCommand(initPid: number, signal: NodeJS.Signals, running: () => boolean, attempt = 0): void {
+  // Security invariant: never touch the pid once bubblewrap has exited; it may belong to
+  // an unrelated process by then, and warden may be root.
+  if (!running()) return;
   let children: string;
   try {
     children = readFileSync(`/proc/${initPid}/task/${initPid}/children`, 'utf8');
   } catch {
-    return;
+    return; // the sandbox is gone
   }
   const commandPid = Number(children.trim().split(/\s+/)[0]);
-  if (!Number.isInteger(commandPid) || commandPid <= 0) return;
+  if (!Number.isInteger(commandPid) || commandPid <= 0) {
+    // A signal that arrives while bubblewrap's init is still forking CMD must not be lost.
+    if (attempt < 200) setTimeout(() => signalCommand(initPid, signal, running, attempt + 1), 5).unref();
+    return;
+  }
   try {
     process.kill(commandPid, signal);
   } catch {

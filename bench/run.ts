@@ -1,0 +1,41 @@
+// `npm run bench`: runs every benchmark and writes bench/RESULTS.md.
+import { existsSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { benchSandbox } from './sandbox.js';
+import { renderTable, type Row } from './table.js';
+
+const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
+
+async function main(): Promise<void> {
+  const only = process.argv[2];
+  const rows: Row[] = [];
+  if (!only || only === 'sandbox') {
+    log('sandbox start-up and memory ...');
+    rows.push(...await benchSandbox(log));
+  }
+  if (!only || only === 'egress') {
+    const egressModule = path.resolve('dist/bench/egress.js');
+    if (existsSync(egressModule)) {
+      log('egress proxy ...');
+      const { benchEgress } = await import(egressModule) as { benchEgress: (log: (l: string) => void) => Promise<Row[]> };
+      rows.push(...await benchEgress(log));
+    }
+  }
+  const context = [
+    `date: ${new Date().toISOString()}`,
+    `machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'unknown cpu'}, ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB, ${os.type()} ${os.release()}`,
+    `node ${process.version}; run as ${process.getuid?.() === 0 ? 'root (sandboxes drop to an unprivileged uid)' : 'an unprivileged user'}`,
+    'times are wall-clock medians over interleaved runs in the same process; ratios compare contenders from this same run',
+  ];
+  const table = renderTable(rows, context);
+  if (!only) writeFileSync(path.resolve('bench/RESULTS.md'), table);
+  process.stdout.write(table);
+  const missed = rows.filter((r) => r.pass === false);
+  if (missed.length > 0) log(`targets missed: ${missed.map((r) => r.name).join('; ')}`);
+}
+
+main().catch((error) => {
+  process.stderr.write(`bench failed: ${error?.stack ?? error}\n`);
+  process.exitCode = 1;
+});

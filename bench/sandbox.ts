@@ -1,0 +1,112 @@
+// Sandbox start-up: `warden run -- true` against bare `true`, raw bubblewrap and Anthropic's
+// sandbox-runtime (srt), measured in the same run, interleaved so that machine noise hits all
+// of them alike. Also the memory warden adds per running sandbox.
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { median, type Row } from './table.js';
+
+const WARDEN = path.resolve('bin/warden.js');
+const SRT = path.resolve('node_modules/.bin/srt');
+const RUNS = Number(process.env.WARDEN_BENCH_RUNS ?? 25);
+
+interface Contender {
+  name: string;
+  argv: string[];
+  cwd?: string;
+}
+
+function timeOnce(c: Contender): number {
+  const start = process.hrtime.bigint();
+  const r = spawnSync(c.argv[0]!, c.argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], cwd: c.cwd });
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  if (r.status !== 0) throw new Error(`${c.name} failed (exit ${r.status}): ${r.stderr.toString().slice(0, 500)}`);
+  return ms;
+}
+
+function srtContender(dir: string): Contender | string {
+  if (!existsSync(SRT)) return 'srt not installed (npm install)';
+  for (const tool of ['socat', 'rg']) {
+    if (spawnSync('sh', ['-c', `command -v ${tool}`]).status !== 0) return `srt needs ${tool}: apt-get install -y socat ripgrep`;
+  }
+  // No network allowed at all, writes only to its working directory: the closest match to
+  // warden's default policy.
+  writeFileSync(path.join(dir, 'srt-settings.json'), JSON.stringify({
+    network: { allowedDomains: [], deniedDomains: [] },
+    filesystem: { denyRead: [], allowWrite: ['.'], denyWrite: [] },
+  }));
+  return { name: 'srt (sandbox-runtime), no network', argv: [SRT, '--settings', path.join(dir, 'srt-settings.json'), 'true'], cwd: dir };
+}
+
+export async function benchSandbox(log: (line: string) => void): Promise<Row[]> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'warden-bench-'));
+  try {
+    const contenders: Contender[] = [
+      { name: 'bare true', argv: ['true'] },
+      { name: 'raw bwrap true', argv: ['bwrap', '--unshare-all', '--unshare-user', '--die-with-parent', '--ro-bind', '/usr', '/usr',
+        '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64', '--symlink', 'usr/bin', '/bin', '--proc', '/proc', '--dev', '/dev', 'true'] },
+      { name: 'warden run -- true', argv: [process.execPath, WARDEN, 'run', '--', 'true'] },
+    ];
+    const srt = srtContender(dir);
+    if (typeof srt === 'string') log(`skipping srt: ${srt}`);
+    else contenders.push(srt);
+
+    const samples = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
+    for (const c of contenders) timeOnce(c); // warm caches
+    for (let i = 0; i < RUNS; i++) {
+      for (const c of contenders) samples.get(c.name)!.push(timeOnce(c));
+      if ((i + 1) % 5 === 0) log(`start-up: ${i + 1}/${RUNS} rounds`);
+    }
+    const med = (name: string) => median(samples.get(name) ?? []);
+    const rows: Row[] = contenders.map((c) => ({ group: 'sandbox start-up', name: `${c.name} (median of ${RUNS})`, value: med(c.name), unit: 'ms' }));
+    const warden = med('warden run -- true');
+    if (typeof srt !== 'string') {
+      rows.push({ group: 'sandbox start-up', name: 'warden / srt wall time', value: warden / med(srt.name), unit: 'ratio', target: '<= 0.33',
+        pass: warden / med(srt.name) <= 1 / 3 });
+    }
+    rows.push({ group: 'sandbox start-up', name: 'warden overhead over raw bwrap', value: warden - med('raw bwrap true'), unit: 'ms' });
+    rows.push(...await memoryRows());
+    return rows;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Resident memory of everything warden keeps alive for one sandbox, excluding CMD itself. */
+async function memoryRows(): Promise<Row[]> {
+  const child = spawn(process.execPath, [WARDEN, 'run', '--', 'sleep', '3'], { stdio: 'ignore' });
+  let peakKb = 0;
+  const deadline = Date.now() + 2500;
+  await new Promise((r) => setTimeout(r, 600));
+  while (Date.now() < deadline) {
+    const tree = processTree(child.pid!);
+    const overhead = tree.filter((p) => p.comm !== 'sleep').reduce((sum, p) => sum + p.rssKb, 0);
+    peakKb = Math.max(peakKb, overhead);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await new Promise((r) => child.on('exit', r));
+  return [{ group: 'memory', name: 'RSS warden adds per sandbox (node supervisor + bubblewrap)', value: peakKb / 1024, unit: 'MiB' }];
+}
+
+function processTree(root: number): Array<{ pid: number; comm: string; rssKb: number }> {
+  const parents = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch { /* exited */ }
+  }
+  const inTree = (pid: number): boolean => pid === root || (parents.has(pid) && pid !== 1 && inTree(parents.get(pid)!));
+  const result: Array<{ pid: number; comm: string; rssKb: number }> = [];
+  for (const pid of parents.keys()) {
+    if (!inTree(pid)) continue;
+    try {
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      const rss = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0);
+      result.push({ pid, comm: readFileSync(`/proc/${pid}/comm`, 'utf8').trim(), rssKb: rss });
+    } catch { /* exited */ }
+  }
+  return result;
+}

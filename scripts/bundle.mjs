@@ -1,0 +1,20 @@
+// Bundles the compiled CLI into dist/bundle/ so that `warden` loads one module instead of a
+// few dozen: start-up time is most of `warden run -- true` (see bench/RESULTS.md). The policy
+// loader (YAML + schema) stays a separate chunk, loaded only when a policy file is given.
+import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
+
+rmSync('dist/bundle', { recursive: true, force: true });
+await build({
+  entryPoints: ['dist/src/cli/main.js'],
+  outdir: 'dist/bundle',
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  // commander is CommonJS and calls require() for node builtins.
+  banner: { js: "import { createRequire as __wardenRequire } from 'node:module'; const require = __wardenRequire(import.meta.url);" },
+});
