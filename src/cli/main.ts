@@ -2,7 +2,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CliError, reportError, type OutputMode } from './output.js';
+import { CliError, printLine, reportError, type OutputMode } from './output.js';
 import { runCommand } from './run.js';
 import { policyValidateCommand } from './policy.js';
 
@@ -32,7 +32,7 @@ function buildProgram(setExit: (code: number) => void, mode: { json: boolean }):
     .helpOption('-h, --help', 'show help for warden or a command')
     .addHelpCommand('help [command]', 'show help for a command')
     .enablePositionalOptions()
-    .showHelpAfterError('(run `warden <command> --help` for usage)')
+    .showHelpAfterError(true)
     .exitOverride()
     .addHelpText('after', `
 Examples:
@@ -50,20 +50,21 @@ Docs: docs/commands.md, docs/policy.md, docs/security-model.md`);
   program
     .command('run')
     .summary('run a command in a new sandbox, removed when it exits')
-    .description(`Run CMD in a new sandbox and remove the sandbox when CMD exits.
-
-stdin, stdout and stderr pass through; warden exits with CMD's exit code (128+N when CMD
-was killed by signal N). Ctrl-C, SIGTERM and other signals are passed on to CMD, and when
-CMD exits every process it started is gone. Without --policy the default policy applies:
-system directories read-only, /sandbox and /tmp writable, no network at all.
-
-Exit codes of warden itself: 125 the sandbox could not be set up (the message says why),
-126 CMD is not executable, 127 CMD was not found inside the sandbox, 2 bad usage.`)
+    .description([
+      'Run CMD in a new sandbox and remove the sandbox when CMD exits.',
+      "stdin, stdout and stderr pass through; warden exits with CMD's exit code (128+N when CMD was killed by " +
+        'signal N). Ctrl-C, SIGTERM and other signals are passed on to CMD, and when CMD exits every process it ' +
+        'started is gone.',
+      'Without --policy the default policy applies: system directories read-only, /sandbox and /tmp writable, ' +
+        'no network at all.',
+      'Exit codes of warden itself: 125 the sandbox could not be set up (the message says why), 126 CMD is not ' +
+        'executable, 127 CMD was not found inside the sandbox, 2 bad usage.',
+    ].join('\n\n'))
     .usage('[options] -- CMD [ARGS...]')
     .option('-p, --policy <file>', 'sandbox policy (OpenShell version: 1 YAML); default: the built-in default policy')
     .option('-w, --workdir <dir>', 'host directory mounted read-write at /sandbox (default: a fresh temporary directory)')
     .option('-e, --env <NAME=VALUE>', 'set a variable inside the sandbox (repeatable); nothing else of your environment goes in',
-      (value: string, previous: string[]) => [...previous, value], [] as string[])
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value])
     .option('-n, --name <name>', 'sandbox name, shown as hostname warden-<name> (default: run-<random>)')
     .option('--json', 'on failure, print a machine-readable error object on stdout')
     .argument('<CMD...>', 'the command and its arguments')
@@ -77,8 +78,8 @@ Exit codes of warden itself: 125 the sandbox could not be set up (the message sa
   policy
     .command('validate')
     .summary('check policy files without running anything')
-    .description('Check policy files without running anything. Exit 0 when every file is valid, 1 otherwise;\n' +
-      'each problem is reported as FILE:LINE:COLUMN: PATH: what was found and what was expected.')
+    .description('Check policy files without running anything. Exit 0 when every file is valid, 1 otherwise. ' +
+      'Each problem is reported as FILE:LINE:COLUMN: PATH: what was found and what was expected.')
     .argument('<FILE...>', 'policy or preset files')
     .option('--json', 'print one result object per file as JSON')
     .action(async (files: string[], opts: { json?: boolean }) => {
@@ -93,7 +94,7 @@ Exit codes of warden itself: 125 the sandbox could not be set up (the message sa
 export interface RunCliOptions {
   policy?: string;
   workdir?: string;
-  env: string[];
+  env?: string[];
   name?: string;
   json?: boolean;
 }
@@ -113,6 +114,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof CommanderError) {
       if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || (error.code === 'commander.help' && error.exitCode === 0)) return 0;
+      // commander has already printed the problem and the usage on stderr.
+      if (mode.json) printLine(1, JSON.stringify({ ok: false, error: { code: 'usage', message: error.message.replace(/^error: /, '') } }));
       return EXIT.usage;
     }
     const outputMode: OutputMode = mode.json ? 'json' : 'human';

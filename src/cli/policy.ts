@@ -7,6 +7,8 @@ interface FileResult {
   valid: boolean;
   kind?: 'policy' | 'preset';
   network_policies?: number;
+  /** Set when the file could not be read at all. */
+  error?: string;
   diagnostics: PolicyDiagnostic[];
 }
 
@@ -22,7 +24,7 @@ export async function policyValidateCommand(files: string[], opts: { json: boole
       if (error instanceof PolicyError) {
         results.push({ file, valid: false, diagnostics: error.diagnostics });
       } else if (error instanceof Error && (error as NodeJS.ErrnoException).code !== undefined) {
-        results.push({ file, valid: false, diagnostics: [{ file, line: 0, column: 0, path: '', message: `cannot read: ${(error as Error).message}` }] });
+        results.push({ file, valid: false, error: describeReadError(file, error as NodeJS.ErrnoException), diagnostics: [] });
       } else {
         throw CliError.from(error);
       }
@@ -41,9 +43,18 @@ function printResult(result: FileResult): void {
     printLine(1, `${result.file}: valid ${result.kind} (${result.network_policies} network polic${result.network_policies === 1 ? 'y' : 'ies'})`);
     return;
   }
-  for (const d of result.diagnostics) {
-    const where = d.line > 0 ? `${d.file}:${d.line}:${d.column}` : d.file;
-    printLine(2, `${where}: ${d.path ? d.path + ': ' : ''}${d.message}`);
+  if (result.error !== undefined) {
+    printLine(2, result.error);
+    return;
   }
+  for (const d of result.diagnostics) printLine(2, `${d.file}:${d.line}:${d.column}: ${d.path ? d.path + ': ' : ''}${d.message}`);
   printLine(2, `${result.file}: invalid (${result.diagnostics.length} problem${result.diagnostics.length === 1 ? '' : 's'})`);
+}
+
+/** "cannot read policy file p.yaml: no such file or directory", without Node's errno noise. */
+export function describeReadError(file: string, error: NodeJS.ErrnoException): string {
+  const reasons: Record<string, string> = {
+    ENOENT: 'no such file or directory', EACCES: 'permission denied', EISDIR: 'it is a directory, not a file',
+  };
+  return `cannot read policy file ${file}: ${reasons[error.code ?? ''] ?? error.message}`;
 }

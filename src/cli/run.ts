@@ -1,4 +1,5 @@
 import { CliError } from './output.js';
+import { describeReadError } from './policy.js';
 import type { RunCliOptions } from './main.js';
 import type { Policy } from '../policy/index.js';
 import {
@@ -12,7 +13,7 @@ const SETUP_FAILED = 125;
 export async function runCommand(command: string[], opts: RunCliOptions): Promise<number> {
   try {
     const policy = await loadRunPolicy(opts.policy);
-    const env = parseEnvAssignments(opts.env);
+    const env = parseEnvAssignments(opts.env ?? []);
     const result = await runInSandbox({
       policy, command, env,
       workdir: opts.workdir,
@@ -33,7 +34,14 @@ async function loadRunPolicy(file: string | undefined): Promise<Policy> {
     return defaultPolicy();
   }
   const { loadPolicyFile } = await import('../policy/index.js');
-  return loadPolicyFile(file);
+  try {
+    return loadPolicyFile(file);
+  } catch (error) {
+    if (error instanceof Error && (error as NodeJS.ErrnoException).code !== undefined) {
+      throw new CliError('policy_unreadable', describeReadError(file, error as NodeJS.ErrnoException), SETUP_FAILED);
+    }
+    throw error;
+  }
 }
 
 function toCliError(error: unknown): CliError {

@@ -4,6 +4,7 @@
 
 import { readFileSync } from 'node:fs';
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } from 'yaml';
+import { defaultPolicy } from './default.js';
 import type { Document, Node as YamlNode, Pair } from 'yaml';
 import type { z } from 'zod';
 import { allowedKeysOf, policyFileSchema, presetFileSchema } from './schema.js';
@@ -100,11 +101,13 @@ function fileToPolicy(file: PolicyFile): Policy {
 }
 
 /**
- * An absent filesystem_policy means the default (workdir included); a present one is read as
- * written, so `filesystem_policy: {}` keeps the workdir out, as in OpenShell.
+ * An absent filesystem_policy means the default policy's (system directories read-only, the
+ * workdir and /tmp writable), so a file with only network rules still runs programs; a
+ * present one is read as written, so `filesystem_policy: {}` keeps the workdir out, as in
+ * OpenShell.
  */
 function filesystemDefaults(fs: PolicyFile['filesystem_policy']): FilesystemPolicy {
-  if (fs === undefined) return { include_workdir: true, read_only: [], read_write: [] };
+  if (fs === undefined) return defaultPolicy().filesystem_policy;
   return { include_workdir: fs.include_workdir ?? false, read_only: fs.read_only ?? [], read_write: fs.read_write ?? [] };
 }
 

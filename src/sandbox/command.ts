@@ -1,5 +1,6 @@
-import { accessSync, constants, statSync } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
 import path from 'node:path';
+import { permits } from './host-user.js';
 import { hostPathOf, type MountPlan } from './mounts.js';
 
 export class CommandNotFoundError extends Error {
@@ -16,7 +17,7 @@ export class CommandNotFoundError extends Error {
  * sandbox paths through the mount plan. Doing this before starting lets warden report
  * "not found" (exit 127) clearly instead of a bubblewrap error that looks like CMD's own.
  */
-export function resolveCommand(plan: MountPlan, command: string, searchPath: string, cwd: string): string {
+export function resolveCommand(plan: MountPlan, command: string, searchPath: string, cwd: string, runAs: { uid: number; gid: number }): string {
   const candidates = command.includes('/')
     ? [path.posix.resolve(cwd, command)]
     : searchPath.split(':').filter(Boolean).map((dir) => path.posix.join(dir, command));
@@ -24,14 +25,19 @@ export function resolveCommand(plan: MountPlan, command: string, searchPath: str
   for (const inside of candidates) {
     const host = hostPathOf(plan, inside);
     if (host === undefined) continue;
-    try {
-      if (!statSync(host).isFile()) continue;
-      accessSync(host, constants.X_OK);
-      return inside;
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EACCES') sawNonExecutable = true;
-    }
+    const stat = statOrUndefined(host);
+    if (!stat?.isFile()) continue;
+    if (permits(stat, runAs, 'execute')) return inside;
+    sawNonExecutable = true;
   }
   throw new CommandNotFoundError(command, command.includes('/') ? candidates : searchPath.split(':'),
     sawNonExecutable ? 'not-executable' : 'missing');
+}
+
+function statOrUndefined(file: string): Stats | undefined {
+  try {
+    return statSync(file, { throwIfNoEntry: false });
+  } catch {
+    return undefined; // EACCES/ENOTDIR on the way: not reachable, so not found
+  }
 }

@@ -84,3 +84,14 @@ export function sandboxAccountFiles(user: SandboxUser): { passwd: string; group:
   if (user.gid !== NOBODY) groups.push(`nogroup:x:${NOBODY}:`);
   return { passwd: lines.join('\n') + '\n', group: groups.join('\n') + '\n' };
 }
+
+/**
+ * Whether the sandbox's uid/gid may write or execute a file, judged by its mode bits: warden
+ * itself may be root, for whom every check would pass.
+ */
+export function permits(stat: { uid: number; gid: number; mode: number }, user: { uid: number; gid: number }, access: 'write' | 'execute'): boolean {
+  const bit = access === 'write' ? 0o2 : 0o1;
+  if (stat.uid === user.uid) return (stat.mode & (bit << 6)) !== 0;
+  if (stat.gid === user.gid) return (stat.mode & (bit << 3)) !== 0;
+  return (stat.mode & bit) !== 0;
+}

@@ -8,7 +8,7 @@ import type { Policy } from '../policy/index.js';
 import { bwrapArgs, FD } from './bwrap.js';
 import { resolveCommand } from './command.js';
 import { sandboxEnvironment, SANDBOX_PATH } from './environment.js';
-import { resolveSandboxUser, sandboxAccountFiles, type SandboxUser } from './host-user.js';
+import { permits, resolveSandboxUser, sandboxAccountFiles, type SandboxUser } from './host-user.js';
 import { landlockOutcome } from './landlock.js';
 import { DEFAULT_LIMITS, prlimitArgs, type SandboxLimits } from './limits.js';
 import { planMounts, WORKDIR_MOUNT } from './mounts.js';
@@ -64,7 +64,7 @@ export async function runInSandbox(options: RunOptions): Promise<RunResult> {
     });
     const [program, ...args] = options.command;
     if (program === undefined) throw new SandboxSetupError('no command given');
-    const resolved = resolveCommand(plan, program, env.PATH ?? SANDBOX_PATH, cwd);
+    const resolved = resolveCommand(plan, program, env.PATH ?? SANDBOX_PATH, cwd, user);
     const argv = [...prlimitArgs(options.limits ?? DEFAULT_LIMITS), '--', bwrap,
       ...bwrapArgs({ plan, hostname, uid: user.uid, gid: user.gid, cwd, env, command: [resolved, ...args] })];
     const exitCode = await supervise(prlimit, argv, user, seccomp);
@@ -94,19 +94,13 @@ function prepareWorkdir(requested: string | undefined, user: SandboxUser): Workd
   const stat = statSync(real);
   if (!stat.isDirectory()) throw new SandboxSetupError(`--workdir ${requested}: not a directory`);
   if (real === '/') throw new SandboxSetupError('--workdir /: refusing to give the sandbox the whole host filesystem');
-  if (user.dropsPrivileges && !writableBy(stat, user)) {
+  if (user.dropsPrivileges && !(permits(stat, user, 'write') && permits(stat, user, 'execute'))) {
     throw new SandboxSetupError(
       `--workdir ${requested}: sandboxes run as uid ${user.uid}, which cannot write ${real} (owner ${stat.uid}, mode ${(stat.mode & 0o777).toString(8)}). ` +
         `Give it to the sandbox account (chown -R ${user.uid}:${user.gid} ${real}) or choose another directory.`,
     );
   }
   return { path: real, temporary: false };
-}
-
-function writableBy(stat: { uid: number; gid: number; mode: number }, user: SandboxUser): boolean {
-  if (stat.uid === user.uid) return (stat.mode & 0o300) === 0o300;
-  if (stat.gid === user.gid) return (stat.mode & 0o030) === 0o030;
-  return (stat.mode & 0o003) === 0o003;
 }
 
 /**

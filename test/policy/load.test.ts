@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { describe as suite, test } from 'node:test';
-import { loadPolicyFile } from '../../src/policy/index.js';
+import { defaultPolicy, loadPolicyFile } from '../../src/policy/index.js';
 import type { NetworkEndpoint } from '../../src/policy/index.js';
 import { accept, assertAt, fixture, rejectOnce, repoRoot, yaml } from './helpers.js';
 
@@ -110,11 +110,11 @@ suite('loading a complete policy (every section and field)', () => {
 });
 
 suite('defaults filled in by the loader', () => {
-  test('a file with only version gets every section', () => {
+  test('a file with only version gets every section, with the default filesystem', () => {
     const policy = loadPolicyFile(fixture('minimal.yaml'));
     assert.deepEqual(policy, {
       version: 1,
-      filesystem_policy: { include_workdir: true, read_only: [], read_write: [] },
+      filesystem_policy: defaultPolicy().filesystem_policy,
       landlock: {},
       process: {},
       network_policies: {},
