@@ -6,8 +6,10 @@ import { rmSync } from 'node:fs';
 
 rmSync('dist/bundle', { recursive: true, force: true });
 await build({
-  entryPoints: ['dist/src/cli/main.js'],
+  // The netns listener runs as its own process (see src/sandbox/netns.ts).
+  entryPoints: ['dist/src/cli/main.js', 'dist/src/sandbox/netns-listener.js'],
   outdir: 'dist/bundle',
+  entryNames: '[name]',
   bundle: true,
   splitting: true,
   format: 'esm',

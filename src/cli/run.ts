@@ -1,9 +1,11 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import { CliError } from './output.js';
 import { describeReadError } from './policy.js';
 import type { RunCliOptions } from './main.js';
 import type { Policy } from '../policy/index.js';
 import {
-  CommandNotFoundError, EnvError, LandlockRequiredError, MissingToolError, MountPlanError,
+  CommandNotFoundError, EnvError, LandlockRequiredError, MissingToolError, MountPlanError, NetworkBridgeError,
   parseEnvAssignments, runInSandbox, SandboxSetupError, SandboxUserError,
 } from '../sandbox/index.js';
 import { wardenHome } from '../store/index.js';
@@ -14,13 +16,27 @@ export async function runCommand(command: string[], opts: RunCliOptions): Promis
   try {
     const policy = await loadRunPolicy(opts.policy);
     const env = parseEnvAssignments(opts.env ?? []);
-    const result = await runInSandbox({
-      policy, command, env,
-      workdir: opts.workdir,
-      name: opts.name,
-      wardenHome: wardenHome(),
-    });
-    return result.exitCode;
+    const name = opts.name ?? `run-${randomBytes(3).toString('hex')}`;
+    const home = wardenHome();
+    // No network policies, no proxy: the sandbox then has no network at all, and starts
+    // without loading the egress component.
+    const networked = Object.keys(policy.network_policies).length > 0;
+    const net = networked
+      ? (await import('./network.js')).prepareSandboxNetwork(policy, name, opts.events ?? path.join(home, 'events', `${name}.jsonl`))
+      : undefined;
+    try {
+      const result = await runInSandbox({
+        policy, command, name,
+        env: { ...net?.env, ...env },
+        workdir: opts.workdir,
+        wardenHome: home,
+        files: net?.files,
+        network: net?.network,
+      });
+      return result.exitCode;
+    } finally {
+      await net?.close();
+    }
   } catch (error) {
     throw toCliError(error);
   }
@@ -58,6 +74,7 @@ function toCliError(error: unknown): CliError {
   for (const [type, code] of [
     [MissingToolError, 'missing_prerequisite'], [LandlockRequiredError, 'landlock_unavailable'],
     [MountPlanError, 'filesystem_setup'], [SandboxUserError, 'sandbox_user'], [SandboxSetupError, 'sandbox_setup'],
+    [NetworkBridgeError, 'network_setup'],
   ] as const) {
     if (error instanceof type) return new CliError(code, error.message, SETUP_FAILED);
   }

@@ -1,7 +1,10 @@
 import type { MountPlan } from './mounts.js';
 
 /** File descriptors handed to bubblewrap, by position in the child's stdio array. */
-export const FD = { seccomp: 3, info: 4, passwd: 5, group: 6 } as const;
+export const FD = { seccomp: 3, info: 4, passwd: 5, group: 6, block: 7, firstFile: 8 } as const;
+
+/** warden's own directory inside every sandbox (CA bundle, helpers); read-only. */
+export const WARDEN_DIR = '/.warden';
 
 export interface BwrapInput {
   plan: MountPlan;
@@ -11,6 +14,10 @@ export interface BwrapInput {
   cwd: string;
   env: Record<string, string>;
   command: string[];
+  /** Hold CMD until warden writes to FD.block (set up the network bridge first). */
+  blockUntilReady?: boolean;
+  /** Read-only files to create from descriptors, under WARDEN_DIR. */
+  files?: Array<{ fd: number; path: string; mode: number }>;
 }
 
 /**
@@ -30,6 +37,7 @@ export function bwrapArgs(input: BwrapInput): string[] {
     '--seccomp', String(FD.seccomp),
     '--info-fd', String(FD.info),
   ];
+  if (input.blockUntilReady) args.push('--block-fd', String(FD.block));
   for (const step of input.plan.steps) {
     switch (step.kind) {
       case 'ro-bind': args.push('--ro-bind', step.source, step.dest); break;
@@ -45,6 +53,7 @@ export function bwrapArgs(input: BwrapInput): string[] {
     }
   }
   args.push('--ro-bind-data', String(FD.passwd), '/etc/passwd', '--ro-bind-data', String(FD.group), '/etc/group');
+  for (const file of input.files ?? []) args.push('--perms', file.mode.toString(8).padStart(4, '0'), '--ro-bind-data', String(file.fd), file.path);
   // Nothing outside the policy's writable paths may be written: not even the sandbox's own
   // root tmpfs, where bubblewrap created the mount points.
   args.push('--remount-ro', '/');

@@ -1,4 +1,5 @@
-export { runInSandbox, SandboxSetupError, type RunOptions, type RunResult } from './run.js';
+export { runInSandbox, SandboxSetupError, type NetworkBridge, type RunOptions, type RunResult, type SandboxFile } from './run.js';
+export { NetworkBridgeError } from './netns.js';
 export { CommandNotFoundError } from './command.js';
 export { MissingToolError, findTool } from './tools.js';
 export { LandlockRequiredError } from './landlock.js';

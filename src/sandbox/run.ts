@@ -1,17 +1,19 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeSync } from 'node:fs';
+import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { isatty } from 'node:tty';
 import type { Policy } from '../policy/index.js';
-import { bwrapArgs, FD } from './bwrap.js';
+import { bwrapArgs, FD, WARDEN_DIR } from './bwrap.js';
 import { resolveCommand } from './command.js';
 import { sandboxEnvironment, SANDBOX_PATH } from './environment.js';
 import { permits, resolveSandboxUser, sandboxAccountFiles, type SandboxUser } from './host-user.js';
-import { landlockOutcome } from './landlock.js';
+import { landlockRules, planLandlock } from './landlock.js';
 import { DEFAULT_LIMITS, prlimitArgs, type SandboxLimits } from './limits.js';
 import { planMounts, WORKDIR_MOUNT } from './mounts.js';
+import { openListenerInSandbox } from './netns.js';
 import { findTool } from './tools.js';
 import { buildSeccompFilter, hostSeccompArch } from './seccomp.js';
 
@@ -26,6 +28,26 @@ export interface RunOptions {
   limits?: SandboxLimits;
   /** Where warden's own one-line warnings go (never the sandbox's output). */
   warn?: (message: string) => void;
+  /** Read-only files placed inside the sandbox under /.warden (e.g. a CA bundle). */
+  files?: SandboxFile[];
+  /**
+   * The sandbox's only way out: a listener on 127.0.0.1:port inside its network namespace,
+   * handed to `attach` before CMD starts. Without it the sandbox has no network at all.
+   */
+  network?: NetworkBridge;
+}
+
+export interface SandboxFile {
+  /** Absolute path inside the sandbox, below /.warden. */
+  path: string;
+  content: string | Buffer;
+  /** Default 0444. */
+  mode?: number;
+}
+
+export interface NetworkBridge {
+  port: number;
+  attach: (listener: net.Server, sandbox: { initPid: number }) => void;
 }
 
 export interface RunResult {
@@ -45,8 +67,8 @@ export async function runInSandbox(options: RunOptions): Promise<RunResult> {
   const sandboxName = options.name ?? `run-${randomBytes(3).toString('hex')}`;
   const hostname = `warden-${sandboxName}`;
   const user = resolveSandboxUser(options.policy.process);
-  const landlock = landlockOutcome(options.policy.landlock);
-  if (!landlock.applied && landlock.warning) warn(landlock.warning);
+  const landlock = planLandlock(options.policy.landlock, landlockRules(options.policy));
+  if (landlock.kind === 'none' && landlock.warning) warn(landlock.warning);
 
   const bwrap = findTool('bwrap', 'bubblewrap');
   const prlimit = findTool('prlimit', 'util-linux');
@@ -65,9 +87,21 @@ export async function runInSandbox(options: RunOptions): Promise<RunResult> {
     const [program, ...args] = options.command;
     if (program === undefined) throw new SandboxSetupError('no command given');
     const resolved = resolveCommand(plan, program, env.PATH ?? SANDBOX_PATH, cwd, user);
+    // The Landlock helper goes in by descriptor, like every warden file: the sandbox uid need
+    // not be able to reach warden's installation directory.
+    const files = [...(options.files ?? []),
+      ...(landlock.kind === 'wrap' ? [{ path: landlock.insidePath, content: readFileSync(landlock.hostBinary), mode: 0o555 }] : [])];
+    for (const file of files) {
+      if (!file.path.startsWith(WARDEN_DIR + '/')) throw new SandboxSetupError(`internal: sandbox file ${file.path} must be under ${WARDEN_DIR}`);
+    }
     const argv = [...prlimitArgs(options.limits ?? DEFAULT_LIMITS), '--', bwrap,
-      ...bwrapArgs({ plan, hostname, uid: user.uid, gid: user.gid, cwd, env, command: [resolved, ...args] })];
-    const exitCode = await supervise(prlimit, argv, user, seccomp);
+      ...bwrapArgs({
+        plan, hostname, uid: user.uid, gid: user.gid, cwd, env,
+        command: landlock.kind === 'wrap' ? [...landlock.prefix, resolved, ...args] : [resolved, ...args],
+        blockUntilReady: options.network !== undefined,
+        files: files.map((file, index) => ({ fd: FD.firstFile + index, path: file.path, mode: file.mode ?? 0o444 })),
+      })];
+    const exitCode = await supervise(prlimit, argv, { user, seccomp, files, network: options.network });
     return { exitCode, sandboxName };
   } finally {
     if (workdir?.temporary) rmSync(workdir.path, { recursive: true, force: true });
@@ -94,6 +128,21 @@ function prepareWorkdir(requested: string | undefined, user: SandboxUser): Workd
   const stat = statSync(real);
   if (!stat.isDirectory()) throw new SandboxSetupError(`--workdir ${requested}: not a directory`);
   if (real === '/') throw new SandboxSetupError('--workdir /: refusing to give the sandbox the whole host filesystem');
+  if (user.dropsPrivileges) {
+    // bubblewrap opens the workdir as the sandbox uid, so every directory above it must be
+    // searchable by that uid.
+    for (let dir = path.dirname(real); ; dir = path.dirname(dir)) {
+      const parent = statSync(dir);
+      if (!permits(parent, user, 'execute')) {
+        throw new SandboxSetupError(
+          `--workdir ${requested}: sandboxes run as uid ${user.uid}, which cannot reach it: ${dir} is not searchable ` +
+            `(owner ${parent.uid}, mode ${(parent.mode & 0o777).toString(8)}). Choose a directory under a path it can reach, ` +
+            `or allow it (chmod o+x ${dir}).`,
+        );
+      }
+      if (dir === '/') break;
+    }
+  }
   if (user.dropsPrivileges && !(permits(stat, user, 'write') && permits(stat, user, 'execute'))) {
     throw new SandboxSetupError(
       `--workdir ${requested}: sandboxes run as uid ${user.uid}, which cannot write ${real} (owner ${stat.uid}, mode ${(stat.mode & 0o777).toString(8)}). ` +
@@ -108,23 +157,36 @@ function prepareWorkdir(requested: string | undefined, user: SandboxUser): Workd
  * because the sandbox runs in its own session: a terminal's Ctrl-C reaches warden, and
  * warden alone decides what crosses into the sandbox.
  */
-async function supervise(prlimit: string, argv: string[], user: SandboxUser, seccomp: Buffer): Promise<number> {
+async function supervise(prlimit: string, argv: string[], setup: {
+  user: SandboxUser;
+  seccomp: Buffer;
+  files: SandboxFile[];
+  network?: NetworkBridge;
+}): Promise<number> {
+  const { user, network } = setup;
   const accounts = sandboxAccountFiles(user);
   const child = spawn(prlimit, argv, {
-    stdio: ['inherit', 'inherit', 'inherit', 'pipe', 'pipe', 'pipe', 'pipe'],
+    stdio: ['inherit', 'inherit', 'inherit', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', ...setup.files.map(() => 'pipe' as const)],
     // Security invariant: bubblewrap itself already runs as the unprivileged sandbox uid, so
     // no process of the sandbox is ever host root, not even during setup.
     ...(user.dropsPrivileges ? { uid: user.uid, gid: user.gid } : {}),
     env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
     detached: true,
   });
-  writeAll(child, FD.seccomp, seccomp);
+  let exited = false;
+  const exit = new Promise<number>((resolve, reject) => {
+    child.once('error', (error) => reject(new SandboxSetupError(`cannot start bubblewrap: ${error.message}`)));
+    child.once('exit', (code, signal) => {
+      exited = true;
+      resolve(code ?? 128 + (signal ? os.constants.signals[signal] : 0));
+    });
+  });
+  writeAll(child, FD.seccomp, setup.seccomp);
   writeAll(child, FD.passwd, accounts.passwd);
   writeAll(child, FD.group, accounts.group);
+  setup.files.forEach((file, index) => writeAll(child, FD.firstFile + index, file.content));
   const initPid = readInitPid(child);
 
-  let exited = false;
-  child.once('exit', () => { exited = true; });
   const running = () => !exited;
   const pending: NodeJS.Signals[] = [];
   let nsInit: number | undefined;
@@ -133,20 +195,33 @@ async function supervise(prlimit: string, argv: string[], user: SandboxUser, sec
     else signalCommand(nsInit, signal, running);
   };
   for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
-  void initPid.then((pid) => {
-    nsInit = pid;
-    for (const signal of pending.splice(0)) signalCommand(pid, signal, running);
-  }, () => undefined);
-
+  let listener: net.Server | undefined;
   try {
-    return await new Promise<number>((resolve, reject) => {
-      child.once('error', (error) => reject(new SandboxSetupError(`cannot start bubblewrap: ${error.message}`)));
-      child.once('exit', (code, signal) => {
-        resolve(code ?? 128 + (signal ? os.constants.signals[signal] : 0));
-      });
-    });
+    const pid = await Promise.race([initPid, exit.then(() => undefined)]);
+    if (pid !== undefined) {
+      if (network) {
+        try {
+          listener = await openListenerInSandbox(pid, network.port, process.getuid?.() === 0);
+          network.attach(listener, { initPid: pid });
+        } catch (error) {
+          // Fail closed: CMD never starts without the network it was promised. If bubblewrap
+          // died on its own it has said why on stderr; that, not the listener, is the cause.
+          const diedFirst = exited;
+          child.kill('SIGKILL');
+          await exit.catch(() => undefined);
+          if (diedFirst) throw new SandboxSetupError('bubblewrap could not build the sandbox (its message is above)');
+          throw error;
+        }
+      }
+      nsInit = pid;
+      for (const signal of pending.splice(0)) signalCommand(pid, signal, running);
+    }
+    // CMD is held until now (bubblewrap's --block-fd); this releases it.
+    writeAll(child, FD.block, 'go');
+    return await exit;
   } finally {
     for (const signal of FORWARDED_SIGNALS) process.off(signal, forward);
+    listener?.close();
   }
 }
 
@@ -162,12 +237,16 @@ function readInitPid(child: ChildProcess): Promise<number> {
   const stream = child.stdio[FD.info] as NodeJS.ReadableStream | null;
   return new Promise((resolve, reject) => {
     if (!stream) return reject(new Error('no info fd'));
+    let settled = false;
     let text = '';
     stream.setEncoding('utf8');
     stream.on('data', (chunk: string) => {
       text += chunk;
       const match = /"child-pid":\s*(\d+)/.exec(text);
-      if (match) resolve(Number(match[1]));
+      if (match && !settled) {
+        settled = true;
+        resolve(Number(match[1]));
+      }
     });
     stream.on('error', reject);
     stream.on('end', () => reject(new Error('bubblewrap reported no child pid')));

@@ -316,32 +316,16 @@ describe('warden run in a sandbox', { skip: SKIP_NO_BWRAP }, () => {
     assert.equal(r.stderr, 'err\n');
   });
 
-  test('landlock hard_requirement: exit 125 mentioning Landlock, CMD not run', () => {
-    const hard = writePolicy(policies.dir, landlockPolicy('hard_requirement'), 'landlock-hard.yaml');
-    const r = runMarked(['--policy', hard]);
-    assert.equal(r.status, SETUP_FAILED, show(r));
-    assert.equal(r.ran, false, 'CMD ran although Landlock was required and not applied');
-    assert.equal(r.stdout, '');
-    assert.match(r.stderr, /Landlock/);
-    assert.match(r.stderr, /hard_requirement/);
-    assertNoStackTrace(r.stderr);
-
-    const json = runMarked(['--json', '--policy', hard]);
-    assert.equal(json.status, SETUP_FAILED, show(json));
-    assert.equal(json.ran, false);
-    assert.equal(singleJsonObject(json.stdout).error.code, 'landlock_unavailable');
-  });
-
-  test('landlock best_effort: exactly one warning line naming Landlock, and CMD runs', () => {
-    const bestEffort = writePolicy(policies.dir, landlockPolicy('best_effort'), 'landlock-best.yaml');
-    const r = runMarked(['--policy', bestEffort]);
-    assert.equal(r.status, 0, show(r));
-    assert.equal(r.ran, true, 'CMD did not run');
-    assert.equal(r.stdout, 'ran\n', 'the warning stays off stdout');
-    const warnings = lines(r.stderr);
-    assert.equal(warnings.length, 1, `expected one warning line, got:\n${r.stderr}`);
-    assert.match(warnings[0]!, /^warden: landlock: /i);
-    assert.match(warnings[0]!, /best_effort/);
+  // Refusal when Landlock is missing is tested in test/sandbox/landlock.test.ts and
+  // test/e2e/landlock.test.ts (a kernel without Landlock is simulated there); this machine has it.
+  test('landlock best_effort and hard_requirement: CMD runs confined, with no warning', () => {
+    for (const mode of ['best_effort', 'hard_requirement'] as const) {
+      const policy = writePolicy(policies.dir, landlockPolicy(mode), `landlock-${mode}.yaml`);
+      const r = runMarked(['--policy', policy]);
+      assert.equal(r.status, 0, show(r));
+      assert.equal(r.ran, true, 'CMD did not run');
+      assert.equal(r.stderr, '', `${mode}: Landlock is applied, so there is nothing to warn about`);
+    }
   });
 
   test('no landlock section: no warning at all', () => {

@@ -1,0 +1,198 @@
+// Connection-level decisions: which network policy (if any) lets this process reach this
+// host and port. network_policies are compiled once per policy object into a host index, so a
+// lookup costs a few Map probes however many rules there are.
+
+import type { NetworkEndpoint, NetworkPolicy } from '../policy/types.js';
+import { BinaryMatcher } from './binaries.js';
+import { HostIndex } from './hosts.js';
+import type { BinaryLedger } from './integrity.js';
+import { type CompiledL7, compileL7 } from './l7.js';
+import { type AllowedIps, compileAllowedIps } from './ssrf.js';
+import type { ConnectionVerdict, DecisionCode, MatchedEndpoint, ProcessIdentity } from './types.js';
+
+export interface CompiledEndpoint extends MatchedEndpoint {
+  ports: ReadonlySet<number>;
+  binaries: BinaryMatcher;
+  l7: CompiledL7 | null;
+  allowedIps: AllowedIps;
+}
+
+export interface ConnectionDecision extends ConnectionVerdict {
+  matches: CompiledEndpoint[];
+}
+
+const INSPECTED = new Set(['rest', 'websocket', 'graphql', 'mcp', 'json-rpc']);
+
+/**
+ * Requests on an endpoint are inspected when it names an L7 protocol and TLS is not skipped.
+ * (graphql, mcp and json-rpc count as inspected so they are never tunnelled raw; their requests
+ * are refused until those inspectors exist.) No protocol, or `tcp`, is a plain L4 tunnel.
+ */
+export function isInspected(e: NetworkEndpoint): boolean {
+  return e.protocol !== undefined && INSPECTED.has(e.protocol) && e.tls !== 'skip';
+}
+
+export class CompiledPolicy {
+  private readonly hosts = new HostIndex<CompiledEndpoint>();
+  readonly endpointCount: number;
+
+  constructor(policies: Readonly<Record<string, NetworkPolicy>>) {
+    let count = 0;
+    for (const [name, rule] of Object.entries(policies)) {
+      const binaries = new BinaryMatcher(rule.binaries ?? []);
+      for (const endpoint of rule.endpoints ?? []) {
+        const inspect = isInspected(endpoint);
+        this.hosts.add(endpoint.host, {
+          policy: name,
+          endpoint,
+          inspect,
+          ports: new Set(endpoint.ports ?? []),
+          binaries,
+          l7: inspect ? compileL7(endpoint) : null,
+          allowedIps: compileAllowedIps(endpoint.allowed_ips),
+        });
+        count++;
+      }
+    }
+    this.endpointCount = count;
+  }
+
+  /** Endpoints whose host pattern matches (host must be normalised). */
+  endpointsFor(host: string): readonly CompiledEndpoint[] {
+    return this.hosts.lookup(host);
+  }
+
+  /**
+   * Decide whether `identity` may open a connection to host:port. The caller's executable or
+   * any ancestor's must be listed in the same rule as a matching endpoint, and each executable
+   * relied on must hash the same as the first time this proxy saw its path.
+   */
+  decideConnection(host: string, port: number, identity: ProcessIdentity | null, ledger: BinaryLedger): ConnectionDecision {
+    if (!identity) {
+      return deny('unidentified', {
+        reason: 'the calling process could not be identified',
+        rule_missing: 'an identifiable calling process',
+        hint: 'connections whose process cannot be found in /proc are always refused',
+      });
+    }
+    const primary = this.decideFor(host, port, identity, ledger);
+    if (primary.verdict === 'deny') return primary;
+    for (const other of identity.sharedWith ?? []) {
+      const d = this.decideFor(host, port, other, ledger);
+      if (d.verdict === 'deny') {
+        return deny('shared_socket', {
+          reason: `the connection's socket is also held by ${other.exe} (pid ${other.pid}), which is not allowed: ${d.reason}`,
+          rule_missing: d.rule_missing,
+          hint: d.hint,
+          ...(d.policy ? { policy: d.policy } : {}),
+        });
+      }
+    }
+    return primary;
+  }
+
+  private decideFor(host: string, port: number, identity: ProcessIdentity, ledger: BinaryLedger): ConnectionDecision {
+    const exe = identity.exe;
+    const candidates = this.endpointsFor(host);
+    if (candidates.length === 0) {
+      return deny('no_endpoint', {
+        reason: `no network policy has an endpoint for ${host}`,
+        rule_missing: `an endpoint {host: ${host}, port: ${port}} in network_policies`,
+        hint: `add {host: ${host}, port: ${port}} to the endpoints of a network policy whose binaries include ${exe}`,
+      });
+    }
+    const onPort = candidates.filter((c) => c.ports.has(port));
+    if (onPort.length === 0) {
+      const c = candidates[0]!;
+      return deny('port_not_allowed', {
+        policy: c.policy,
+        endpoint: c.endpoint,
+        reason: `policy ${c.policy} allows ${c.endpoint.host} only on port(s) ${[...c.ports].join(', ') || 'none'}, not ${port}`,
+        rule_missing: `port ${port} on the endpoint ${c.endpoint.host} of policy ${c.policy}`,
+        hint: `add ${port} to ports of endpoint ${c.endpoint.host} in network_policies.${c.policy}`,
+      });
+    }
+
+    const chain = [{ pid: identity.pid, exe, exeSha256: identity.exeSha256 as string | undefined }, ...identity.ancestors];
+    const matches: CompiledEndpoint[] = [];
+    let via: { exe: string; sha?: string | undefined; pattern: string } | null = null;
+    for (const c of onPort) {
+      for (const member of chain) {
+        const pattern = c.binaries.match(member.exe);
+        if (pattern === null) continue;
+        matches.push(c);
+        via ??= { exe: member.exe, sha: member.exeSha256, pattern };
+        break;
+      }
+    }
+    if (matches.length === 0 || via === null) {
+      const c = onPort[0]!;
+      return deny('binary_not_allowed', {
+        policy: c.policy,
+        endpoint: c.endpoint,
+        reason: `${exe} is not among the binaries allowed to reach ${host}:${port} (policy ${c.policy})`,
+        rule_missing: `binary {path: ${exe}} in network_policies.${c.policy}`,
+        hint: `add {path: ${exe}} to binaries of network_policies.${c.policy}, or of another policy with an endpoint for ${host}:${port}`,
+      });
+    }
+
+    const changed = checkIntegrity(ledger, exe, identity.exeSha256) ?? (via.exe !== exe ? checkIntegrity(ledger, via.exe, via.sha) : null);
+    if (changed) {
+      const first = matches[0]!;
+      return deny('binary_changed', {
+        policy: first.policy,
+        endpoint: first.endpoint,
+        reason: `binary changed: ${changed.path} now has sha256 ${changed.actual.slice(0, 16)}…, first seen as ${changed.expected.slice(0, 16)}…`,
+        rule_missing: `the unchanged binary ${changed.path}`,
+        hint: `${changed.path} was replaced while the sandbox ran; if that was intended, restart the sandbox so its binaries are trusted afresh`,
+      });
+    }
+
+    const first = matches[0]!;
+    const raw = matches.some((m) => !m.inspect);
+    return {
+      verdict: 'allow',
+      code: 'allowed',
+      policy: first.policy,
+      endpoint: first.endpoint,
+      rule: `endpoint ${first.endpoint.host}:${port} for binary ${via.pattern}${via.exe !== exe ? ` (ancestor ${via.exe})` : ''}`,
+      reason: `allowed by policy ${first.policy}`,
+      rule_missing: '',
+      hint: '',
+      matches,
+      raw,
+    };
+  }
+}
+
+function checkIntegrity(ledger: BinaryLedger, path: string, sha: string | undefined): { path: string; expected: string; actual: string } | null {
+  // An executable whose content could not be hashed cannot be trusted on first use either.
+  if (!sha) return { path, expected: '(a readable executable)', actual: '(unreadable)' };
+  const r = ledger.check(path, sha);
+  return r.ok ? null : { path, expected: r.expected, actual: r.actual };
+}
+
+function deny(
+  code: DecisionCode,
+  fields: { reason: string; rule_missing: string; hint: string; policy?: string; endpoint?: NetworkEndpoint },
+): ConnectionDecision {
+  return { verdict: 'deny', code, ...fields, matches: [], raw: false };
+}
+
+/** Compiles each policy object once; a new object (a policy update) compiles afresh. */
+export class PolicyCompiler {
+  private cache = new WeakMap<object, CompiledPolicy>();
+
+  compiled(policies: Readonly<Record<string, NetworkPolicy>>): CompiledPolicy {
+    let c = this.cache.get(policies);
+    if (!c) {
+      c = new CompiledPolicy(policies);
+      this.cache.set(policies, c);
+    }
+    return c;
+  }
+}
+
+export function compileNetworkPolicies(policies: Readonly<Record<string, NetworkPolicy>>): CompiledPolicy {
+  return new CompiledPolicy(policies);
+}

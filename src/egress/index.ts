@@ -1,0 +1,32 @@
+// Public surface of the egress component: the proxy every byte leaving a sandbox goes through.
+
+export { createEgressProxy } from './proxy.js';
+export { createSandboxCA, loadSandboxCA, type SandboxCAOptions } from './ca.js';
+export {
+  identifyTcpPeer,
+  socketIdentifier,
+  descendantPids,
+  IdentityError,
+  ExeHashCache,
+  type IdentifyTcpPeerOptions,
+  type SocketIdentifierOptions,
+} from './identity.js';
+export { compileNetworkPolicies, CompiledPolicy, type ConnectionDecision } from './decision.js';
+export { checkInspectedRequest, type InspectedRequest, type RequestVerdict } from './verdicts.js';
+export { BinaryLedger } from './integrity.js';
+export { classifyAddress, checkAddress, compileAllowedIps, type AddressCategory } from './ssrf.js';
+export { normaliseHost } from './hosts.js';
+export { normaliseTarget } from './urlpath.js';
+export type {
+  AncestorIdentity,
+  ConnectionVerdict,
+  DecisionCode,
+  EgressEvent,
+  EgressLimits,
+  EgressProxy,
+  EgressProxyOptions,
+  MatchedEndpoint,
+  ProcessIdentity,
+  SandboxCA,
+  Verdict,
+} from './types.js';

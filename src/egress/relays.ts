@@ -1,0 +1,66 @@
+// Byte relays between a client and an upstream socket (raw CONNECT tunnels, WebSockets),
+// tracked so that a policy change can close the ones it no longer allows.
+
+import type net from 'node:net';
+import type { ProcessIdentity } from './types.js';
+
+export interface RelayInfo {
+  identity: ProcessIdentity | null;
+  host: string;
+  port: number;
+  /** The address actually dialled. */
+  address: string;
+}
+
+export interface OpenRelay extends RelayInfo {
+  close(): void;
+}
+
+export class RelayRegistry {
+  private readonly open = new Set<OpenRelay>();
+
+  constructor(private readonly idleMs: number) {}
+
+  /**
+   * Relay both ways between `client` and `upstream`. With `upstreamWired`, the upstream ->
+   * client direction is already forwarded by the caller (see bufferedForwarder).
+   */
+  relay(client: net.Socket, upstream: net.Socket, info: RelayInfo, upstreamWired = false): void {
+    const entry: OpenRelay = {
+      ...info,
+      close: () => {
+        client.destroy();
+        upstream.destroy();
+      },
+    };
+    this.open.add(entry);
+    const abort = (): void => {
+      this.open.delete(entry);
+      entry.close();
+    };
+    // When one side has closed, the other is ended gracefully so bytes still queued for it are
+    // delivered; the idle timeout (or closeAll) bounds how long it may linger.
+    const closed = (other: net.Socket) => (): void => {
+      if (other.destroyed) this.open.delete(entry);
+      else other.end();
+    };
+    for (const s of [client, upstream]) {
+      s.setTimeout(this.idleMs, abort);
+      s.on('error', abort);
+    }
+    client.on('close', closed(upstream));
+    upstream.on('close', closed(client));
+    client.pipe(upstream);
+    if (!upstreamWired) upstream.pipe(client);
+  }
+
+  /** Open relays, for re-checking against a new policy. */
+  list(): OpenRelay[] {
+    return [...this.open];
+  }
+
+  closeAll(): void {
+    for (const r of this.open) r.close();
+    this.open.clear();
+  }
+}

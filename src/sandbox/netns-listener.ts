@@ -1,0 +1,19 @@
+// Runs inside a sandbox's network namespace (started through nsenter by netns.ts, outside
+// the sandbox's PID, mount and user namespaces): opens the listening socket the egress proxy
+// serves on, hands it to the parent warden process over the IPC channel, and exits. The
+// socket stays open in warden; no process of the sandbox can reach or replace this one.
+import net from 'node:net';
+
+const port = Number(process.argv[2]);
+if (!Number.isInteger(port) || port <= 0 || port > 65535 || typeof process.send !== 'function') {
+  process.stderr.write('netns-listener: usage: netns-listener PORT (with an IPC channel)\n');
+  process.exit(2);
+}
+const server = net.createServer();
+server.once('error', (error) => {
+  process.stderr.write(`netns-listener: ${error.message}\n`);
+  process.exit(1);
+});
+server.listen({ port, host: '127.0.0.1', exclusive: true }, () => {
+  process.send!('listening', server, { keepOpen: false }, (error) => process.exit(error ? 1 : 0));
+});

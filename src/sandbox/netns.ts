@@ -1,0 +1,50 @@
+import { spawn } from 'node:child_process';
+import type net from 'node:net';
+import { findTool } from './tools.js';
+
+export class NetworkBridgeError extends Error {}
+
+const LISTENER_SCRIPT = new URL('./netns-listener.js', import.meta.url);
+const TIMEOUT_MS = 10_000;
+
+/**
+ * Opens a TCP listener on 127.0.0.1:port inside the network namespace of the sandbox whose
+ * init process is `initPid`, and returns it as a server owned by this process.
+ *
+ * Security invariant: the listener is created before CMD runs (bubblewrap is held on its
+ * block fd meanwhile), so no sandboxed process can bind the port first and pose as the proxy;
+ * and because the proxy accepts the sandboxed client's own TCP connection, the kernel's
+ * socket tables name the real calling process.
+ */
+export function openListenerInSandbox(initPid: number, port: number, privileged: boolean): Promise<net.Server> {
+  const nsenter = findTool('nsenter', 'util-linux');
+  // Without privilege, entering the sandbox's network namespace needs its user namespace
+  // too (owned by us), keeping our own credentials.
+  const namespaces = privileged ? ['--net'] : ['--user', '--net', '--preserve-credentials'];
+  const helper = spawn(nsenter, ['--target', String(initPid), ...namespaces, '--', process.execPath, LISTENER_SCRIPT.pathname, String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
+  });
+  let stderr = '';
+  helper.stderr?.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk; });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      helper.kill('SIGKILL');
+      reject(new NetworkBridgeError('timed out opening the proxy listener inside the sandbox'));
+    }, TIMEOUT_MS);
+    helper.once('message', (message, handle) => {
+      clearTimeout(timer);
+      if (message === 'listening' && handle) resolve(handle as net.Server);
+      else reject(new NetworkBridgeError('the proxy listener helper sent no socket'));
+    });
+    helper.once('exit', (code) => {
+      clearTimeout(timer);
+      // After a successful hand-over the promise is settled already and this does nothing.
+      reject(new NetworkBridgeError(`could not open the proxy listener inside the sandbox (exit ${code}): ${stderr.trim()}`));
+    });
+    helper.once('error', (error) => {
+      clearTimeout(timer);
+      reject(new NetworkBridgeError(`cannot start nsenter: ${error.message}`));
+    });
+  });
+}
