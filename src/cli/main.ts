@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { CliError, printLine, reportError, type OutputMode } from './output.js';
 import { runCommand } from './run.js';
 import { policyValidateCommand } from './policy.js';
+import { presetListCommand } from './preset.js';
 
 /** Exit codes of warden itself, chosen not to collide with a typical CMD's. */
 export const EXIT = { usage: 2, setup: 125 } as const;
@@ -38,7 +39,9 @@ function buildProgram(setExit: (code: number) => void, mode: { json: boolean }):
 Examples:
   warden run -- sh -c 'echo hello from $(hostname); id'
   warden run --policy policy.yaml --workdir ./app -- npm test
+  warden run --preset pypi -- pip download requests
   warden policy validate policy.yaml
+  warden preset list
 
 Environment:
   WARDEN_HOME          state directory (default ~/.warden)
@@ -62,6 +65,8 @@ Docs: docs/commands.md, docs/policy.md, docs/security-model.md`);
     ].join('\n\n'))
     .usage('[options] -- CMD [ARGS...]')
     .option('-p, --policy <file>', 'sandbox policy (OpenShell version: 1 YAML); default: the built-in default policy')
+    .option('--preset <name>', 'add a shipped network preset to the policy (repeatable; `warden preset list` shows them)',
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value])
     .option('-w, --workdir <dir>', 'host directory mounted read-write at /sandbox (default: a fresh temporary directory)')
     .option('-e, --env <NAME=VALUE>', 'set a variable inside the sandbox (repeatable); nothing else of your environment goes in',
       (value: string, previous: string[] | undefined) => [...(previous ?? []), value])
@@ -88,12 +93,26 @@ Docs: docs/commands.md, docs/policy.md, docs/security-model.md`);
       setExit(await policyValidateCommand(files, { json: Boolean(opts.json) }));
     });
 
+  program
+    .command('preset')
+    .summary('list the network presets shipped with warden')
+    .description('Network presets are named bundles of network policies (npm, pypi, github, ...) to add to a policy.')
+    .command('list')
+    .summary('list the shipped presets')
+    .description('List the shipped network presets with the number of endpoints each allows.')
+    .option('--json', 'print the list as JSON')
+    .action(async (opts: { json?: boolean }) => {
+      mode.json = Boolean(opts.json);
+      setExit(await presetListCommand({ json: Boolean(opts.json) }));
+    });
+
   program.addOption(new Option('--no-color', 'accepted for compatibility; warden prints no colour codes').hideHelp());
   return program;
 }
 
 export interface RunCliOptions {
   policy?: string;
+  preset?: string[];
   workdir?: string;
   env?: string[];
   name?: string;

@@ -14,7 +14,7 @@ const SETUP_FAILED = 125;
 
 export async function runCommand(command: string[], opts: RunCliOptions): Promise<number> {
   try {
-    const policy = await loadRunPolicy(opts.policy);
+    const policy = await withPresets(await loadRunPolicy(opts.policy), opts.preset ?? []);
     const env = parseEnvAssignments(opts.env ?? []);
     const name = opts.name ?? `run-${randomBytes(3).toString('hex')}`;
     const home = wardenHome();
@@ -55,6 +55,20 @@ async function loadRunPolicy(file: string | undefined): Promise<Policy> {
   } catch (error) {
     if (error instanceof Error && (error as NodeJS.ErrnoException).code !== undefined) {
       throw new CliError('policy_unreadable', describeReadError(file, error as NodeJS.ErrnoException), SETUP_FAILED);
+    }
+    throw error;
+  }
+}
+
+async function withPresets(policy: Policy, presets: string[]): Promise<Policy> {
+  if (presets.length === 0) return policy;
+  const { loadPreset, mergePolicies, PolicyMergeError, PresetError } = await import('../policy/index.js');
+  try {
+    return presets.reduce((merged, name) => mergePolicies(merged, loadPreset(name)), policy);
+  } catch (error) {
+    if (error instanceof PresetError) throw new CliError('unknown_preset', `${error.message} (\`warden preset list\` shows the shipped presets)`, 2);
+    if (error instanceof PolicyMergeError) {
+      throw new CliError('preset_conflict', `${error.message}: the policy already defines ${error.conflicts.join(', ')} differently`, SETUP_FAILED);
     }
     throw error;
   }

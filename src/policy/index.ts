@@ -5,3 +5,5 @@ export type * from './types.js';
 export { parsePolicy, loadPolicyFile, PolicyError } from './load.js';
 export type { PolicyDiagnostic } from './load.js';
 export { defaultPolicy } from './default.js';
+export { listPresets, loadPreset, mergePolicies, defaultPresetDir, PresetError, PolicyMergeError } from './presets.js';
+export type { PresetInfo, PresetErrorCode, MergeOptions } from './presets.js';
