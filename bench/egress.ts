@@ -63,7 +63,7 @@ const LATENCY_SCRIPT = `
 const http = require('node:http');
 const tls = require('node:tls');
 const fs = require('node:fs');
-const { mode, n, proxyPort, host, port, ca } = JSON.parse(process.argv[1]);
+const { mode, n, proxyPort, host, port, ca, proxyAuth } = JSON.parse(process.argv[1]);
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 function once(opts) {
   return new Promise((resolve, reject) => {
@@ -88,7 +88,8 @@ async function tunnel() {
 (async () => {
   let make;
   if (mode === 'direct-http') make = () => ({ host: '127.0.0.1', port, path: '/small', agent, headers: { Host: host } });
-  else if (mode === 'proxy-http') make = () => ({ host: '127.0.0.1', port: proxyPort, path: 'http://' + host + ':' + port + '/small', agent, headers: { Host: host + ':' + port } });
+  else if (mode === 'proxy-http') make = () => ({ host: '127.0.0.1', port: proxyPort, path: 'http://' + host + ':' + port + '/small', agent,
+    headers: { Host: host + ':' + port, ...(proxyAuth ? { 'Proxy-Authorization': proxyAuth } : {}) } });
   else {
     // One TLS connection, reused: direct to the server, or inside an inspected CONNECT tunnel.
     let sock;
@@ -334,6 +335,7 @@ export async function benchEgress(log: (line: string) => void = () => undefined)
     rows.push({ group: GROUP, name: 'added latency p50 (http, absolute-form)', value: added50, unit: 'ms', target: '< 1', pass: added50 < 1 });
     rows.push({ group: GROUP, name: 'added latency p99 (http, absolute-form)', value: added99, unit: 'ms' });
     rows.push({ group: GROUP, name: 'requests/s through proxy, one connection (http)', value: (n * blocks) / secs['proxy-http']!, unit: 'req/s', note: `direct ${((n * blocks) / secs['direct-http']!).toFixed(0)} req/s` });
+    rows.push(...await srtProxyRows(upstream.httpPort, (n * blocks) / secs['proxy-http']!, n, blocks, log));
     const l7added50 = (p('proxy-https', 50) - p('direct-https', 50)) / 1000;
     rows.push({ group: GROUP, name: 'added latency p50 (https, inspected: TLS terminated + re-originated)', value: l7added50, unit: 'ms', note: `p99 +${((p('proxy-https', 99) - p('direct-https', 99)) / 1000).toFixed(2)} ms` });
     rows.push({ group: GROUP, name: 'requests/s through proxy, one connection (https, inspected)', value: (n * blocks) / secs['proxy-https']!, unit: 'req/s', note: `direct ${((n * blocks) / secs['direct-https']!).toFixed(0)} req/s` });
@@ -370,4 +372,44 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === fs.realpathSync(proces
       process.exitCode = 1;
     },
   );
+}
+
+/**
+ * The same keep-alive requests through Anthropic's sandbox-runtime proxy (srt), started through
+ * its library API with only this host allowed, for the "ahead of srt" comparison.
+ */
+async function srtProxyRows(upstreamPort: number, wardenRps: number, n: number, blocks: number, log: (line: string) => void): Promise<Row[]> {
+  let manager: {
+    initialize(config: unknown): Promise<void>;
+    getProxyPort(): number | undefined;
+    getProxyAuthToken(): string | undefined;
+    reset?(): Promise<void>;
+  };
+  try {
+    ({ SandboxManager: manager } = await import('@anthropic-ai/sandbox-runtime') as unknown as { SandboxManager: typeof manager });
+    await manager.initialize({ network: { allowedDomains: ['localhost'], deniedDomains: [] }, filesystem: { denyRead: [], allowWrite: [], denyWrite: [] } });
+  } catch (error) {
+    log(`skipping the srt proxy comparison: ${(error as Error).message}`);
+    return [];
+  }
+  try {
+    const port = manager.getProxyPort();
+    const token = manager.getProxyAuthToken();
+    if (port === undefined) return [];
+    const proxyAuth = token ? `Basic ${Buffer.from(`srt:${token}`).toString('base64')}` : undefined;
+    let seconds = 0;
+    for (let b = 0; b < blocks; b++) {
+      const out = await runChild(process.execPath, ['-e', LATENCY_SCRIPT,
+        JSON.stringify({ mode: 'proxy-http', n, proxyPort: port, host: 'localhost', port: upstreamPort, ca: '', proxyAuth })]);
+      seconds += (JSON.parse(out) as { seconds: number }).seconds;
+    }
+    const srtRps = (n * blocks) / seconds;
+    log(`srt proxy: ${srtRps.toFixed(0)} req/s`);
+    return [
+      { group: GROUP, name: 'requests/s through srt\'s proxy, one connection (http)', value: srtRps, unit: 'req/s' },
+      { group: GROUP, name: 'warden proxy / srt proxy requests/s', value: wardenRps / srtRps, unit: 'ratio', target: '> 1', pass: wardenRps > srtRps },
+    ];
+  } finally {
+    await manager.reset?.();
+  }
 }

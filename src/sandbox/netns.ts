@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import type net from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { findTool } from './tools.js';
 
 export class NetworkBridgeError extends Error {}
@@ -21,7 +22,7 @@ export function openListenerInSandbox(initPid: number, port: number, privileged:
   // Without privilege, entering the sandbox's network namespace needs its user namespace
   // too (owned by us), keeping our own credentials.
   const namespaces = privileged ? ['--net'] : ['--user', '--net', '--preserve-credentials'];
-  const helper = spawn(nsenter, ['--target', String(initPid), ...namespaces, '--', process.execPath, LISTENER_SCRIPT.pathname, String(port)], {
+  const helper = spawn(nsenter, ['--target', String(initPid), ...namespaces, '--', process.execPath, fileURLToPath(LISTENER_SCRIPT), String(port)], {
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
   });
