@@ -6,6 +6,7 @@ import { CliError, printLine, reportError, type OutputMode } from './output.js';
 import { runCommand } from './run.js';
 import { policyValidateCommand } from './policy.js';
 import { presetListCommand } from './preset.js';
+import { doctorCommand } from './doctor.js';
 
 /** Exit codes of warden itself, chosen not to collide with a typical CMD's. */
 export const EXIT = { usage: 2, setup: 125 } as const;
@@ -42,6 +43,7 @@ Examples:
   warden run --preset pypi -- pip download requests
   warden policy validate policy.yaml
   warden preset list
+  warden doctor
 
 Environment:
   WARDEN_HOME          state directory (default ~/.warden)
@@ -104,6 +106,17 @@ Docs: docs/commands.md, docs/policy.md, docs/security-model.md`);
     .action(async (opts: { json?: boolean }) => {
       mode.json = Boolean(opts.json);
       setExit(await presetListCommand({ json: Boolean(opts.json) }));
+    });
+
+  program
+    .command('doctor')
+    .summary('check that this machine can run warden sandboxes')
+    .description('Check every prerequisite (bubblewrap, user namespaces, seccomp, Landlock, the sandbox uid, WARDEN_HOME) ' +
+      'and print a fix for each failure. Exit 0 when all pass, 1 otherwise.')
+    .option('--json', 'print the checks as JSON')
+    .action((opts: { json?: boolean }) => {
+      mode.json = Boolean(opts.json);
+      setExit(doctorCommand({ json: Boolean(opts.json) }));
     });
 
   program.addOption(new Option('--no-color', 'accepted for compatibility; warden prints no colour codes').hideHelp());

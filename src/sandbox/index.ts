@@ -2,8 +2,8 @@ export { runInSandbox, SandboxSetupError, type NetworkBridge, type RunOptions, t
 export { NetworkBridgeError } from './netns.js';
 export { CommandNotFoundError } from './command.js';
 export { MissingToolError, findTool } from './tools.js';
-export { LandlockRequiredError } from './landlock.js';
+export { LandlockRequiredError, findLandlockHelper, probeLandlockAbi } from './landlock.js';
 export { MountPlanError } from './mounts.js';
-export { SandboxUserError, SANDBOX_ACCOUNT } from './host-user.js';
+export { SandboxUserError, SANDBOX_ACCOUNT, resolveSandboxUser } from './host-user.js';
 export { EnvError, parseEnvAssignments } from './environment.js';
 export { DEFAULT_LIMITS, type SandboxLimits } from './limits.js';
