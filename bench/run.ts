@@ -22,6 +22,11 @@ async function main(): Promise<void> {
       rows.push(...await benchEgress(log));
     }
   }
+  if (!only || only === 'audit') {
+    log('audit log ...');
+    const { benchAudit } = await import('./audit.js');
+    rows.push(...await benchAudit(log));
+  }
   const context = [
     `date: ${new Date().toISOString()}`,
     `machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'unknown cpu'}, ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB, ${os.type()} ${os.release()}`,

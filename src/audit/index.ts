@@ -1,0 +1,24 @@
+// Public surface of the audit component: warden's append-only, hash-chained log of every verdict
+// and every change (DESIGN.md "Governance model: Audit"; format in docs/audit.md).
+//
+// SECURITY: the log stores payloads verbatim and forever, and exports them. It never redacts:
+// callers pass payloads that are already free of secrets (credentials, tokens, authorization
+// headers, provider keys, placeholder values).
+//
+// Atomic with other state: call appendAudit/appendMany inside store.transaction(() => ...) to
+// commit a change (e.g. a policy revision) and its audit record together or not at all.
+export {
+  appendAudit,
+  appendMany,
+  AuditEntryError,
+  AuditIntegrityError,
+  MAX_PAYLOAD_BYTES,
+  type AuditEntry,
+  type AuditRecord,
+} from './append.js';
+export { createAuditWriter, type AuditWriter, type AuditWriterOptions } from './writer.js';
+export { verifyAudit, auditHead, type VerifyOptions, type VerifyResult } from './verify.js';
+export { exportAudit, AUDIT_EXPORT_FORMATS, type AuditExportFormat, type ExportOptions } from './export.js';
+export { toOcsf, OCSF_VERSION } from './ocsf.js';
+export { canonicalJson, CanonicalJsonError } from './canonical.js';
+export { GENESIS_HASH, hashInput, recordHash, type HashedFields } from './chain.js';
