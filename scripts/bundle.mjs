@@ -16,7 +16,11 @@ await build({
   platform: 'node',
   target: 'node20',
   sourcemap: 'linked',
+  minifyWhitespace: true,
+  minifySyntax: true,
   logLevel: 'warning',
+  // A native addon: it must load from node_modules, with its own __filename.
+  external: ['better-sqlite3'],
   // commander is CommonJS and calls require() for node builtins.
   banner: { js: "import { createRequire as __wardenRequire } from 'node:module'; const require = __wardenRequire(import.meta.url);" },
 });

@@ -166,7 +166,7 @@ async function supervise(prlimit: string, argv: string[], setup: {
   const { user, network } = setup;
   const accounts = sandboxAccountFiles(user);
   const child = spawn(prlimit, argv, {
-    stdio: ['inherit', 'inherit', 'inherit', 'pipe', 'pipe', 'pipe', 'pipe', 'pipe', ...setup.files.map(() => 'pipe' as const)],
+    stdio: ['inherit', 'inherit', 'inherit', 'pipe', 'pipe', 'pipe', 'pipe', network ? 'pipe' : 'ignore', ...setup.files.map(() => 'pipe' as const)],
     // Security invariant: bubblewrap itself already runs as the unprivileged sandbox uid, so
     // no process of the sandbox is ever host root, not even during setup.
     ...(user.dropsPrivileges ? { uid: user.uid, gid: user.gid } : {}),
@@ -217,7 +217,7 @@ async function supervise(prlimit: string, argv: string[], setup: {
       for (const signal of pending.splice(0)) signalCommand(pid, signal, running);
     }
     // CMD is held until now (bubblewrap's --block-fd); this releases it.
-    writeAll(child, FD.block, 'go');
+    if (network) writeAll(child, FD.block, 'go');
     return await exit;
   } finally {
     for (const signal of FORWARDED_SIGNALS) process.off(signal, forward);

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import type Database from 'better-sqlite3';
 import { StoreBusyError, StoreError, StoreSetupError } from './errors.js';
 import { migrate } from './migrations.js';
 import { auditRowTable, policyRevisionTable, sandboxTable } from './tables.js';
@@ -112,7 +113,7 @@ export function openStore(home: string, options: OpenStoreOptions = {}, tuning: 
   prepareDatabaseFile(file);
   let db: Database.Database;
   try {
-    db = new Database(file);
+    db = new (loadSqlite())(file);
   } catch (error) {
     throw new StoreSetupError(`cannot open ${file}: ${(error as Error).message}`, { cause: error });
   }
@@ -157,4 +158,14 @@ export function openStore(home: string, options: OpenStoreOptions = {}, tuning: 
     }),
     close: () => db.close(),
   };
+}
+
+let sqlite: typeof Database | undefined;
+/**
+ * better-sqlite3 (a native addon) is loaded on first open, not on import: most CLI commands
+ * never touch the store, and loading it is a measurable part of start-up time.
+ */
+function loadSqlite(): typeof Database {
+  sqlite ??= createRequire(import.meta.url)('better-sqlite3') as typeof Database;
+  return sqlite;
 }
