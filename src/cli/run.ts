@@ -8,7 +8,7 @@ import {
   CommandNotFoundError, EnvError, LandlockRequiredError, MissingToolError, MountPlanError, NetworkBridgeError,
   parseEnvAssignments, runInSandbox, SandboxSetupError, SandboxUserError,
 } from '../sandbox/index.js';
-import { wardenHome } from '../store/index.js';
+import { isValidSandboxName, wardenHome } from '../store/index.js';
 
 const SETUP_FAILED = 125;
 
@@ -16,6 +16,9 @@ export async function runCommand(command: string[], opts: RunCliOptions): Promis
   try {
     const policy = await withPresets(await loadRunPolicy(opts.policy), opts.preset ?? []);
     const env = parseEnvAssignments(opts.env ?? []);
+    if (opts.name !== undefined && !isValidSandboxName(opts.name)) {
+      throw new CliError('usage', `--name ${JSON.stringify(opts.name)}: use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit`, 2);
+    }
     const name = opts.name ?? `run-${randomBytes(3).toString('hex')}`;
     const home = wardenHome();
     // No network policies, no proxy: the sandbox then has no network at all, and starts

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeSync } from 'node:fs';
 import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -121,7 +121,9 @@ function prepareWorkdir(requested: string | undefined, user: SandboxUser): Workd
   }
   const absolute = path.resolve(requested);
   if (!existsSync(absolute)) {
-    mkdirSync(absolute, { recursive: true, mode: 0o700 });
+    // Parents warden creates stay traversable; the workdir itself is private to the sandbox.
+    mkdirSync(absolute, { recursive: true, mode: 0o755 });
+    chmodSync(absolute, 0o700);
     if (user.dropsPrivileges) chownSync(absolute, user.uid, user.gid);
   }
   const real = realpathSync.native(absolute);

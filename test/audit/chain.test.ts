@@ -15,6 +15,7 @@ import {
 } from '../../src/audit/index.js';
 import { AUDIT_GENESIS_HASH, openStore, type Store } from '../../src/store/index.js';
 import { tempHome } from '../store/helpers.js';
+import Database from 'better-sqlite3';
 
 function withStore(fn: (store: Store) => void | Promise<void>) {
   return async () => {
@@ -168,8 +169,8 @@ describe('the batching writer', () => {
     const writer = createAuditWriter(store);
     const a = writer.append({ kind: 'test.a' });
     const b = writer.append({ kind: 'test.b' });
-    // Break the head so that the chain refuses to grow (as after a truncation).
-    const Database = (await import('better-sqlite3')).default;
+    // Break the head so that the chain refuses to grow (as after a truncation). This must
+    // happen in the same event-loop turn as the appends, before the writer flushes its batch.
     const raw = new Database(store.file);
     raw.exec('DROP TRIGGER audit_head_forward_only');
     raw.prepare('UPDATE audit_head SET seq = 5').run();

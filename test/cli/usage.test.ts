@@ -339,3 +339,11 @@ describe('warden run in a sandbox', { skip: SKIP_NO_BWRAP }, () => {
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+test('--name must be a safe name: it becomes a hostname and a file name', () => {
+  for (const bad of ['../../etc', 'a/b', '-x', 'has space', '']) {
+    const r = warden(['run', '--name', bad, '--', 'true']);
+    assert.equal(r.status, 2, `${bad}: ${r.stderr}`);
+    assert.match(r.stderr, /--name/);
+  }
+});

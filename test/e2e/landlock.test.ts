@@ -250,7 +250,8 @@ describe('landlock-exec on the host', { skip: SKIP }, () => {
       assert.equal(refused.stdout, '');
       assert.match(refused.stderr, /Operation not permitted/);
       // Inside the domain, signals still work: the shell signals its own child.
-      const inside = confined(SYSTEM, sh('sleep 30 & kill $! && wait $!; echo "status $?"'));
+      // (sh gives a background job /dev/null as stdin when it has no terminal: allow it.)
+      const inside = confined([...SYSTEM, '--rwfile', '/dev/null'], sh('sleep 30 & kill $! && wait $!; echo "status $?"'));
       assert.equal(inside.stdout, 'status 143\n', inside.stderr);
     } finally {
       sleeper.kill('SIGKILL');
