@@ -139,6 +139,8 @@ export function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
+    // A client that exits without reading its input closes the pipe first: not an error here.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(opts.input ?? '');
   });
 }
