@@ -100,6 +100,8 @@ export function planMounts(input: MountPlanInput): MountPlan {
       continue;
     }
     const source = dest === WORKDIR_MOUNT && workdir !== undefined ? workdir : dest;
+    const writableParent = [...readWrite].find((w) => w !== dest && isUnder(dest, w));
+    if (writableParent !== undefined) refuseLinksBelow(writableParent, dest);
     const stat = lstatOrUndefined(source);
     if (stat === undefined) {
       skipped.push({ path: dest, reason: 'does not exist on this host' });
@@ -163,6 +165,30 @@ function insideWorkdir(workdir: string, dest: string): string | undefined {
     throw new MountPlanError(`${dest} resolves to ${resolved}, outside the workdir ${root}: refusing to bind it`);
   }
   return resolved;
+}
+
+/**
+ * Security invariant: a sandbox may have planted symlinks anywhere in a host path it can
+ * write. A policy path below such a path must resolve on the host to exactly that place, or
+ * warden itself would bind whatever the link points to (as insideWorkdir does for /sandbox).
+ */
+function refuseLinksBelow(writable: string, dest: string): void {
+  let real: string;
+  try {
+    real = realpathSync.native(dest);
+  } catch {
+    return; // missing: skipped later
+  }
+  let expected: string;
+  try {
+    expected = path.join(realpathSync.native(writable), path.relative(writable, dest));
+  } catch {
+    return;
+  }
+  if (real !== expected) {
+    throw new MountPlanError(`${dest} resolves to ${real} through a symbolic link below the writable path ${writable}: ` +
+      'refusing to bind it (a sandbox could have planted the link). Remove the link or change the policy.');
+  }
 }
 
 function managedDescription(managed: string): string {

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeSync } from 'node:fs';
 import type net from 'node:net';
@@ -101,11 +101,34 @@ export async function runInSandbox(options: RunOptions): Promise<RunResult> {
         blockUntilReady: options.network !== undefined,
         files: files.map((file, index) => ({ fd: FD.firstFile + index, path: file.path, mode: file.mode ?? 0o444 })),
       })];
-    const exitCode = await supervise(prlimit, argv, { user, seccomp, files, network: options.network });
-    return { exitCode, sandboxName };
+    const terminal = saveTerminal();
+    try {
+      const exitCode = await supervise(prlimit, argv, { user, seccomp, files, network: options.network });
+      return { exitCode, sandboxName };
+    } finally {
+      terminal?.restore();
+    }
   } finally {
     if (workdir?.temporary) rmSync(workdir.path, { recursive: true, force: true });
   }
+}
+
+/**
+ * The sandbox shares the user's terminal (when stdin is one) and may leave it changed
+ * (`stty -echo`, raw mode); warden puts the settings back when CMD is gone.
+ */
+function saveTerminal(): { restore(): void } | undefined {
+  if (!isatty(0)) return undefined;
+  let stty: string;
+  try {
+    stty = findTool('stty', 'coreutils');
+  } catch {
+    return undefined;
+  }
+  const saved = spawnSync(stty, ['-g'], { stdio: [0, 'pipe', 'ignore'], encoding: 'utf8' });
+  const settings = saved.status === 0 ? saved.stdout.trim() : '';
+  if (!settings) return undefined;
+  return { restore: () => void spawnSync(stty, [settings], { stdio: [0, 'ignore', 'ignore'] }) };
 }
 
 interface Workdir {

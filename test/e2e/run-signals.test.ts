@@ -54,6 +54,15 @@ describe('terminals', { skip: SKIP_NO_BWRAP || (existsSync('/usr/bin/script') ? 
     assert.match(piped, /TERM=$/m);
   });
 
+  test('terminal settings the sandbox changes are put back when it exits', () => {
+    const check = "stty -a | grep -o -- ' -\\?echo ' | head -1";
+    const control = underPty(`sh -c 'stty -echo'; ${check}`, '');
+    assert.match(control, / -echo /, 'without warden the change sticks');
+    const out = underPty(`${process.execPath} ${WARDEN} run -- sh -c 'stty -echo'; ${check}`, '');
+    assert.match(out, / echo /);
+    assert.doesNotMatch(out, / -echo /);
+  });
+
   test('Ctrl-C on the terminal reaches CMD and warden returns its exit code', () => {
     const command = `${process.execPath} ${WARDEN} run -- sh -c "trap 'echo got-INT; exit 9' INT; echo ready; sleep 5; echo no-signal"; echo "exit=$?"`;
     const result = spawnSync('sh', ['-c', `(sleep 1.5; printf '\\003'; sleep 2) | script -qec '${command.replace(/'/g, `'"'"'`)}' /dev/null`],

@@ -92,3 +92,17 @@ describe('planMounts', () => {
     assert.ok(plan.steps.some((s) => s.kind === 'ro-bind' && s.dest === file));
   });
 });
+
+test('a symlink planted below another writable path is refused too, not followed', () => {
+  const rw = mkdtempSync(path.join(scratch, 'rw-'));
+  const elsewhere = mkdtempSync(path.join(scratch, 'private-'));
+  mkdirSync(path.join(elsewhere, 'cfg'));
+  symlinkSync(elsewhere, path.join(rw, 'sub'));
+  const policy = { include_workdir: false, read_only: [path.join(rw, 'sub', 'cfg')], read_write: [rw] };
+  assert.throws(() => planMounts({ filesystem: policy, wardenHome: '/nonexistent' }), /symbolic link below the writable path/);
+  // Control: a real directory at the same place is bound.
+  rmSync(path.join(rw, 'sub'));
+  mkdirSync(path.join(rw, 'sub', 'cfg'), { recursive: true });
+  const plan = planMounts({ filesystem: policy, wardenHome: '/nonexistent' });
+  assert.ok(plan.steps.some((s) => s.kind === 'ro-bind' && s.dest === path.join(rw, 'sub', 'cfg')));
+});
