@@ -1,4 +1,4 @@
-import { Command, CommanderError, Option } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -119,7 +119,6 @@ Docs: docs/commands.md, docs/policy.md, docs/security-model.md`);
       setExit(doctorCommand({ json: Boolean(opts.json) }));
     });
 
-  program.addOption(new Option('--no-color', 'accepted for compatibility; warden prints no colour codes').hideHelp());
   return program;
 }
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gitHttpBackend, makeRepo } from '../egress/git-server.js';
 import { type Started, startHttp, startHttps, upstreamCA } from '../egress/helpers.js';
-import { IS_ROOT, SKIP_NO_BWRAP, sandboxHostIds, tempDir, wardenAsyncResult, writePolicy, type Result } from './helpers.js';
+import { IS_ROOT, SKIP_NO_BWRAP, sandboxHostIds, tempDir, wardenAsync, writePolicy, type Result } from './helpers.js';
 
 const scratch = tempDir('warden-e2e-egress-');
 chmodSync(scratch.dir, 0o755); // sandboxes use workdirs below it
@@ -46,8 +46,8 @@ function policyFile(endpoints: Endpoint[], binaries: string[]): string {
 
 async function sandboxed(policy: string, script: string, extra: string[] = []): Promise<Result & { events: Array<Record<string, unknown>> }> {
   const events = path.join(scratch.dir, `events-${++counter}.jsonl`);
-  const r = await wardenAsyncResult(['run', '--policy', policy, '--events', events, ...extra, '--', 'sh', '-c', script],
-    { env: { NODE_EXTRA_CA_CERTS: upstreamCaFile } });
+  const r = await wardenAsync(['run', '--policy', policy, '--events', events, ...extra, '--', 'sh', '-c', script],
+    { env: { NODE_EXTRA_CA_CERTS: upstreamCaFile } }).done;
   let lines: Array<Record<string, unknown>> = [];
   try {
     lines = readFileSync(events, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);

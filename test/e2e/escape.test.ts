@@ -38,7 +38,6 @@ describe('sandbox identity', { skip: SKIP_NO_BWRAP }, () => {
     assert.equal(r.stdout.split('\n')[0], 'warden-e2e-id');
     assert.doesNotMatch(r.stdout, /canary-8e1f/);
     assert.match(r.stdout, /^PASSED=yes$/m);
-    assert.equal(onHost('env').stdout.includes('canary-8e1f'), false, 'control: the canary is only in the warden process env');
     const control = spawnSync('sh', ['-c', 'env'], { env: { ...process.env, WARDEN_E2E_CANARY: 'canary-8e1f' }, encoding: 'utf8' });
     assert.match(control.stdout, /canary-8e1f/, 'without the sandbox the variable is inherited');
   });

@@ -75,15 +75,22 @@ export function writePolicy(dir: string, yaml: string, name = 'policy.yaml'): st
   return file;
 }
 
-/** Starts warden in the background (for signal tests); resolves its result when it exits. */
-export function wardenAsync(args: string[]): { pid: number; done: Promise<Result>; stdout: () => string } {
-  const child = spawn(process.execPath, [WARDEN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Starts warden in the background without blocking this process's event loop (needed for
+ * signal tests, and whenever the test itself serves what the sandbox talks to).
+ */
+export function wardenAsync(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): { pid: number; done: Promise<Result>; stdout: () => string } {
+  const child = spawn(process.execPath, [WARDEN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
   child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+  const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
   const done = new Promise<Result>((resolve) => {
-    child.on('exit', (status, signal) => resolve({ status, signal, stdout, stderr }));
+    child.on('close', (status, signal) => {
+      clearTimeout(timer);
+      resolve({ status, signal, stdout, stderr });
+    });
   });
   return { pid: child.pid ?? -1, done, stdout: () => stdout };
 }
@@ -96,21 +103,3 @@ export async function waitFor(predicate: () => boolean, timeoutMs = 10_000): Pro
   }
 }
 
-/**
- * Runs the warden CLI without blocking this process's event loop: needed whenever the test
- * itself serves what the sandbox talks to.
- */
-export function wardenAsyncResult(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<Result> {
-  const child = spawn(process.execPath, [WARDEN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
-  const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
-  return new Promise((resolve) => {
-    child.on('close', (status, signal) => {
-      clearTimeout(timer);
-      resolve({ status, signal, stdout, stderr });
-    });
-  });
-}
