@@ -1,10 +1,9 @@
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, statSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { LandlockPolicy, Policy } from '../policy/index.js';
 import { WARDEN_DIR } from './bwrap.js';
 import { isUnder } from './mounts.js';
+import { findNativeHelper, isExecutableFile, nativeHelperPath } from './native.js';
 
 /**
  * Landlock, the second filesystem layer of DESIGN.md. Node cannot make the system calls, so a
@@ -88,7 +87,7 @@ export function planLandlock(policy: LandlockPolicy, rules: LandlockRules, helpe
   const compatibility = policy.compatibility;
   if (compatibility === undefined) return { kind: 'none' };
   if (helper === undefined || !isExecutableFile(helper)) {
-    const where = helper ?? expectedHelperPath();
+    const where = helper ?? nativeHelperPath('landlock-exec');
     if (compatibility === 'hard_requirement') {
       throw new LandlockRequiredError(
         `landlock.compatibility is hard_requirement, but warden's Landlock helper is not built (${where} is missing): refusing to start. ` +
@@ -127,8 +126,7 @@ export function helperArgv(compatibility: NonNullable<LandlockPolicy['compatibil
 
 /** dist/native/landlock-exec when it has been built, else undefined. */
 export function findLandlockHelper(): string | undefined {
-  const candidate = expectedHelperPath();
-  return isExecutableFile(candidate) ? candidate : undefined;
+  return findNativeHelper('landlock-exec');
 }
 
 /**
@@ -139,30 +137,6 @@ export function probeLandlockAbi(helper: string): number | undefined {
   const result = spawnSync(helper, ['--abi'], { encoding: 'utf8', timeout: 5_000 });
   const abi = Number(result.stdout?.trim());
   return result.status === 0 && Number.isInteger(abi) && abi > 0 ? abi : undefined;
-}
-
-/**
- * This module runs from dist/src/sandbox/ (tests) or from a chunk in dist/bundle/ (the CLI);
- * both live below the `dist` directory that holds native/.
- */
-function expectedHelperPath(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (path.basename(dir) !== 'dist') {
-    const parent = path.dirname(dir);
-    if (parent === dir) return path.resolve(path.dirname(fileURLToPath(import.meta.url)), 'native', 'landlock-exec');
-    dir = parent;
-  }
-  return path.join(dir, 'native', 'landlock-exec');
-}
-
-function isExecutableFile(file: string): boolean {
-  try {
-    if (!statSync(file).isFile()) return false;
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function normalise(p: string): string {

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import type net from 'node:net';
 import { fileURLToPath } from 'node:url';
+import { findNativeHelper, nativeHelperPath } from './native.js';
 import { findTool } from './tools.js';
 
 export class NetworkBridgeError extends Error {}
@@ -18,11 +19,11 @@ const TIMEOUT_MS = 10_000;
  * socket tables name the real calling process.
  */
 export function openListenerInSandbox(initPid: number, port: number, privileged: boolean): Promise<net.Server> {
-  const nsenter = findTool('nsenter', 'util-linux');
-  // Without privilege, entering the sandbox's network namespace needs its user namespace
-  // too (owned by us), keeping our own credentials.
-  const namespaces = privileged ? ['--net'] : ['--user', '--net', '--preserve-credentials'];
-  const helper = spawn(nsenter, ['--target', String(initPid), ...namespaces, '--', process.execPath, fileURLToPath(LISTENER_SCRIPT), String(port)], {
+  const listener = [process.execPath, fileURLToPath(LISTENER_SCRIPT), String(port)];
+  const [command, ...args] = privileged
+    ? [findTool('nsenter', 'util-linux'), '--target', String(initPid), '--net', '--', ...listener]
+    : [unprivilegedEnterHelper(), String(initPid), '--', ...listener];
+  const helper = spawn(command!, args, {
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
     env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
   });
@@ -48,4 +49,20 @@ export function openListenerInSandbox(initPid: number, port: number, privileged:
       reject(new NetworkBridgeError(`cannot start nsenter: ${error.message}`));
     });
   });
+}
+
+/**
+ * Without privilege, joining the network namespace needs the user namespace that owns it, which
+ * is not the one the sandbox's processes are in (bubblewrap's --disable-userns nests another):
+ * nsenter cannot find it, warden's netns-enter helper asks the kernel.
+ */
+function unprivilegedEnterHelper(): string {
+  const helper = findNativeHelper('netns-enter');
+  if (helper === undefined) {
+    throw new NetworkBridgeError(
+      `network policies need warden's netns-enter helper when warden does not run as root, and it is not built (${nativeHelperPath('netns-enter')} is missing). ` +
+        'Install a C compiler and static libc (Debian/Ubuntu: apt-get install gcc libc6-dev) and run `npm run build`.',
+    );
+  }
+  return helper;
 }

@@ -60,6 +60,12 @@ export class SandboxSetupError extends Error {}
 
 /** Signals warden passes on to CMD; SIGKILL/SIGSTOP cannot be caught and need no forwarding. */
 const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGWINCH', 'SIGCONT'];
+/**
+ * The signals a terminal sends to its whole foreground process group: these go to CMD's process
+ * group, so Ctrl-C stops `sleep` under a shell script the way it would outside. The others
+ * (`kill`, a supervisor) go to CMD alone.
+ */
+const TERMINAL_SIGNALS = new Set<NodeJS.Signals>(['SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGWINCH']);
 
 /** Runs one command in a new sandbox, removes the sandbox afterwards, and returns CMD's exit code. */
 export async function runInSandbox(options: RunOptions): Promise<RunResult> {
@@ -232,7 +238,7 @@ async function supervise(prlimit: string, argv: string[], setup: {
           // Fail closed: CMD never starts without the network it was promised. If bubblewrap
           // died on its own it has said why on stderr; that, not the listener, is the cause.
           const diedFirst = exited;
-          child.kill('SIGKILL');
+          killSandbox(child);
           await exit.catch(() => undefined);
           if (diedFirst) throw new SandboxSetupError('bubblewrap could not build the sandbox (its message is above)');
           throw error;
@@ -247,6 +253,19 @@ async function supervise(prlimit: string, argv: string[], setup: {
   } finally {
     for (const signal of FORWARDED_SIGNALS) process.off(signal, forward);
     listener?.close();
+  }
+}
+
+/**
+ * Kills bubblewrap and the sandbox's init together: both are in the process group that
+ * `detached` made. Killing bubblewrap alone is not enough: an init still held on its block fd
+ * was seen to outlive it, keeping warden's pipes open.
+ */
+function killSandbox(child: ChildProcess): void {
+  try {
+    if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL');
   }
 }
 
@@ -299,8 +318,21 @@ function signalCommand(initPid: number, signal: NodeJS.Signals, running: () => b
     return;
   }
   try {
-    process.kill(commandPid, signal);
+    // bubblewrap's --new-session makes the sandbox's init lead a session and process group of
+    // its own inside the sandbox; nothing outside the sandbox can be a member of it.
+    const toGroup = TERMINAL_SIGNALS.has(signal) && processGroupOf(commandPid) === initPid;
+    process.kill(toGroup ? -initPid : commandPid, signal);
   } catch {
     // CMD already exited; the sandbox is going away.
+  }
+}
+
+function processGroupOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name, which may itself contain ") ": state, ppid, pgrp.
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
+  } catch {
+    return undefined;
   }
 }
