@@ -27,6 +27,11 @@ async function main(): Promise<void> {
     const { benchAudit } = await import('./audit.js');
     rows.push(...await benchAudit(log));
   }
+  if (!only || only === 'gateway') {
+    log('gateway ...');
+    const { benchGateway } = await import('./gateway.js');
+    rows.push(...await benchGateway(log));
+  }
   const context = [
     `date: ${new Date().toISOString()}`,
     `machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'unknown cpu'}, ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB, ${os.type()} ${os.release()}`,

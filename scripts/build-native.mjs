@@ -1,6 +1,7 @@
 // Compiles warden's native helpers into dist/native/ (sources in src/sandbox/native/):
 //   landlock-exec  the Landlock layer inside sandboxes
 //   netns-enter    joins a sandbox's network namespace to open the proxy listener (non-root)
+//   pty-exec       runs a command on a new pseudo-terminal for `warden connect` / `exec -t`
 //
 // A missing compiler or static C library is not a build failure: warden then runs without its
 // Landlock layer and says so (best_effort warns, hard_requirement refuses), and refuses network
@@ -9,7 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 
-const HELPERS = ['landlock-exec', 'netns-enter'];
+const HELPERS = ['landlock-exec', 'netns-enter', 'pty-exec'];
 // Static: the helper runs inside sandboxes whose filesystem may not have this host's libc.
 const FLAGS = ['-std=gnu11', '-Wall', '-Wextra', '-Werror', '-O2', '-D_FORTIFY_SOURCE=2',
   '-fstack-protector-strong', '-static', '-s'];

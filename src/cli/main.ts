@@ -7,6 +7,9 @@ import { runCommand } from './run.js';
 import { policyValidateCommand } from './policy.js';
 import { presetListCommand } from './preset.js';
 import { doctorCommand } from './doctor.js';
+import { registerAuditCommands } from './audit.js';
+import { registerLogsCommand } from './logs.js';
+import { registerGatewayCommands } from './gateway-commands.js';
 
 /** Exit codes of warden itself, chosen not to collide with a typical CMD's. */
 export const EXIT = { usage: 2, setup: 125 } as const;
@@ -82,7 +85,8 @@ Docs: docs/commands.md, docs/policy.md, docs/security-model.md`);
       setExit(await runCommand(command, opts));
     });
 
-  const policy = program.command('policy').summary('check sandbox policies').description('Work with sandbox policy files.');
+  const policy = program.command('policy').summary('check policy files; show and change the policies of named sandboxes')
+    .description('Check policy files, and show, change and explain the policies of named sandboxes (revisions are kept).');
   policy
     .command('validate')
     .summary('check policy files without running anything')
@@ -118,6 +122,11 @@ Docs: docs/commands.md, docs/policy.md, docs/security-model.md`);
       mode.json = Boolean(opts.json);
       setExit(doctorCommand({ json: Boolean(opts.json) }));
     });
+
+  // The audit log, read straight from the store: `audit verify`, `audit export`, `logs NAME [-f]`.
+  registerAuditCommands(program, setExit, mode);
+  registerLogsCommand(program, setExit, mode);
+  registerGatewayCommands(program, policy, setExit, mode);
 
   return program;
 }

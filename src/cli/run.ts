@@ -25,7 +25,7 @@ export async function runCommand(command: string[], opts: RunCliOptions): Promis
     // without loading the egress component.
     const networked = Object.keys(policy.network_policies).length > 0;
     const net = networked
-      ? (await import('./network.js')).prepareSandboxNetwork(policy, name, opts.events ?? path.join(home, 'events', `${name}.jsonl`))
+      ? (await import('./network.js')).prepareRunNetwork(policy, name, opts.events ?? path.join(home, 'events', `${name}.jsonl`))
       : undefined;
     try {
       const result = await runInSandbox({

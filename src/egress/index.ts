@@ -1,6 +1,7 @@
 // Public surface of the egress component: the proxy every byte leaving a sandbox goes through.
 
 export { createEgressProxy } from './proxy.js';
+export { prepareSandboxNetwork, PROXY_PORT, type SandboxNetworkOptions, type SandboxNetworkSetup } from './sandbox-network.js';
 export { createSandboxCA, loadSandboxCA, type SandboxCAOptions } from './ca.js';
 export {
   identifyTcpPeer,
@@ -30,3 +31,4 @@ export type {
   SandboxCA,
   Verdict,
 } from './types.js';
+export { explainRequest, ExplainError, type ExplainRequest, type Explanation, type ExplainStage, type ExplainedEndpoint } from './explain.js';

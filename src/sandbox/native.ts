@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** warden's C helpers (src/sandbox/native/*.c), built by `npm run build` into dist/native/. */
-export type NativeHelper = 'landlock-exec' | 'netns-enter';
+export type NativeHelper = 'landlock-exec' | 'netns-enter' | 'pty-exec';
 
 /** The helper's path when it has been built and is executable, else undefined. */
 export function findNativeHelper(name: NativeHelper): string | undefined {
@@ -14,6 +14,11 @@ export function findNativeHelper(name: NativeHelper): string | undefined {
 /** Where the build puts the helper, whether or not it is there. */
 export function nativeHelperPath(name: NativeHelper): string {
   return path.join(distDirectory(), 'native', name);
+}
+
+/** The bundled in-sandbox supervisor of named sandboxes (src/sandbox/supervisor.ts). */
+export function supervisorScript(): string {
+  return path.join(distDirectory(), 'bundle', 'supervisor.js');
 }
 
 /**

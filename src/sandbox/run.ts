@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeSync } from 'node:fs';
 import type net from 'node:net';
 import os from 'node:os';
+import type { Readable, Writable } from 'node:stream';
 import path from 'node:path';
 import { isatty } from 'node:tty';
 import type { Policy } from '../policy/index.js';
@@ -35,6 +36,17 @@ export interface RunOptions {
    * handed to `attach` before CMD starts. Without it the sandbox has no network at all.
    */
   network?: NetworkBridge;
+  /**
+   * For a sandbox that lives on (the gateway's): CMD's stdin, stdout and stderr are pipes handed
+   * to `onStarted`, warden's own signals are not passed on, and aborting `stop` kills the sandbox.
+   * Without it CMD shares warden's stdio and terminal.
+   */
+  service?: SandboxService;
+}
+
+export interface SandboxService {
+  onStarted: (io: { stdin: Writable; stdout: Readable; stderr: Readable; initPid: number }) => void;
+  stop: AbortSignal;
 }
 
 export interface SandboxFile {
@@ -87,7 +99,7 @@ export async function runInSandbox(options: RunOptions): Promise<RunResult> {
     const cwd = workdir ? WORKDIR_MOUNT : '/';
     const env = sandboxEnvironment({
       user, hostname, sandboxName, cwd,
-      term: isatty(0) ? process.env.TERM : undefined,
+      term: !options.service && isatty(0) ? process.env.TERM : undefined,
       extra: options.env ?? {},
     });
     const [program, ...args] = options.command;
@@ -107,9 +119,9 @@ export async function runInSandbox(options: RunOptions): Promise<RunResult> {
         blockUntilReady: options.network !== undefined,
         files: files.map((file, index) => ({ fd: FD.firstFile + index, path: file.path, mode: file.mode ?? 0o444 })),
       })];
-    const terminal = saveTerminal();
+    const terminal = options.service ? undefined : saveTerminal();
     try {
-      const exitCode = await supervise(prlimit, argv, { user, seccomp, files, network: options.network });
+      const exitCode = await supervise(prlimit, argv, { user, seccomp, files, network: options.network, service: options.service });
       return { exitCode, sandboxName };
     } finally {
       terminal?.restore();
@@ -193,11 +205,13 @@ async function supervise(prlimit: string, argv: string[], setup: {
   seccomp: Buffer;
   files: SandboxFile[];
   network?: NetworkBridge;
+  service?: SandboxService;
 }): Promise<number> {
-  const { user, network } = setup;
+  const { user, network, service } = setup;
+  const io = service ? 'pipe' : 'inherit';
   const accounts = sandboxAccountFiles(user);
   const child = spawn(prlimit, argv, {
-    stdio: ['inherit', 'inherit', 'inherit', 'pipe', 'pipe', 'pipe', 'pipe', network ? 'pipe' : 'ignore', ...setup.files.map(() => 'pipe' as const)],
+    stdio: [io, io, io, 'pipe', 'pipe', 'pipe', 'pipe', network ? 'pipe' : 'ignore', ...setup.files.map(() => 'pipe' as const)],
     // Security invariant: bubblewrap itself already runs as the unprivileged sandbox uid, so
     // no process of the sandbox is ever host root, not even during setup.
     ...(user.dropsPrivileges ? { uid: user.uid, gid: user.gid } : {}),
@@ -225,7 +239,11 @@ async function supervise(prlimit: string, argv: string[], setup: {
     if (nsInit === undefined) pending.push(signal);
     else signalCommand(nsInit, signal, running);
   };
-  for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
+  const forwarded = service ? [] : FORWARDED_SIGNALS;
+  for (const signal of forwarded) process.on(signal, forward);
+  const stop = () => killSandbox(child);
+  service?.stop.addEventListener('abort', stop);
+  if (service?.stop.aborted) stop();
   let listener: net.Server | undefined;
   try {
     const pid = await Promise.race([initPid, exit.then(() => undefined)]);
@@ -246,12 +264,14 @@ async function supervise(prlimit: string, argv: string[], setup: {
       }
       nsInit = pid;
       for (const signal of pending.splice(0)) signalCommand(pid, signal, running);
+      if (service) service.onStarted({ stdin: child.stdin!, stdout: child.stdout!, stderr: child.stderr!, initPid: pid });
     }
     // CMD is held until now (bubblewrap's --block-fd); this releases it.
     if (network) writeAll(child, FD.block, 'go');
     return await exit;
   } finally {
-    for (const signal of FORWARDED_SIGNALS) process.off(signal, forward);
+    for (const signal of forwarded) process.off(signal, forward);
+    service?.stop.removeEventListener('abort', stop);
     listener?.close();
   }
 }

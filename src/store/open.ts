@@ -15,9 +15,9 @@ const ownUid = () => process.getuid?.() ?? -1;
  * WARDEN_HOME holds the database, sandbox workdirs, the gateway socket and CA keys: only its
  * owner may enter it. An existing directory owned by someone else is refused (they could swap
  * files under us); one of ours with looser permissions is tightened.
- * Note for later: when sandboxes run as an unprivileged uid that must traverse to its workdir
- * under WARDEN_HOME/sandboxes/, that path may need 0711 (search, no listing) on the way down;
- * loosen exactly those directories then, never this one's read bit.
+ * Search-only for others (0711) is allowed: sandboxes running as the unprivileged sandbox uid must
+ * traverse to their workdirs under WARDEN_HOME/sandboxes/. Reading or writing it is never allowed;
+ * every file in it is 0600.
  */
 function prepareHome(home: string): void {
   try {
@@ -30,7 +30,7 @@ function prepareHome(home: string): void {
   if (stat.uid !== ownUid()) {
     throw new StoreSetupError(`WARDEN_HOME ${home} belongs to uid ${stat.uid}, not to you (uid ${ownUid()}): use your own directory`);
   }
-  if ((stat.mode & 0o077) !== 0) fs.chmodSync(home, 0o700);
+  if ((stat.mode & 0o066) !== 0) fs.chmodSync(home, stat.mode & 0o711);
 }
 
 /**

@@ -69,7 +69,8 @@ describe('openStore: files and settings', () => {
     fs.writeFileSync(path.join(home, DATABASE_FILE), '', { mode: 0o644 });
     fs.chmodSync(path.join(home, DATABASE_FILE), 0o644);
     openStore(home).close();
-    assert.equal(fs.statSync(home).mode & 0o777, 0o700);
+    // Read bits go; search bits stay (sandboxes traverse to their workdirs below WARDEN_HOME).
+    assert.equal(fs.statSync(home).mode & 0o777, 0o711);
     assert.equal(fs.statSync(path.join(home, DATABASE_FILE)).mode & 0o777, 0o600);
   });
 

@@ -1,0 +1,311 @@
+// Commands served by the gateway: `gateway`, `sandbox`, `exec`, `connect`, and the live policy
+// commands (`policy set|update|get|history|diff|explain|add-preset`).
+import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { CliError, printLine } from './output.js';
+import type { Policy, PolicyChange } from '../policy/index.js';
+import { wardenHome } from '../store/index.js';
+
+type SetExit = (code: number) => void;
+type Mode = { json: boolean };
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+/** commander keeps the `--` that separates NAME from CMD when options pass through. */
+const withoutSeparator = (command: string[]) => (command[0] === '--' ? command.slice(1) : command);
+
+export function registerGatewayCommands(program: Command, policy: Command, setExit: SetExit, mode: Mode): void {
+  const run = (json: boolean | undefined, fn: () => Promise<number>) => async () => {
+    mode.json = Boolean(json);
+    setExit(await fn().catch((error: unknown) => { throw toCliError(error); }));
+  };
+
+  const gateway = program.command('gateway').summary('start, inspect or stop the gateway daemon')
+    .description('The gateway keeps named sandboxes and their egress proxies. Commands that need it start it on demand.');
+  gateway.command('start').summary('start the gateway (in the background unless --foreground)')
+    .option('--foreground', 'run in this process and log to stderr until stopped (Ctrl-C or `warden gateway stop`)')
+    .option('--json', 'print the result as JSON')
+    .action((opts: { foreground?: boolean; json?: boolean }) => run(opts.json, () => gatewayStart(Boolean(opts.foreground), Boolean(opts.json)))());
+  gateway.command('status').summary('say whether the gateway runs, with its sandboxes')
+    .description('Exit 0 when the gateway runs, 1 when it does not.')
+    .option('--json', 'print the status as JSON')
+    .action((opts: { json?: boolean }) => run(opts.json, () => gatewayStatus(Boolean(opts.json)))());
+  gateway.command('stop').summary('stop the gateway; running sandboxes stop with it and come back when it starts')
+    .option('--json', 'print the result as JSON')
+    .action((opts: { json?: boolean }) => run(opts.json, () => gatewayStop(Boolean(opts.json)))());
+
+  const sandbox = program.command('sandbox').summary('create and manage named sandboxes that live on')
+    .description('Named sandboxes run under the gateway until stopped or deleted; their workdir and policy survive restarts.');
+  sandbox.command('create').summary('create and start a named sandbox')
+    .argument('<NAME>', 'sandbox name (letters, digits, . _ -)')
+    .argument('[CMD...]', 'optional main command, started with the sandbox (after --); its output goes to $WARDEN_HOME/sandboxes/NAME/main.log')
+    .option('-p, --policy <file>', 'sandbox policy (OpenShell version: 1 YAML); default: the built-in default policy')
+    .option('--preset <name>', 'add a shipped network preset (repeatable)', collect)
+    .option('-w, --workdir <dir>', 'host directory mounted read-write at /sandbox (default: $WARDEN_HOME/sandboxes/NAME/workdir)')
+    .option('-e, --env <NAME=VALUE>', 'a variable for every process in the sandbox (repeatable)', collect)
+    .option('--json', 'print the sandbox as JSON')
+    .action((name: string, command: string[], opts: { policy?: string; preset?: string[]; workdir?: string; env?: string[]; json?: boolean }) =>
+      run(opts.json, () => sandboxCreate(name, withoutSeparator(command), opts))());
+  sandbox.command('list').alias('ls').summary('list sandboxes: NAME STATE AGE POLICY-REV WORKDIR')
+    .option('--json', 'print the list as JSON')
+    .action((opts: { json?: boolean }) => run(opts.json, () => sandboxList(Boolean(opts.json)))());
+  sandbox.command('get').summary('show one sandbox').argument('<NAME>')
+    .option('--json', 'print it as JSON')
+    .action((name: string, opts: { json?: boolean }) => run(opts.json, () => sandboxSimple('sandbox.get', name, {}, Boolean(opts.json)))());
+  for (const [verb, summary] of [['start', 'start a stopped sandbox'], ['stop', 'stop a sandbox (its workdir and policy stay)']] as const) {
+    sandbox.command(verb).summary(summary).argument('<NAME>').option('--json', 'print the sandbox as JSON')
+      .action((name: string, opts: { json?: boolean }) => run(opts.json, () => sandboxSimple(`sandbox.${verb}`, name, {}, Boolean(opts.json)))());
+  }
+  sandbox.command('delete').alias('rm').summary('stop and remove a sandbox').argument('<NAME>')
+    .option('--purge', 'also delete its workdir (even one you gave with --workdir)')
+    .option('--json', 'print the result as JSON')
+    .action((name: string, opts: { purge?: boolean; json?: boolean }) =>
+      run(opts.json, () => sandboxSimple('sandbox.delete', name, { purge: Boolean(opts.purge) }, Boolean(opts.json)))());
+
+  program.command('exec').summary('run a command inside a running sandbox; its exit code passes through')
+    .argument('<NAME>').argument('<CMD...>', 'the command and its arguments (after --)')
+    .option('-e, --env <NAME=VALUE>', 'an extra variable for this command (repeatable)', collect)
+    .option('-t, --tty', 'give the command a terminal (default: when stdin and stdout are terminals)')
+    .option('-T, --no-tty', 'never give the command a terminal')
+    .option('--json', 'on failure, print a machine-readable error on stdout')
+    .action((name: string, command: string[], opts: { env?: string[]; tty?: boolean; json?: boolean }) =>
+      run(opts.json, async () => (await import('./exec.js')).execCommand(name, withoutSeparator(command), { env: opts.env ?? [], tty: opts.tty }))());
+  program.command('connect').summary('an interactive shell inside a running sandbox (terminal, resize, Ctrl-C)')
+    .argument('<NAME>')
+    .option('--shell <path>', 'the shell to start inside (default: bash when the sandbox has it, else sh)')
+    .action((name: string, opts: { shell?: string }) =>
+      run(false, async () => (await import('./exec.js')).connectCommand(name, opts.shell))());
+
+  policy.command('set').summary('replace a sandbox\'s policy with a file (a new revision)')
+    .argument('<NAME>').argument('<FILE>')
+    .option('--reason <text>', 'why, recorded with the revision')
+    .option('--wait', 'return once the proxy enforces it (always the case: the change is pushed before the reply)')
+    .option('--json', 'print the revision as JSON')
+    .action((name: string, file: string, opts: { reason?: string; json?: boolean }) =>
+      run(opts.json, async () => revise('policy.set', name, { policy: await loadPolicyArg(file), reason: opts.reason }, Boolean(opts.json)))());
+  policy.command('update').summary('change a sandbox\'s policy incrementally (a new revision)')
+    .argument('<NAME>')
+    .option('--add-endpoint <HOST:PORT>', 'allow an endpoint (with --binary, --allowed-ip)', collect)
+    .option('--remove-endpoint <HOST:PORT>', 'remove an endpoint', collect)
+    .option('--binary <path>', 'binary allowed to reach the added endpoint (repeatable; globs like /usr/bin/* allowed)', collect)
+    .option('--allowed-ip <ip>', 'private address the added endpoint may resolve to (repeatable)', collect)
+    .option('--add-binary <path>', 'add a binary to the network policy named by --to', collect)
+    .option('--remove-binary <path>', 'remove a binary (from --to, or every policy)', collect)
+    .option('--to <policy>', 'network policy name for --add-binary/--remove-binary')
+    .option('--add-rule <METHOD PATH>', 'add an L7 rule to the endpoint named by --endpoint', collect)
+    .option('--remove-rule <METHOD PATH>', 'remove an L7 rule from the endpoint named by --endpoint', collect)
+    .option('--endpoint <HOST:PORT>', 'endpoint for --add-rule/--remove-rule')
+    .option('--reason <text>', 'why, recorded with the revision')
+    .option('--wait', 'return once the proxy enforces it (always the case)')
+    .option('--json', 'print the revision as JSON')
+    .action((name: string, opts: UpdateOptions) =>
+      run(opts.json, async () => revise('policy.update', name, { changes: await updateChanges(opts), reason: opts.reason }, Boolean(opts.json)))());
+  policy.command('add-preset').summary('add a shipped network preset to a sandbox\'s policy')
+    .argument('<NAME>').argument('<PRESET>')
+    .option('--wait', 'return once the proxy enforces it (always the case)')
+    .option('--json', 'print the revision as JSON')
+    .action((name: string, preset: string, opts: { json?: boolean }) =>
+      run(opts.json, () => revise('policy.add-preset', name, { preset }, Boolean(opts.json)))());
+  policy.command('get').summary('print a sandbox\'s policy (current, or --rev N)').argument('<NAME>')
+    .option('--rev <n>', 'a past revision')
+    .option('--json', 'print as JSON (default: YAML)')
+    .action((name: string, opts: { rev?: string; json?: boolean }) =>
+      run(opts.json, async () => (await import('./policy-history.js')).policyGet(name, opts.rev, Boolean(opts.json)))());
+  policy.command('history').summary('list a sandbox\'s policy revisions: who, when, why').argument('<NAME>')
+    .option('--json', 'print as JSON')
+    .action((name: string, opts: { json?: boolean }) =>
+      run(opts.json, async () => (await import('./policy-history.js')).policyHistory(name, Boolean(opts.json)))());
+  policy.command('diff').summary('what changed between two revisions').argument('<NAME>').argument('<A>').argument('<B>')
+    .option('--json', 'print as JSON')
+    .action((name: string, a: string, b: string, opts: { json?: boolean }) =>
+      run(opts.json, async () => (await import('./policy-history.js')).policyDiff(name, a, b, Boolean(opts.json)))());
+  policy.command('explain').summary('which rule decides a request, and why').argument('<NAME>')
+    .argument('<TARGET>', 'URL (https://host/path) or HOST:PORT')
+    .requiredOption('--binary <path>', 'the program making the request, as a path inside the sandbox')
+    .option('--method <method>', 'HTTP method (default GET)')
+    .option('--json', 'print as JSON')
+    .action((name: string, target: string, opts: { binary: string; method?: string; json?: boolean }) =>
+      run(opts.json, async () => (await import('./policy-history.js')).policyExplain(name, target, opts.binary, opts.method, Boolean(opts.json)))());
+}
+
+interface UpdateOptions {
+  addEndpoint?: string[]; removeEndpoint?: string[]; binary?: string[]; allowedIp?: string[];
+  addBinary?: string[]; removeBinary?: string[]; to?: string; addRule?: string[]; removeRule?: string[]; endpoint?: string;
+  reason?: string; json?: boolean;
+}
+
+async function updateChanges(opts: UpdateOptions): Promise<PolicyChange[]> {
+  const { parseEndpointSpec } = await import('../policy/index.js');
+  const endpoint = (spec: string) => {
+    try {
+      return parseEndpointSpec(spec);
+    } catch (error) {
+      throw new CliError('usage', (error as Error).message, 2);
+    }
+  };
+  const rule = (spec: string) => {
+    const match = /^\s*([A-Za-z]+)\s+(\/\S*)\s*$/.exec(spec);
+    if (!match) throw new CliError('usage', `rule ${JSON.stringify(spec)}: write "METHOD /path" (e.g. "GET /simple/**")`, 2);
+    if (!opts.endpoint) throw new CliError('usage', '--add-rule/--remove-rule need --endpoint HOST:PORT', 2);
+    return { ...endpoint(opts.endpoint), method: match[1]!.toUpperCase(), path: match[2]! };
+  };
+  const changes: PolicyChange[] = [
+    ...(opts.addEndpoint ?? []).map((spec): PolicyChange => ({
+      op: 'add-endpoint', ...endpoint(spec), binaries: opts.binary, ...(opts.allowedIp ? { allowedIps: opts.allowedIp } : {}),
+    })),
+    ...(opts.removeEndpoint ?? []).map((spec): PolicyChange => ({ op: 'remove-endpoint', ...endpoint(spec) })),
+    ...(opts.addBinary ?? []).map((p): PolicyChange => {
+      if (!opts.to) throw new CliError('usage', '--add-binary needs --to POLICY (`warden policy get NAME` shows the policy names)', 2);
+      return { op: 'add-binary', path: p, policyName: opts.to };
+    }),
+    ...(opts.removeBinary ?? []).map((p): PolicyChange => ({ op: 'remove-binary', path: p, ...(opts.to ? { policyName: opts.to } : {}) })),
+    ...(opts.addRule ?? []).map((spec): PolicyChange => ({ op: 'add-rule', ...rule(spec) })),
+    ...(opts.removeRule ?? []).map((spec): PolicyChange => ({ op: 'remove-rule', ...rule(spec) })),
+  ];
+  if (changes.length === 0) throw new CliError('usage', 'nothing to change: give --add-endpoint, --remove-endpoint, --add-binary, --remove-binary, --add-rule or --remove-rule', 2);
+  return changes;
+}
+
+async function gatewayStart(foreground: boolean, json: boolean): Promise<number> {
+  const home = wardenHome();
+  const { gatewayRunning, runGateway, callGateway } = await import('../gateway/index.js');
+  if (await gatewayRunning(home)) {
+    const status = await callGateway(home, 'ping', {}, { autoStart: false }) as { pid: number };
+    if (foreground) throw new CliError('already_running', `a gateway (pid ${status.pid}) already runs for ${home}: \`warden gateway stop\` it first`, 1);
+    print(json, { running: true, pid: status.pid, started: false }, `gateway already running (pid ${status.pid})`);
+    return 0;
+  }
+  if (!foreground) {
+    const status = await callGateway(home, 'ping', {}, { progress: (m) => printLine(2, m) }) as { pid: number };
+    print(json, { running: true, pid: status.pid, started: true }, `gateway started (pid ${status.pid}), log: ${path.join(home, 'gateway.log')}`);
+    return 0;
+  }
+  const log = (line: string) => printLine(2, `${new Date().toISOString()} ${line}`);
+  const handle = await runGateway(home, log);
+  const onSignal = () => void handle.stop();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  await handle.done;
+  return 0;
+}
+
+async function gatewayStatus(json: boolean): Promise<number> {
+  const home = wardenHome();
+  const { gatewayRunning, callGateway } = await import('../gateway/index.js');
+  if (!(await gatewayRunning(home))) {
+    print(json, { running: false, home }, `gateway not running for ${home} (commands start it on demand; \`warden gateway start\` starts it now)`);
+    return 1;
+  }
+  const status = await callGateway(home, 'ping', {}, { autoStart: false }) as { pid: number; sandboxes: number };
+  print(json, { running: true, home, ...status }, `gateway running (pid ${status.pid}) for ${home}, ${status.sandboxes} sandbox(es) running`);
+  return 0;
+}
+
+async function gatewayStop(json: boolean): Promise<number> {
+  const home = wardenHome();
+  const { gatewayRunning, callGateway } = await import('../gateway/index.js');
+  if (!(await gatewayRunning(home))) {
+    print(json, { stopped: false, running: false }, 'gateway not running');
+    return 0;
+  }
+  const { pid } = await callGateway(home, 'gateway.stop', {}, { autoStart: false }) as { pid: number };
+  // Stopped means gone: wait until the process has exited and released its sandboxes.
+  for (let i = 0; i < 300 && alive(pid); i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  print(json, { stopped: true, pid }, `gateway ${pid} stopped`);
+  return 0;
+}
+
+async function sandboxCreate(name: string, command: string[], opts: { policy?: string; preset?: string[]; workdir?: string; env?: string[]; json?: boolean }): Promise<number> {
+  const { parseEnvAssignments } = await import('../sandbox/index.js');
+  let env: Record<string, string>;
+  try {
+    env = parseEnvAssignments(opts.env ?? []);
+  } catch (error) {
+    throw new CliError('usage', (error as Error).message, 2);
+  }
+  let policy = opts.policy ? await loadPolicyArg(opts.policy) : (await import('../policy/default.js')).defaultPolicy();
+  const { loadPreset, mergePolicies } = await import('../policy/index.js');
+  for (const preset of opts.preset ?? []) policy = mergePolicies(policy, loadPreset(preset));
+  const result = await gatewayCall('sandbox.create', {
+    name, policy, presets: opts.preset ?? [], workdir: opts.workdir ? path.resolve(opts.workdir) : undefined, env, command,
+  }) as SandboxRow;
+  print(Boolean(opts.json), result, `sandbox ${result.name} ${result.state} (policy rev ${result.policyRev}, workdir ${result.workdir})`);
+  return 0;
+}
+
+interface SandboxRow { name: string; state: string; createdAt: string; policyRev: number; workdir: string; pid?: number; presets: string[] }
+
+async function sandboxList(json: boolean): Promise<number> {
+  const rows = await gatewayCall('sandbox.list', {}) as SandboxRow[];
+  if (json) {
+    printLine(1, JSON.stringify(rows));
+    return 0;
+  }
+  const table = [['NAME', 'STATE', 'AGE', 'POLICY-REV', 'PID', 'WORKDIR'],
+    ...rows.map((r) => [r.name, r.state, age(r.createdAt), String(r.policyRev), r.pid ? String(r.pid) : '-', r.workdir])];
+  const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+  for (const row of table) printLine(1, row.map((cell, i) => i === row.length - 1 ? cell : cell.padEnd(widths[i]!)).join('  '));
+  if (rows.length === 0) printLine(2, 'no sandboxes yet: `warden sandbox create NAME` makes one');
+  return 0;
+}
+
+async function sandboxSimple(op: string, name: string, extra: Record<string, unknown>, json: boolean): Promise<number> {
+  const result = await gatewayCall(op, { name, ...extra }) as SandboxRow & { purged?: string | null };
+  if (op === 'sandbox.delete') print(json, result, `sandbox ${name} deleted${result.purged ? `, workdir ${result.purged} removed` : ''}`);
+  else if (op === 'sandbox.get' && !json) printLine(1, JSON.stringify(result, null, 2));
+  else print(json, result, `sandbox ${result.name} ${result.state}`);
+  return 0;
+}
+
+async function revise(op: string, name: string, args: Record<string, unknown>, json: boolean): Promise<number> {
+  const result = await gatewayCall(op, { name, ...args }) as { rev: number; live: boolean; diff: unknown };
+  const { renderDiff } = await import('../policy/index.js');
+  print(json, result, `sandbox ${name}: policy rev ${result.rev}${result.live ? ', enforced now' : ' (applies when the sandbox starts)'}\n${renderDiff(result.diff as never)}`);
+  return 0;
+}
+
+async function loadPolicyArg(file: string): Promise<Policy> {
+  const { loadPolicyFile, PolicyError } = await import('../policy/index.js');
+  try {
+    readFileSync(file);
+    return loadPolicyFile(file);
+  } catch (error) {
+    if (error instanceof PolicyError) throw new CliError('policy_invalid', `invalid policy:\n${error.format()}\nNothing was changed.`, 1);
+    throw new CliError('policy_unreadable', `cannot read ${file}: ${(error as Error).message}`, 1);
+  }
+}
+
+async function gatewayCall(op: string, args: Record<string, unknown>): Promise<unknown> {
+  const { callGateway } = await import('../gateway/index.js');
+  return callGateway(wardenHome(), op, args, { progress: (m) => printLine(2, m) });
+}
+
+function print(json: boolean, value: unknown, human: string): void {
+  printLine(1, json ? JSON.stringify(value) : human);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function age(iso: string): string {
+  const seconds = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+  if (seconds < 120) return `${seconds}s`;
+  if (seconds < 7200) return `${Math.round(seconds / 60)}m`;
+  if (seconds < 172800) return `${Math.round(seconds / 3600)}h`;
+  return `${Math.round(seconds / 86400)}d`;
+}
+
+/** Gateway errors carry a code and a message that says what to do; the exit code is 1. */
+export function toCliError(error: unknown): CliError {
+  if (error instanceof CliError) return error;
+  if (error instanceof Error && error.name === 'GatewayError') {
+    return new CliError((error as Error & { code: string }).code, error.message, 1);
+  }
+  if (error instanceof Error && ['PresetError', 'PolicyMergeError'].includes(error.constructor.name)) return new CliError('policy_invalid', error.message, 1);
+  return CliError.from(error);
+}

@@ -1,0 +1,82 @@
+import { existsSync, readFileSync } from 'node:fs';
+import type { Server, Socket } from 'node:net';
+import type { Policy } from '../policy/index.js';
+import { createSandboxCA } from './ca.js';
+import { descendantPids, socketIdentifier } from './identity.js';
+import { createEgressProxy } from './proxy.js';
+import type { EgressEvent, ProcessIdentity } from './types.js';
+
+/** The loopback port inside every sandbox where its egress proxy listens. */
+export const PROXY_PORT = 3128;
+const CA_FILE = '/.warden/ca.pem';
+const CA_BUNDLE_FILE = '/.warden/ca-bundle.pem';
+const SYSTEM_CA_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt'];
+
+/** What the sandbox runtime needs (structurally its NetworkBridge and SandboxFile). */
+export interface SandboxNetworkSetup {
+  network: { port: number; attach: (listener: Server, sandbox: { initPid: number }) => void };
+  env: Record<string, string>;
+  files: Array<{ path: string; content: string }>;
+  /** Re-checks open connections after the policy changed; returns how many were closed. */
+  revalidate: () => number;
+  close: () => Promise<void>;
+}
+
+export interface SandboxNetworkOptions {
+  sandbox: string;
+  /** Read on every decision, so a new policy applies to the next request. */
+  policy: () => Policy;
+  onEvent: (event: EgressEvent) => void;
+}
+
+/**
+ * A sandbox's egress proxy, living in the process that supervises it (`warden run` or the
+ * gateway): a per-sandbox CA for inspected (L7) endpoints, and the proxy variables programs
+ * follow. The listener itself is opened inside the sandbox by the runtime and attached here.
+ */
+export function prepareSandboxNetwork(options: SandboxNetworkOptions): SandboxNetworkSetup {
+  const ca = createSandboxCA();
+  let identify: ((socket: Socket) => Promise<ProcessIdentity>) | undefined;
+  const proxy = createEgressProxy({
+    sandbox: options.sandbox,
+    policy: () => options.policy().network_policies,
+    identify: (socket) => identify ? identify(socket) : Promise.reject(new Error('sandbox not attached')),
+    ca,
+    onEvent: options.onEvent,
+  });
+  const proxyUrl = `http://127.0.0.1:${PROXY_PORT}`;
+  const env: Record<string, string> = {
+    HTTP_PROXY: proxyUrl, HTTPS_PROXY: proxyUrl, ALL_PROXY: proxyUrl,
+    http_proxy: proxyUrl, https_proxy: proxyUrl, all_proxy: proxyUrl,
+    // Empty on purpose: the sandbox's loopback has nothing of the host's, so a policy that
+    // allows `localhost` (a model server on the host, say) must be reached through the proxy.
+    // A program that serves and calls itself inside the sandbox can set NO_PROXY=localhost.
+    NO_PROXY: '', no_proxy: '',
+    NODE_USE_ENV_PROXY: '1',
+    SSL_CERT_FILE: CA_BUNDLE_FILE, REQUESTS_CA_BUNDLE: CA_BUNDLE_FILE, CURL_CA_BUNDLE: CA_BUNDLE_FILE,
+    GIT_SSL_CAINFO: CA_BUNDLE_FILE, PIP_CERT: CA_BUNDLE_FILE, NODE_EXTRA_CA_CERTS: CA_FILE,
+  };
+  return {
+    env,
+    // Tunnelled (not inspected) endpoints present the real servers' certificates, so the
+    // bundle is the host's trusted roots plus the sandbox CA.
+    files: [{ path: CA_FILE, content: ca.certPem }, { path: CA_BUNDLE_FILE, content: systemRoots() + ca.certPem }],
+    network: {
+      port: PROXY_PORT,
+      attach: (listener, { initPid }) => {
+        identify = socketIdentifier({ netTablePid: initPid, candidatePids: () => descendantPids(initPid), ancestorBoundary: initPid });
+        listener.on('connection', (socket) => proxy.handleConnection(socket));
+      },
+    },
+    revalidate: () => proxy.revalidate(),
+    close: () => proxy.close(),
+  };
+}
+
+function systemRoots(): string {
+  const bundle = SYSTEM_CA_BUNDLES.find((file) => existsSync(file));
+  if (!bundle) return '';
+  const text = readFileSync(bundle, 'utf8');
+  return text.endsWith('\n') ? text : text + '\n';
+}
+

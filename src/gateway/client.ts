@@ -1,0 +1,120 @@
+import { spawn } from 'node:child_process';
+import { mkdirSync, openSync, closeSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { answers } from './daemon.js';
+import { gatewayPaths } from './paths.js';
+import { GatewayError, readJsonLine, type GatewayReply } from './protocol.js';
+
+const START_TIMEOUT_MS = 15_000;
+
+export interface ClientOptions {
+  /** Start the gateway when none answers (default true). */
+  autoStart?: boolean;
+  /** Told once when starting the gateway takes a moment. */
+  progress?: (message: string) => void;
+}
+
+/** Who the CLI runs as, for the audit log (the socket admits only WARDEN_HOME's owner). */
+export function cliActor(): string {
+  const { username, uid } = os.userInfo();
+  return `cli ${username} (uid ${uid})`;
+}
+
+/** Sends one request to the gateway of `home` and returns its result, or throws GatewayError. */
+export async function callGateway(home: string, op: string, args: Record<string, unknown> = {}, options: ClientOptions = {}): Promise<unknown> {
+  const socket = await connectGateway(home, options);
+  try {
+    socket.write(JSON.stringify({ op, args, actor: cliActor() }) + '\n');
+    const { value } = await readJsonLine(socket);
+    return unwrap(value);
+  } finally {
+    socket.destroy();
+  }
+}
+
+/**
+ * Starts an exec: resolves once the gateway accepted it, with the connection (now carrying
+ * frames) and any frame bytes that arrived with the reply.
+ */
+export async function openExec(home: string, args: Record<string, unknown>, options: ClientOptions = {}): Promise<{ socket: net.Socket; rest: Buffer }> {
+  const socket = await connectGateway(home, options);
+  socket.write(JSON.stringify({ op: 'exec', args, actor: cliActor() }) + '\n');
+  try {
+    const { value, rest } = await readJsonLine(socket);
+    unwrap(value);
+    return { socket, rest };
+  } catch (error) {
+    socket.destroy();
+    throw error;
+  }
+}
+
+export async function gatewayRunning(home: string): Promise<boolean> {
+  return answers(gatewayPaths(home).socket);
+}
+
+/** Connects, starting the gateway in the background first when none answers. */
+export async function connectGateway(home: string, options: ClientOptions = {}): Promise<net.Socket> {
+  const socketPath = gatewayPaths(home).socket;
+  const first = await tryConnect(socketPath);
+  if (first) return first;
+  if (options.autoStart === false) {
+    throw new GatewayError('not_running', `no gateway is running for ${home}: start it with \`warden gateway start\``);
+  }
+  startGatewayProcess(home);
+  const progressTimer = setTimeout(() => options.progress?.('warden: starting the gateway...'), 1_000);
+  try {
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    while (Date.now() < deadline) {
+      const socket = await tryConnect(socketPath);
+      if (socket) return socket;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  } finally {
+    clearTimeout(progressTimer);
+  }
+  throw new GatewayError('start_failed', `the gateway did not start within ${START_TIMEOUT_MS / 1000} s: see ${gatewayPaths(home).log}, or run \`warden gateway start --foreground\` to watch it`);
+}
+
+function tryConnect(socketPath: string): Promise<net.Socket | undefined> {
+  return new Promise((resolve) => {
+    const socket = net.connect(socketPath);
+    socket.once('connect', () => { socket.removeAllListeners('error'); socket.on('error', () => undefined); resolve(socket); });
+    socket.once('error', () => resolve(undefined));
+  });
+}
+
+/** `warden gateway start --foreground` in its own session, its output appended to gateway.log. */
+export function startGatewayProcess(home: string): number {
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  const log = openSync(gatewayPaths(home).log, 'a', 0o600);
+  try {
+    const child = spawn(process.execPath, [wardenBin(), 'gateway', 'start', '--foreground'], {
+      detached: true,
+      stdio: ['ignore', log, log],
+      env: { ...process.env, WARDEN_HOME: home },
+      cwd: '/',
+    });
+    child.unref();
+    return child.pid ?? 0;
+  } finally {
+    closeSync(log);
+  }
+}
+
+/** bin/warden.js of this installation: from dist/bundle/ or dist/src/gateway/, up to dist/, then ../bin. */
+function wardenBin(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (path.basename(dir) !== 'dist' && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return path.join(path.dirname(dir), 'bin', 'warden.js');
+}
+
+function unwrap(value: unknown): unknown {
+  const reply = value as GatewayReply;
+  if (reply && reply.ok === true) return reply.result;
+  if (reply && reply.ok === false) throw new GatewayError(reply.error.code, reply.error.message);
+  throw new GatewayError('bad_reply', 'the gateway sent an unreadable reply');
+}

@@ -1,0 +1,331 @@
+import { chownSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { appendAudit, type AuditWriter } from '../audit/index.js';
+import {
+  applyPolicyChanges, diffPolicies, loadPreset, mergePolicies, parsePolicy, PolicyChangeError, PolicyError, PolicyMergeError,
+  PresetError, staticChanges, type Policy, type PolicyChange,
+} from '../policy/index.js';
+import { FRAME, frameJson, resolveSandboxUser, type Frame } from '../sandbox/index.js';
+import { isValidSandboxName, StoreConflictError, type SandboxRecord, type Store } from '../store/index.js';
+import { LiveSandbox, type ExecSink } from './live.js';
+import { gatewayPaths, sandboxDirectory } from './paths.js';
+import { GatewayError } from './protocol.js';
+
+export interface SandboxView extends SandboxRecord {
+  pid?: number;
+  startedAt?: string;
+  execs?: number;
+}
+
+/** An exec between a client connection and a live sandbox. */
+export interface OpenExec {
+  sandbox: string;
+  start(): void;
+  input(type: number, payload: Buffer): void;
+  close(): void;
+}
+
+/**
+ * The gateway's sandboxes: their records in the store (which outlive the gateway) and the live
+ * ones in this process. Every change is committed, with its audit record, before it is reported.
+ */
+export class SandboxManager {
+  private readonly live = new Map<string, LiveSandbox>();
+  /** One lifecycle change at a time per sandbox: a start racing a delete must not resurrect it. */
+  private readonly busy = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly writer: AuditWriter,
+    private readonly home: string,
+    private readonly log: (line: string) => void,
+  ) {
+    mkdirSync(gatewayPaths(home).sandboxes, { recursive: true, mode: 0o711 });
+  }
+
+  async call(op: string, args: Record<string, unknown>, actor: string): Promise<unknown> {
+    switch (op) {
+      case 'ping': return { pid: process.pid, sandboxes: this.live.size };
+      case 'sandbox.list': return this.store.sandboxes.list().map((record) => this.view(record));
+      case 'sandbox.get': return this.view(this.mustGet(name(args)));
+      case 'sandbox.create': return this.serialised(name(args), () => this.create(args, actor));
+      case 'sandbox.start': return this.serialised(name(args), () => this.start(name(args), actor));
+      case 'sandbox.stop': return this.serialised(name(args), () => this.stop(name(args), actor));
+      case 'sandbox.delete': return this.serialised(name(args), () => this.delete(name(args), args.purge === true, actor));
+      case 'policy.set': return this.serialised(name(args), () => this.revise(name(args), () => validated(args.policy), actor, args.reason));
+      case 'policy.update': return this.serialised(name(args), () =>
+        this.revise(name(args), (current) => applyPolicyChanges(current, args.changes as PolicyChange[]), actor, args.reason));
+      case 'policy.add-preset': return this.serialised(name(args), () =>
+        this.revise(name(args), (current) => mergePolicies(current, loadPreset(String(args.preset))), actor, args.reason ?? `preset ${String(args.preset)}`));
+      default: throw new GatewayError('unknown_op', `the gateway has no operation ${JSON.stringify(op)}: is the CLI newer than the running gateway? Run \`warden gateway stop\` and retry.`);
+    }
+  }
+
+  /** After a gateway restart (or a reboot): sandboxes that were running run again. */
+  async restoreRunning(): Promise<void> {
+    for (const record of this.store.sandboxes.list()) {
+      if (record.state !== 'running' && record.state !== 'creating') continue;
+      try {
+        await this.launch(record, 'gateway');
+        this.log(`restored sandbox ${record.name}`);
+      } catch (error) {
+        this.log(`could not restore sandbox ${record.name}: ${(error as Error).message}`);
+      }
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    // Records keep their state: the sandboxes come back when the gateway does.
+    await Promise.all([...this.live.values()].map((sandbox) => sandbox.stop()));
+    this.live.clear();
+  }
+
+  openExec(args: Record<string, unknown>, actor: string, sink: ExecSink): OpenExec {
+    const sandboxName = name(args);
+    const sandbox = this.live.get(sandboxName);
+    if (!sandbox) {
+      const record = this.store.sandboxes.get(sandboxName);
+      throw record
+        ? new GatewayError('not_running', `sandbox ${sandboxName} is ${record.state}: start it with \`warden sandbox start ${sandboxName}\``)
+        : notFound(sandboxName);
+    }
+    const argv = stringArray(args.argv, 'argv');
+    if (argv.length === 0) throw new GatewayError('bad_request', 'exec needs a command');
+    const tty = args.tty && typeof args.tty === 'object' ? size(args.tty as Record<string, unknown>) : null;
+    let channel = 0;
+    return {
+      sandbox: sandboxName,
+      start: () => {
+        channel = sandbox.exec({ argv, env: stringRecord(args.env), cwd: typeof args.cwd === 'string' ? args.cwd : undefined, tty }, {
+          frame: (frame: Frame) => {
+            if (frame.type === FRAME.started) this.audit('exec.started', sandboxName, actor, { id: frame.channel, argv, tty: tty !== null, ...frameJson<object>(frame) });
+            if (frame.type === FRAME.exit || frame.type === FRAME.startFailed) {
+              this.audit('exec.exited', sandboxName, actor, { id: frame.channel, argv, ...frameJson<object>(frame) });
+              channel = 0;
+            }
+            sink.frame(frame);
+          },
+        });
+      },
+      input: (type, payload) => { if (channel) sandbox.input(channel, type, payload); },
+      close: () => { if (channel) sandbox.abandon(channel); },
+    };
+  }
+
+  private async create(args: Record<string, unknown>, actor: string): Promise<SandboxView> {
+    const sandboxName = name(args);
+    if (!isValidSandboxName(sandboxName)) {
+      throw new GatewayError('bad_name', `${JSON.stringify(sandboxName)} is not a valid name: use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit`);
+    }
+    if (this.store.sandboxes.get(sandboxName)) throw new GatewayError('exists', `a sandbox named ${sandboxName} exists already (\`warden sandbox get ${sandboxName}\`)`);
+    const policy = validated(args.policy);
+    const workdir = this.prepareWorkdir(sandboxName, typeof args.workdir === 'string' ? args.workdir : undefined, policy);
+    let record: SandboxRecord;
+    try {
+      record = this.store.transaction(() => {
+        const created = this.store.sandboxes.create({
+          name: sandboxName, workdir, env: stringRecord(args.env), command: stringArray(args.command ?? [], 'command'),
+          presets: stringArray(args.presets ?? [], 'presets'), policy, author: actor,
+          reason: typeof args.reason === 'string' ? args.reason : 'created',
+        });
+        appendAudit(this.store, { kind: 'sandbox.created', sandbox: sandboxName, actor, payload: { workdir, presets: created.presets, command: created.command, policyRev: 1 } });
+        return created;
+      });
+    } catch (error) {
+      if (error instanceof StoreConflictError) throw new GatewayError('exists', `a sandbox named ${sandboxName} exists already`);
+      throw error;
+    }
+    await this.launch(record, actor);
+    return this.view(this.mustGet(sandboxName));
+  }
+
+  private async start(sandboxName: string, actor: string): Promise<SandboxView> {
+    const record = this.mustGet(sandboxName);
+    if (!this.live.has(sandboxName)) await this.launch(record, actor);
+    return this.view(this.mustGet(sandboxName));
+  }
+
+  private async stop(sandboxName: string, actor: string): Promise<SandboxView> {
+    this.mustGet(sandboxName);
+    await this.halt(sandboxName);
+    this.store.transaction(() => {
+      this.store.sandboxes.setState(sandboxName, 'stopped');
+      appendAudit(this.store, { kind: 'sandbox.stopped', sandbox: sandboxName, actor, payload: {} });
+    });
+    return this.view(this.mustGet(sandboxName));
+  }
+
+  private async delete(sandboxName: string, purge: boolean, actor: string): Promise<{ name: string; purged: string | null }> {
+    const record = this.mustGet(sandboxName);
+    await this.halt(sandboxName);
+    this.store.transaction(() => {
+      this.store.sandboxes.delete(sandboxName);
+      appendAudit(this.store, { kind: 'sandbox.deleted', sandbox: sandboxName, actor, payload: { purge, workdir: record.workdir } });
+    });
+    const own = sandboxDirectory(this.home, sandboxName).dir;
+    if (purge) rmSync(record.workdir, { recursive: true, force: true });
+    // warden's own directory for the sandbox (main.log, default workdir) goes with it.
+    rmSync(own, { recursive: true, force: true });
+    return { name: sandboxName, purged: purge ? record.workdir : null };
+  }
+
+  /**
+   * A new policy revision: validated whole, refused when it changes a static section of a running
+   * sandbox, committed with its audit record (before/after diff), then pushed to the live proxy
+   * before the call returns, so `--wait` means "enforced".
+   */
+  private async revise(sandboxName: string, next: (current: Policy) => Policy, actor: string, reason: unknown) {
+    this.mustGet(sandboxName);
+    const current = this.store.policies.current(sandboxName);
+    if (!current) throw new GatewayError('internal', `sandbox ${sandboxName} has no policy revision`);
+    const before = validated(current.policy);
+    let after: Policy;
+    try {
+      after = validated(next(before));
+    } catch (error) {
+      if (error instanceof PolicyChangeError || error instanceof PresetError || error instanceof PolicyMergeError) {
+        throw new GatewayError('policy_change', `${error.message}. Nothing was changed.`);
+      }
+      throw error;
+    }
+    const live = this.live.get(sandboxName);
+    const frozen = staticChanges(before, after);
+    if (live && frozen.length > 0) {
+      throw new GatewayError('static_section', `${frozen.join(', ')} cannot change while sandbox ${sandboxName} runs: they are applied when it starts. ` +
+        `Stop it (\`warden sandbox stop ${sandboxName}\`), set the policy, and start it again. Nothing was changed.`);
+    }
+    const diff = diffPolicies(before, after);
+    if (diff.changes.length === 0) throw new GatewayError('no_change', 'the new policy is the same as the current one; nothing was changed');
+    const revision = this.store.transaction(() => {
+      const added = this.store.policies.add(sandboxName, {
+        policy: after, author: actor, reason: typeof reason === 'string' ? reason : undefined, diff, expectedRev: current.rev,
+      });
+      appendAudit(this.store, { kind: 'policy.revision', sandbox: sandboxName, actor, payload: { rev: added.rev, reason: added.reason, diff } });
+      return added;
+    });
+    const closed = live ? live.setPolicy(after) : 0;
+    return { name: sandboxName, rev: revision.rev, live: live !== undefined, closedConnections: closed, diff };
+  }
+
+  private async launch(record: SandboxRecord, actor: string): Promise<void> {
+    const revision = this.store.policies.current(record.name);
+    if (!revision) throw new GatewayError('internal', `sandbox ${record.name} has no policy revision`);
+    const sandbox = new LiveSandbox(record, validated(revision.policy), this.home, {
+      audit: (kind, payload) => this.audit(kind, record.name, 'gateway', payload),
+      verdict: (event) => this.audit('egress.verdict', record.name, null, event),
+      ended: (code) => {
+        if (this.live.get(record.name) !== sandbox) return;
+        this.live.delete(record.name);
+        this.store.transaction(() => {
+          this.store.sandboxes.setState(record.name, 'failed');
+          appendAudit(this.store, { kind: 'sandbox.failed', sandbox: record.name, actor: 'gateway', payload: { exitCode: code } });
+        });
+      },
+    });
+    try {
+      await sandbox.start();
+    } catch (error) {
+      this.store.transaction(() => {
+        this.store.sandboxes.setState(record.name, 'failed');
+        appendAudit(this.store, { kind: 'sandbox.failed', sandbox: record.name, actor, payload: { error: (error as Error).message } });
+      });
+      throw new GatewayError('start_failed', `sandbox ${record.name} could not start: ${(error as Error).message}`);
+    }
+    this.live.set(record.name, sandbox);
+    mkdirSync(sandboxDirectory(this.home, record.name).dir, { recursive: true, mode: 0o711 });
+    this.store.transaction(() => {
+      this.store.sandboxes.setState(record.name, 'running');
+      appendAudit(this.store, { kind: 'sandbox.started', sandbox: record.name, actor, payload: { pid: sandbox.initPid, policyRev: revision.rev } });
+    });
+    if (record.command.length > 0) sandbox.startMain(record.command, {});
+  }
+
+  private async halt(sandboxName: string): Promise<void> {
+    const sandbox = this.live.get(sandboxName);
+    if (!sandbox) return;
+    this.live.delete(sandboxName);
+    await sandbox.stop();
+  }
+
+  /** The default workdir is warden's own; a given one must exist. Both must be usable by the sandbox uid. */
+  private prepareWorkdir(sandboxName: string, given: string | undefined, policy: Policy): string {
+    if (given !== undefined) {
+      const resolved = path.resolve(given);
+      if (!existsSync(resolved) || !statSync(resolved).isDirectory()) {
+        throw new GatewayError('bad_workdir', `--workdir ${resolved} is not a directory: create it first`);
+      }
+      return resolved;
+    }
+    const { dir, workdir } = sandboxDirectory(this.home, sandboxName);
+    mkdirSync(dir, { recursive: true, mode: 0o711 });
+    mkdirSync(workdir, { recursive: true, mode: 0o700 });
+    const user = resolveSandboxUser(policy.process);
+    if (user.dropsPrivileges) chownSync(workdir, user.uid, user.gid);
+    return workdir;
+  }
+
+  private async serialised<T>(sandboxName: string, fn: () => Promise<T>): Promise<T> {
+    const previous = this.busy.get(sandboxName) ?? Promise.resolve();
+    const next = previous.catch(() => undefined).then(fn);
+    this.busy.set(sandboxName, next);
+    try {
+      return await next;
+    } finally {
+      if (this.busy.get(sandboxName) === next) this.busy.delete(sandboxName);
+    }
+  }
+
+  private audit(kind: string, sandbox: string, actor: string | null, payload: unknown): void {
+    this.writer.append({ kind, sandbox, actor, payload }).catch((error: unknown) => this.log(`audit append failed: ${(error as Error).message}`));
+  }
+
+  private mustGet(sandboxName: string): SandboxRecord {
+    const record = this.store.sandboxes.get(sandboxName);
+    if (!record) throw notFound(sandboxName);
+    return record;
+  }
+
+  private view(record: SandboxRecord): SandboxView {
+    const live = this.live.get(record.name);
+    return live ? { ...record, pid: live.initPid, startedAt: live.startedAt.toISOString(), execs: live.execCount } : record;
+  }
+}
+
+function notFound(sandboxName: string): GatewayError {
+  return new GatewayError('not_found', `no sandbox named ${sandboxName} (\`warden sandbox list\` shows them)`);
+}
+
+function name(args: Record<string, unknown>): string {
+  if (typeof args.name !== 'string' || args.name === '') throw new GatewayError('bad_request', 'a sandbox name is required');
+  return args.name;
+}
+
+/** Every policy the gateway stores or applies goes through the same schema as a file. */
+function validated(policy: unknown): Policy {
+  try {
+    return parsePolicy(JSON.stringify(policy), '<policy>');
+  } catch (error) {
+    if (error instanceof PolicyError) throw new GatewayError('policy_invalid', `invalid policy:\n${error.format()}\nNothing was changed.`);
+    throw error;
+  }
+}
+
+function stringArray(value: unknown, what: string): string[] {
+  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) throw new GatewayError('bad_request', `${what} must be a list of strings`);
+  return value;
+}
+
+function stringRecord(value: unknown): Record<string, string> {
+  if (value === undefined || value === null) return {};
+  if (typeof value !== 'object' || !Object.values(value).every((item) => typeof item === 'string')) {
+    throw new GatewayError('bad_request', 'env must map names to strings');
+  }
+  return value as Record<string, string>;
+}
+
+function size(tty: Record<string, unknown>): { rows: number; cols: number } {
+  const rows = Number(tty.rows);
+  const cols = Number(tty.cols);
+  const ok = (n: number) => Number.isInteger(n) && n > 0 && n < 10_000;
+  return { rows: ok(rows) ? rows : 24, cols: ok(cols) ? cols : 80 };
+}
