@@ -2,6 +2,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { prepareSandboxNetwork, type EgressEvent, type SandboxNetworkSetup } from '../egress/index.js';
 import type { Policy } from '../policy/index.js';
+import { terminalSafe } from './audit-io.js';
 import { printLine } from './output.js';
 
 /**
@@ -15,7 +16,8 @@ export function prepareRunNetwork(policy: Policy, sandbox: string, eventLog: str
 
 function recordEvent(event: EgressEvent, eventLog: string): void {
   appendFileSync(eventLog, JSON.stringify(event) + '\n', { mode: 0o600 });
-  if (event.verdict === 'deny') printLine(2, denialLine(event));
+  // Hosts, paths and binary names come from the sandbox: no terminal escapes reach the user.
+  if (event.verdict === 'deny') printLine(2, terminalSafe(denialLine(event)));
 }
 
 /** One line per denial on warden's stderr: who, where, why. */
