@@ -47,6 +47,10 @@ Examples:
   warden policy validate policy.yaml
   warden preset list
   warden doctor
+  warden sandbox create dev --policy policy.yaml --workdir ./app
+  warden exec dev -- npm test ; warden connect dev
+  warden policy update dev --add-endpoint pypi.org:443 --binary /usr/bin/python3 --wait
+  warden logs dev -f ; warden audit verify
 
 Environment:
   WARDEN_HOME          state directory (default ~/.warden)
