@@ -2,7 +2,6 @@
 // number option, writing to stdout without Node streams, and making log text safe for terminals.
 import { existsSync, writeSync } from 'node:fs';
 import path from 'node:path';
-import { InvalidArgumentError } from 'commander';
 import { DATABASE_FILE, openStore, StoreError, wardenHome, type Store } from '../store/index.js';
 import { CliError } from './output.js';
 
@@ -27,12 +26,6 @@ export function openExistingStore(): Store | undefined {
   }
 }
 
-/** commander parser for `--since SEQ`: a record number, 0 or more. */
-export function parseSeq(value: string): number {
-  const seq = /^\d{1,15}$/.test(value) ? Number(value) : NaN;
-  if (!Number.isSafeInteger(seq)) throw new InvalidArgumentError('expected a record number (0 or more), as shown by `warden logs` or `warden audit export`');
-  return seq;
-}
 
 const pause = new Int32Array(new SharedArrayBuffer(4));
 

@@ -11,9 +11,8 @@
 // - seqs are assigned inside the writer's transaction, so records commit in seq order and a
 //   reader never sees seq N+1 before seq N: "everything after the last seq seen" loses nothing.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Command } from 'commander';
 import type { AuditRow, Store } from '../store/index.js';
-import { isBrokenPipe, openExistingStore, parseSeq, terminalSafe, terminalSafeJson, writeAllSync } from './audit-io.js';
+import { isBrokenPipe, openExistingStore, terminalSafe, terminalSafeJson, writeAllSync } from './audit-io.js';
 import { CliError } from './output.js';
 
 export interface LogsOptions {
@@ -211,28 +210,4 @@ export async function logsCommand(name: string, opts: LogsOptions): Promise<numb
     stop?.release();
     store.close();
   }
-}
-
-/** Adds `warden logs` to the program. */
-export function registerLogsCommand(program: Command, setExit: (code: number) => void, mode: { json: boolean }): void {
-  program
-    .command('logs')
-    .summary("show a sandbox's network verdicts, commands and lifecycle events")
-    .description([
-      "Print the audit records of sandbox NAME, oldest first, one line each: time, record number (#SEQ), kind, " +
-        'and what happened. Network verdicts read `ALLOW|DENY BINARY (pid N) -> HOST:PORT [METHOD PATH]` followed ' +
-        'by the policy that allowed it or the reason for the denial.',
-      'With -f, keep printing new records as they are written (checked every 200 ms) until Ctrl-C or SIGTERM, then ' +
-        'exit 0. A deleted sandbox still shows its history. Reads WARDEN_HOME directly; the gateway need not run.',
-      'Text that came from inside the sandbox (hosts, paths, binary names) is printed with control characters escaped.',
-    ].join('\n\n'))
-    .argument('<NAME>', 'the sandbox')
-    .option('-f, --follow', 'keep printing new records until interrupted')
-    .option('--since <seq>', 'only records after record number SEQ (seq > SEQ)', parseSeq)
-    .option('--json', 'print one JSON object per record: {seq, ts, kind, sandbox, actor, payload, prev_hash, hash}')
-    .addHelpText('after', '\nExamples:\n  warden logs dev\n  warden logs dev -f\n  warden logs dev --since 1200 --json')
-    .action(async (name: string, opts: { follow?: boolean; since?: number; json?: boolean }) => {
-      mode.json = Boolean(opts.json);
-      setExit(await logsCommand(name, { follow: Boolean(opts.follow), since: opts.since ?? 0, json: Boolean(opts.json) }));
-    });
 }

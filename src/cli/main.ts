@@ -7,8 +7,7 @@ import { runCommand } from './run.js';
 import { policyValidateCommand } from './policy.js';
 import { presetListCommand } from './preset.js';
 import { doctorCommand } from './doctor.js';
-import { registerAuditCommands } from './audit.js';
-import { registerLogsCommand } from './logs.js';
+import { registerAuditCommands, registerLogsCommand } from './audit-commands.js';
 import { registerGatewayCommands } from './gateway-commands.js';
 
 /** Exit codes of warden itself, chosen not to collide with a typical CMD's. */

@@ -199,3 +199,9 @@ describe('warden audit export', () => {
     assert.notEqual(sha256(canonicalJson(rest)), hash, 'the exported line exposes the mismatch');
   }));
 });
+
+test('the CLI offers exactly the export formats the audit component has', async () => {
+  const { EXPORT_FORMATS } = await import('../../src/cli/audit-commands.js');
+  const { AUDIT_EXPORT_FORMATS } = await import('../../src/audit/index.js');
+  assert.deepEqual([...EXPORT_FORMATS].sort(), [...AUDIT_EXPORT_FORMATS].sort());
+});
