@@ -1,7 +1,6 @@
 // Commands served by the gateway: `gateway`, `sandbox`, `exec`, `connect`, and the live policy
 // commands (`policy set|update|get|history|diff|explain|add-preset`).
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { CliError, printLine } from './output.js';
 import type { Policy, PolicyChange } from '../policy/index.js';
@@ -167,7 +166,7 @@ async function updateChanges(opts: UpdateOptions): Promise<PolicyChange[]> {
 
 async function gatewayStart(foreground: boolean, json: boolean): Promise<number> {
   const home = wardenHome();
-  const { gatewayRunning, runGateway, callGateway } = await import('../gateway/index.js');
+  const { gatewayRunning, runGateway, callGateway, gatewayPaths } = await import('../gateway/index.js');
   if (await gatewayRunning(home)) {
     const status = await callGateway(home, 'ping', {}, { autoStart: false }) as { pid: number };
     if (foreground) throw new CliError('already_running', `a gateway (pid ${status.pid}) already runs for ${home}: \`warden gateway stop\` it first`, 1);
@@ -176,7 +175,7 @@ async function gatewayStart(foreground: boolean, json: boolean): Promise<number>
   }
   if (!foreground) {
     const status = await callGateway(home, 'ping', {}, { progress: (m) => printLine(2, m) }) as { pid: number };
-    print(json, { running: true, pid: status.pid, started: true }, `gateway started (pid ${status.pid}), log: ${path.join(home, 'gateway.log')}`);
+    print(json, { running: true, pid: status.pid, started: true }, `gateway started (pid ${status.pid}), log: ${gatewayPaths(home).log}`);
     return 0;
   }
   const log = (line: string) => printLine(2, `${new Date().toISOString()} ${line}`);
@@ -266,7 +265,6 @@ async function revise(op: string, name: string, args: Record<string, unknown>, j
 async function loadPolicyArg(file: string): Promise<Policy> {
   const { loadPolicyFile, PolicyError } = await import('../policy/index.js');
   try {
-    readFileSync(file);
     return loadPolicyFile(file);
   } catch (error) {
     if (error instanceof PolicyError) throw new CliError('policy_invalid', `invalid policy:\n${error.format()}\nNothing was changed.`, 1);

@@ -4,7 +4,6 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { answers } from './daemon.js';
 import { gatewayPaths } from './paths.js';
 import { GatewayError, readJsonLine, type GatewayReply } from './protocol.js';
 
@@ -117,4 +116,13 @@ function unwrap(value: unknown): unknown {
   if (reply && reply.ok === true) return reply.result;
   if (reply && reply.ok === false) throw new GatewayError(reply.error.code, reply.error.message);
   throw new GatewayError('bad_reply', 'the gateway sent an unreadable reply');
+}
+
+/** Whether a gateway accepts connections on `socketPath`. */
+export function answers(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(socketPath);
+    socket.once('connect', () => { socket.destroy(); resolve(true); });
+    socket.once('error', () => resolve(false));
+  });
 }

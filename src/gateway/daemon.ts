@@ -1,8 +1,9 @@
 import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import net from 'node:net';
-import { createAuditWriter, appendAudit, type AuditWriter } from '../audit/index.js';
-import { openStore, type Store } from '../store/index.js';
+import { createAuditWriter, appendAudit } from '../audit/index.js';
+import { openStore } from '../store/index.js';
 import { GatewayError, readJsonLine, type GatewayReply, type GatewayRequest } from './protocol.js';
+import { answers } from './client.js';
 import { gatewayPaths } from './paths.js';
 import { SandboxManager } from './manager.js';
 import { FRAME, FrameDecoder, encodeFrame } from '../sandbox/index.js';
@@ -107,14 +108,6 @@ function lockHolderGone(lockPath: string): boolean {
   }
 }
 
-export function answers(socketPath: string): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect(socketPath);
-    socket.once('connect', () => { socket.destroy(); resolve(true); });
-    socket.once('error', () => resolve(false));
-  });
-}
-
 async function serve(socket: net.Socket, manager: SandboxManager, stopGateway: () => void, log: (line: string) => void): Promise<void> {
   socket.on('error', () => undefined);
   let request: GatewayRequest;
@@ -181,4 +174,3 @@ function failure(error: unknown): GatewayReply {
   return { ok: false, error: { code: 'internal', message: (error as Error)?.message ?? String(error) } };
 }
 
-export type { Store, AuditWriter };

@@ -2,8 +2,8 @@
 // the same isolation and egress proxy apply (the proxy listener enters the sandbox's user
 // namespace, which that user owns).
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { chmodSync, statSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type net from 'node:net';
 import path from 'node:path';
@@ -11,6 +11,7 @@ import { after, before, describe, test } from 'node:test';
 import { SKIP_NO_BWRAP, SKIP_NOT_ROOT, WARDEN, tempDir, type Result } from './helpers.js';
 
 const NOBODY = 65534;
+const NETNS_ENTER = path.join(path.dirname(WARDEN), '..', 'dist', 'native', 'netns-enter');
 
 /** The checkout must be readable by others for `nobody` to run warden from it. */
 function checkoutReadableByOthers(): boolean {
@@ -65,5 +66,20 @@ describe('warden run as an unprivileged user', { skip: SKIP_NO_BWRAP || SKIP_NOT
     const r = await wardenAsNobody(['run', '--policy', policy, '--', 'sh', '-c', `${curl(`http://localhost:${port}/`)}; ${curl(`http://localhost:${port + 1}/`)}`], home.dir);
     assert.equal(r.stdout, '200\n403\n', r.stderr);
     assert.match(r.stderr, /warden: denied \/usr\/bin\/curl/);
+  });
+
+  test('netns-enter joins no network namespace its caller does not own', { skip: existsSync(NETNS_ENTER) ? false : 'netns-enter not built' }, async () => {
+    const rootProcess = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      const enter = (asNobody: boolean) => spawnSync(asNobody ? 'setpriv' : NETNS_ENTER,
+        [...(asNobody ? [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', NETNS_ENTER] : []), String(rootProcess.pid), '--', '/bin/true'],
+        { encoding: 'utf8' });
+      assert.equal(enter(false).status, 0, 'root may join the namespace of its own process (the control)');
+      const refused = enter(true);
+      assert.equal(refused.status, 125);
+      assert.match(refused.stderr, /netns-enter: .*(Permission denied|Operation not permitted)/);
+    } finally {
+      rootProcess.kill('SIGKILL');
+    }
   });
 });
