@@ -4,14 +4,8 @@
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
 
-rmSync('dist/bundle', { recursive: true, force: true });
-await build({
-  // The netns listener runs as its own process (see src/sandbox/netns.ts).
-  entryPoints: ['dist/src/cli/main.js', 'dist/src/sandbox/netns-listener.js'],
-  outdir: 'dist/bundle',
-  entryNames: '[name]',
+const common = {
   bundle: true,
-  splitting: true,
   format: 'esm',
   platform: 'node',
   target: 'node20',
@@ -19,6 +13,16 @@ await build({
   minifyWhitespace: true,
   minifySyntax: true,
   logLevel: 'warning',
+};
+
+rmSync('dist/bundle', { recursive: true, force: true });
+await build({
+  ...common,
+  // The netns listener runs as its own process (see src/sandbox/netns.ts).
+  entryPoints: ['dist/src/cli/main.js', 'dist/src/sandbox/netns-listener.js'],
+  outdir: 'dist/bundle',
+  entryNames: '[name]',
+  splitting: true,
   // A native addon: it must load from node_modules, with its own __filename.
   external: ['better-sqlite3'],
   // commander is CommonJS and calls require() for node builtins.
@@ -27,14 +31,7 @@ await build({
 // The supervisor runs inside long-lived sandboxes (see src/sandbox/supervisor.ts). It is built
 // apart, without code splitting, so that it is one self-contained file to place in a sandbox.
 await build({
+  ...common,
   entryPoints: ['dist/src/sandbox/supervisor.js'],
   outfile: 'dist/bundle/supervisor.js',
-  bundle: true,
-  format: 'esm',
-  platform: 'node',
-  target: 'node20',
-  sourcemap: 'linked',
-  minifyWhitespace: true,
-  minifySyntax: true,
-  logLevel: 'warning',
 });
