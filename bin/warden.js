@@ -1,4 +1,23 @@
 #!/usr/bin/env node
+import { closeSync, readdirSync, readFileSync } from 'node:fs';
+
+// Security invariant: nothing warden's caller left open may outlive this point. A descriptor
+// inherited from the shell (`exec 200</`) would otherwise pass on to every program warden starts,
+// among them the gateway and, through it, sandboxes. Node opens all of its own descriptors
+// close-on-exec, so any descriptor above 2 without that flag came from the caller.
+// (sandbox-exec closes everything it was not told to keep as well: two layers.)
+const CLOSE_ON_EXEC = 0o2000000;
+for (const entry of readdirSync('/proc/self/fd')) {
+  const fd = Number(entry);
+  if (fd <= 2) continue;
+  try {
+    const flags = /^flags:\s*([0-7]+)/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'));
+    if (flags && (parseInt(flags[1], 8) & CLOSE_ON_EXEC) === 0) closeSync(fd);
+  } catch {
+    // gone already (the directory listing's own descriptor)
+  }
+}
+
 // The CLI is bundled into dist/bundle by `npm run build` (which `npm install` runs).
 import('../dist/bundle/main.js').then(
   // Exit as soon as the command is done: a handle left open (a sandbox process that outlived

@@ -28,10 +28,3 @@ await build({
   // commander is CommonJS and calls require() for node builtins.
   banner: { js: "import { createRequire as __wardenRequire } from 'node:module'; const require = __wardenRequire(import.meta.url);" },
 });
-// The supervisor runs inside long-lived sandboxes (see src/sandbox/supervisor.ts). It is built
-// apart, without code splitting, so that it is one self-contained file to place in a sandbox.
-await build({
-  ...common,
-  entryPoints: ['dist/src/sandbox/supervisor.js'],
-  outfile: 'dist/bundle/supervisor.js',
-});

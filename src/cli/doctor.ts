@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { statSync } from 'node:fs';
-import { findLandlockHelper, findTool, probeLandlockAbi, resolveSandboxUser, SANDBOX_ACCOUNT } from '../sandbox/index.js';
+import { readFileSync, statSync } from 'node:fs';
+import { detectCgroups, findLandlockHelper, findNativeHelper, findTool, peerCredentials, probeLandlockAbi, uidRange } from '../sandbox/index.js';
 import { wardenHome } from '../store/index.js';
 import { printLine } from './output.js';
 
@@ -16,10 +16,11 @@ interface Check {
 export function doctorCommand(opts: { json: boolean }): number {
   const checks = [
     toolCheck('bwrap', 'bubblewrap'),
-    toolCheck('prlimit', 'util-linux'),
     toolCheck('nsenter', 'util-linux'),
+    nativeCheck(),
     userNamespaceCheck(),
     sandboxUserCheck(),
+    cgroupCheck(),
     sandboxCheck(),
     landlockCheck(),
     homeCheck(),
@@ -52,14 +53,65 @@ function userNamespaceCheck(): Check {
   };
 }
 
+function nativeCheck(): Check {
+  const missing = (['sandbox-exec', 'supervisor', 'idmap-mount', 'landlock-exec', 'netns-enter'] as const).filter((name) => findNativeHelper(name) === undefined);
+  let addon = true;
+  try {
+    peerCredentials(-1);
+  } catch (error) {
+    addon = !/cannot be loaded/.test((error as Error).message);
+  }
+  if (!addon) missing.push('host.node' as never);
+  return missing.length === 0
+    ? { name: 'native helpers', ok: true, detail: 'sandbox-exec, supervisor, idmap-mount, landlock-exec, netns-enter and host.node are built' }
+    : { name: 'native helpers', ok: false, detail: `not built: ${missing.join(', ')} (sandboxes cannot start without sandbox-exec)`, fix: 'apt-get install -y gcc libc6-dev libnode-dev, then npm run build' };
+}
+
+/** As root every sandbox gets a uid of its own from a reserved range, which no account may use. */
 function sandboxUserCheck(): Check {
-  const user = resolveSandboxUser({});
-  if (!user.dropsPrivileges) return { name: 'sandbox uid', ok: true, detail: `sandboxes run as your uid ${user.uid}` };
-  const named = spawnSync('getent', ['passwd', SANDBOX_ACCOUNT]).status === 0;
-  return {
-    name: 'sandbox uid', ok: true,
-    detail: `warden runs as root; sandboxes run as uid ${user.uid}:${user.gid}${named ? ` (${SANDBOX_ACCOUNT})` : ' (no warden-sandbox account: using nobody)'}`,
-  };
+  if (process.getuid?.() !== 0) return { name: 'sandbox uid', ok: true, detail: `warden does not run as root: sandboxes run as your uid ${process.getuid?.() ?? '?'}` };
+  let range: ReturnType<typeof uidRange>;
+  try {
+    range = uidRange();
+  } catch (error) {
+    return { name: 'sandbox uid', ok: false, detail: (error as Error).message, fix: 'unset WARDEN_UID_BASE or give a free range' };
+  }
+  const end = range.base + range.size - 1;
+  const clashes = ['/etc/passwd', '/etc/group', '/etc/subuid', '/etc/subgid'].flatMap((file) => idsIn(file)
+    .filter(({ first, last }) => first <= end && last >= range.base)
+    .map(({ entry }) => `${file}: ${entry}`));
+  if (clashes.length > 0) {
+    return { name: 'sandbox uid', ok: false, detail: `the sandbox uid range ${range.base}-${end} overlaps ${clashes.slice(0, 3).join('; ')}`, fix: 'set WARDEN_UID_BASE to a free range of 65536 ids' };
+  }
+  return { name: 'sandbox uid', ok: true, detail: `warden runs as root; each sandbox runs as a uid of its own from ${range.base}-${end} (no account uses them)` };
+}
+
+/** Ids (or id ranges, for subuid/subgid) that accounts and user namespaces on this host use. */
+function idsIn(file: string): Array<{ entry: string; first: number; last: number }> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return [];
+  }
+  return text.split('\n').filter(Boolean).flatMap((line) => {
+    const fields = line.split(':');
+    if (file.includes('sub')) {
+      const first = Number(fields[1]);
+      const count = Number(fields[2]);
+      return Number.isFinite(first) && Number.isFinite(count) ? [{ entry: fields[0] ?? '', first, last: first + count - 1 }] : [];
+    }
+    const id = Number(fields[2]);
+    return Number.isFinite(id) ? [{ entry: fields[0] ?? '', first: id, last: id }] : [];
+  });
+}
+
+function cgroupCheck(): Check {
+  const support = detectCgroups();
+  if (support.kind === 'none') {
+    return { name: 'cgroups', ok: false, detail: `no memory, CPU or process-count limits for sandboxes: ${support.reason}`, fix: 'run warden as root, or as a user with a delegated cgroup v2 subtree (systemd: Delegate=yes)' };
+  }
+  return { name: 'cgroups', ok: true, detail: support.kind === 'v2' ? `cgroup v2 under ${support.parent}` : `cgroup v1 controllers memory, pids, cpu (under ${support.parents.memory})` };
 }
 
 /** A real sandbox: namespaces, seccomp and no_new_privs as the kernel reports them. */
@@ -91,12 +143,16 @@ function landlockCheck(): Check {
     : { name: 'landlock', ok: true, detail: `ABI ${abi}` };
 }
 
+/**
+ * WARDEN_HOME's rule, the same as the gateway's: no one else may read or write it (group and
+ * others may only traverse it, 0711, so that a sandbox uid reaches its own workdir below).
+ */
 function homeCheck(): Check {
   const home = wardenHome();
   try {
     const mode = statSync(home).mode & 0o777;
-    if ((mode & 0o077) !== 0) {
-      return { name: 'WARDEN_HOME', ok: false, detail: `${home} is readable by others (mode ${mode.toString(8)})`, fix: `chmod 700 ${home}` };
+    if ((mode & 0o066) !== 0) {
+      return { name: 'WARDEN_HOME', ok: false, detail: `${home} is readable or writable by others (mode ${mode.toString(8)})`, fix: `chmod 711 ${home}` };
     }
     return { name: 'WARDEN_HOME', ok: true, detail: `${home} (mode ${mode.toString(8)})` };
   } catch {

@@ -1,6 +1,8 @@
 // `warden exec` and `warden connect`: a thin client relaying a terminal or pipes to a command
 // running inside a named sandbox, through the gateway.
-import { encodeFrame, FRAME, FrameDecoder, frameJson, parseEnvAssignments } from '../sandbox/index.js';
+import {
+  decodeExit, decodeStartFailed, encodeFrame, encodeResize, encodeSignal, FRAME, FrameDecoder, parseEnvAssignments, type ExecSignal,
+} from '../sandbox/index.js';
 import { openExec } from '../gateway/index.js';
 import { wardenHome } from '../store/index.js';
 import { CliError, printLine } from './output.js';
@@ -30,16 +32,20 @@ async function relay(name: string, argv: string[], env: Record<string, string>, 
   const termEnv = tty && process.env.TERM ? { TERM: process.env.TERM } : {};
   const { socket, rest } = await openExec(wardenHome(), { name, argv, env: { ...termEnv, ...env }, tty: tty ? size() : null },
     { progress: (message) => printLine(2, message) });
-  const send = (type: typeof FRAME.stdin, payload: Buffer | object = Buffer.alloc(0)) => {
-    if (!socket.destroyed) socket.write(encodeFrame(type, 0, payload));
+  const send = (type: (typeof FRAME)[keyof typeof FRAME], payload: Buffer = Buffer.alloc(0)) => {
+    // Backpressure: while the gateway is not taking input (the command reads slowly), stop reading ours.
+    if (!socket.destroyed && !socket.write(encodeFrame(type, 0, payload))) {
+      process.stdin.pause();
+      socket.once('drain', () => process.stdin.resume());
+    }
   };
   const rawMode = tty && process.stdin.isTTY;
   if (rawMode) process.stdin.setRawMode(true);
   const onInput = (chunk: Buffer) => send(FRAME.stdin, chunk);
-  const onInputEnd = () => send(FRAME.stdinEnd as typeof FRAME.stdin);
-  const onResize = () => send(FRAME.resize as typeof FRAME.stdin, size());
+  const onInputEnd = () => send(FRAME.stdinEnd);
+  const onResize = () => send(FRAME.resize, encodeResize(size()));
   // Without a terminal, signals warden receives go on to the command's process group.
-  const onSignal = (signal: NodeJS.Signals) => send(FRAME.signal as typeof FRAME.stdin, { signal });
+  const onSignal = (signal: NodeJS.Signals) => send(FRAME.signal, encodeSignal(signal as ExecSignal));
   const signals: NodeJS.Signals[] = rawMode ? [] : ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGQUIT'];
   process.stdin.on('data', onInput);
   process.stdin.on('end', onInputEnd);
@@ -54,9 +60,9 @@ async function relay(name: string, argv: string[], env: Record<string, string>, 
         for (const frame of decoder.push(chunk)) {
           if (frame.type === FRAME.stdout) process.stdout.write(frame.payload);
           else if (frame.type === FRAME.stderr) process.stderr.write(frame.payload);
-          else if (frame.type === FRAME.exit) code = frameJson<{ code: number }>(frame).code;
+          else if (frame.type === FRAME.exit) code = decodeExit(frame);
           else if (frame.type === FRAME.startFailed) {
-            const failed = frameJson<{ code: number; message: string }>(frame);
+            const failed = decodeStartFailed(frame);
             printLine(2, `warden: ${failed.message}`);
             code = failed.code;
           }

@@ -3,6 +3,7 @@
 import type { Command } from 'commander';
 import path from 'node:path';
 import { CliError, printLine } from './output.js';
+import { addLimitOptions, withLimitFlags, type LimitFlags } from './limits.js';
 import type { Policy, PolicyChange } from '../policy/index.js';
 import { wardenHome } from '../store/index.js';
 
@@ -34,7 +35,7 @@ export function registerGatewayCommands(program: Command, policy: Command, setEx
 
   const sandbox = program.command('sandbox').summary('create and manage named sandboxes that live on')
     .description('Named sandboxes run under the gateway until stopped or deleted; their workdir and policy survive restarts.');
-  sandbox.command('create').summary('create and start a named sandbox')
+  addLimitOptions(sandbox.command('create')).summary('create and start a named sandbox')
     .argument('<NAME>', 'sandbox name (letters, digits, . _ -)')
     .argument('[CMD...]', 'optional main command, started with the sandbox (after --); its output goes to $WARDEN_HOME/sandboxes/NAME/main.log')
     .option('-p, --policy <file>', 'sandbox policy (OpenShell version: 1 YAML); default: the built-in default policy')
@@ -42,8 +43,7 @@ export function registerGatewayCommands(program: Command, policy: Command, setEx
     .option('-w, --workdir <dir>', 'host directory mounted read-write at /sandbox (default: $WARDEN_HOME/sandboxes/NAME/workdir)')
     .option('-e, --env <NAME=VALUE>', 'a variable for every process in the sandbox (repeatable)', collect)
     .option('--json', 'print the sandbox as JSON')
-    .action((name: string, command: string[], opts: { policy?: string; preset?: string[]; workdir?: string; env?: string[]; json?: boolean }) =>
-      run(opts.json, () => sandboxCreate(name, withoutSeparator(command), opts))());
+    .action((name: string, command: string[], opts: CreateOptions) => run(opts.json, () => sandboxCreate(name, withoutSeparator(command), opts))());
   sandbox.command('list').alias('ls').summary('list sandboxes: NAME STATE AGE POLICY-REV WORKDIR')
     .option('--json', 'print the list as JSON')
     .action((opts: { json?: boolean }) => run(opts.json, () => sandboxList(Boolean(opts.json)))());
@@ -213,7 +213,15 @@ async function gatewayStop(json: boolean): Promise<number> {
   return 0;
 }
 
-async function sandboxCreate(name: string, command: string[], opts: { policy?: string; preset?: string[]; workdir?: string; env?: string[]; json?: boolean }): Promise<number> {
+interface CreateOptions extends LimitFlags {
+  policy?: string;
+  preset?: string[];
+  workdir?: string;
+  env?: string[];
+  json?: boolean;
+}
+
+async function sandboxCreate(name: string, command: string[], opts: CreateOptions): Promise<number> {
   const { parseEnvAssignments } = await import('../sandbox/index.js');
   let env: Record<string, string>;
   try {
@@ -224,6 +232,7 @@ async function sandboxCreate(name: string, command: string[], opts: { policy?: s
   let policy = opts.policy ? await loadPolicyArg(opts.policy) : (await import('../policy/default.js')).defaultPolicy();
   const { loadPreset, mergePolicies } = await import('../policy/index.js');
   for (const preset of opts.preset ?? []) policy = mergePolicies(policy, loadPreset(preset));
+  policy = withLimitFlags(policy, opts);
   const result = await gatewayCall('sandbox.create', {
     name, policy, presets: opts.preset ?? [], workdir: opts.workdir ? path.resolve(opts.workdir) : undefined, env, command,
   }) as SandboxRow;

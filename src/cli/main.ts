@@ -9,6 +9,7 @@ import { presetListCommand } from './preset.js';
 import { doctorCommand } from './doctor.js';
 import { registerAuditCommands, registerLogsCommand } from './audit-commands.js';
 import { registerGatewayCommands } from './gateway-commands.js';
+import { addLimitOptions, type LimitFlags } from './limits.js';
 
 /** Exit codes of warden itself, chosen not to collide with a typical CMD's. */
 export const EXIT = { usage: 2, setup: 125 } as const;
@@ -58,7 +59,7 @@ Environment:
 
 Docs: docs/commands.md, docs/policy.md, docs/security-model.md`);
 
-  program
+  const runCommandSpec = program
     .command('run')
     .summary('run a command in a new sandbox, removed when it exits')
     .description([
@@ -82,11 +83,11 @@ Docs: docs/commands.md, docs/policy.md, docs/security-model.md`);
     .option('--events <file>', 'append network allow/deny events here as JSON lines (default: $WARDEN_HOME/events/<name>.jsonl)')
     .option('--json', 'on failure, print a machine-readable error object on stdout')
     .argument('<CMD...>', 'the command and its arguments')
-    .passThroughOptions()
-    .action(async (command: string[], opts: RunCliOptions) => {
-      mode.json = Boolean(opts.json);
-      setExit(await runCommand(command, opts));
-    });
+    .passThroughOptions();
+  addLimitOptions(runCommandSpec).action(async (command: string[], opts: RunCliOptions) => {
+    mode.json = Boolean(opts.json);
+    setExit(await runCommand(command, opts));
+  });
 
   const policy = program.command('policy').summary('check policy files; show and change the policies of named sandboxes')
     .description('Check policy files, and show, change and explain the policies of named sandboxes (revisions are kept).');
@@ -134,7 +135,7 @@ Docs: docs/commands.md, docs/policy.md, docs/security-model.md`);
   return program;
 }
 
-export interface RunCliOptions {
+export interface RunCliOptions extends LimitFlags {
   policy?: string;
   preset?: string[];
   workdir?: string;

@@ -3,10 +3,11 @@ import path from 'node:path';
 import { CliError } from './output.js';
 import { describeReadError } from './policy.js';
 import type { RunCliOptions } from './main.js';
+import { withLimitFlags } from './limits.js';
 import type { Policy } from '../policy/index.js';
 import {
-  CommandNotFoundError, EnvError, LandlockRequiredError, MissingToolError, MountPlanError, NetworkBridgeError,
-  parseEnvAssignments, runInSandbox, SandboxSetupError, SandboxUserError,
+  CommandNotFoundError, EnvError, HostAddonError, LandlockRequiredError, MissingToolError, MountPlanError, NativeHelperMissingError,
+  NetworkBridgeError, parseEnvAssignments, runInSandbox, SandboxSetupError, SandboxUserError, UidLeaseError, WorkdirError,
 } from '../sandbox/index.js';
 import { isValidSandboxName, wardenHome } from '../store/index.js';
 
@@ -14,7 +15,7 @@ const SETUP_FAILED = 125;
 
 export async function runCommand(command: string[], opts: RunCliOptions): Promise<number> {
   try {
-    const policy = await withPresets(await loadRunPolicy(opts.policy), opts.preset ?? []);
+    const policy = withLimitFlags(await withPresets(await loadRunPolicy(opts.policy), opts.preset ?? []), opts);
     const env = parseEnvAssignments(opts.env ?? []);
     if (opts.name !== undefined && !isValidSandboxName(opts.name)) {
       throw new CliError('usage', `--name ${JSON.stringify(opts.name)}: use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit`, 2);
@@ -90,8 +91,9 @@ function toCliError(error: unknown): CliError {
   if (error instanceof EnvError) return new CliError('usage', error.message, 2);
   for (const [type, code] of [
     [MissingToolError, 'missing_prerequisite'], [LandlockRequiredError, 'landlock_unavailable'],
-    [MountPlanError, 'filesystem_setup'], [SandboxUserError, 'sandbox_user'], [SandboxSetupError, 'sandbox_setup'],
-    [NetworkBridgeError, 'network_setup'],
+    [MountPlanError, 'filesystem_setup'], [WorkdirError, 'workdir'], [SandboxUserError, 'sandbox_user'], [UidLeaseError, 'sandbox_user'],
+    [SandboxSetupError, 'sandbox_setup'], [NetworkBridgeError, 'network_setup'], [NativeHelperMissingError, 'missing_prerequisite'],
+    [HostAddonError, 'missing_prerequisite'],
   ] as const) {
     if (error instanceof type) return new CliError(code, error.message, SETUP_FAILED);
   }

@@ -37,7 +37,7 @@ export interface IdentifyTcpPeerOptions {
    * a sandbox (bubblewrap, warden, the user's shell) are not the caller's ancestors for
    * policy purposes, or allowing `node` would allow everything warden (a node program) runs.
    */
-  ancestorBoundary?: number;
+  ancestorBoundary?: number | (() => readonly number[]);
 }
 
 interface TableEntry {
@@ -206,7 +206,7 @@ function hashFile(file: string): Promise<string> {
 const defaultHashes = new ExeHashCache();
 const MAX_ANCESTORS = 64;
 
-async function describeProcess(root: string, pid: number, hashes: ExeHashCache, boundary?: number): Promise<ProcessIdentity> {
+async function describeProcess(root: string, pid: number, hashes: ExeHashCache, boundaries: ReadonlySet<number>): Promise<ProcessIdentity> {
   const exe = readExe(root, pid);
   if (!exe) throw new IdentityError(`cannot read the executable of pid ${pid}`);
   let exeSha256: string;
@@ -217,7 +217,7 @@ async function describeProcess(root: string, pid: number, hashes: ExeHashCache, 
   }
   const ancestors: AncestorIdentity[] = [];
   const seen = new Set([pid]);
-  for (let ppid = readParentPid(root, pid); ppid && ppid > 0 && ppid !== boundary && !seen.has(ppid) && ancestors.length < MAX_ANCESTORS; ppid = readParentPid(root, ppid)) {
+  for (let ppid = readParentPid(root, pid); ppid && ppid > 0 && !boundaries.has(ppid) && !seen.has(ppid) && ancestors.length < MAX_ANCESTORS; ppid = readParentPid(root, ppid)) {
     seen.add(ppid);
     const aexe = readExe(root, ppid);
     if (!aexe) continue; // an ancestor we may not inspect (e.g. outside our privileges) adds nothing
@@ -250,7 +250,8 @@ export async function identifyTcpPeer(o: IdentifyTcpPeerOptions): Promise<Proces
   if (holders.length === 0) throw new IdentityError(`no candidate process holds socket inode ${inode}`);
 
   const hashes = o.hashes ?? defaultHashes;
-  const described = await Promise.all(holders.map((pid) => describeProcess(root, pid, hashes, o.ancestorBoundary)));
+  const boundaries = new Set(typeof o.ancestorBoundary === 'function' ? o.ancestorBoundary() : o.ancestorBoundary === undefined ? [] : [o.ancestorBoundary]);
+  const described = await Promise.all(holders.map((pid) => describeProcess(root, pid, hashes, boundaries)));
   // The deepest holder (not an ancestor of another holder) is the one that made the call;
   // every other distinct holder must be allowed too.
   const ancestorPids = new Set(described.flatMap((d) => d.ancestors.map((a) => a.pid)));
@@ -269,7 +270,7 @@ export interface SocketIdentifierOptions {
   procRoot?: string;
   netTablePid?: number;
   candidatePids?: () => number[] | Promise<number[]>;
-  ancestorBoundary?: number;
+  ancestorBoundary?: number | (() => readonly number[]);
 }
 
 /** An `identify` function for createEgressProxy, reading /proc for each accepted socket. */

@@ -27,6 +27,13 @@ export interface SandboxNetworkOptions {
   /** Read on every decision, so a new policy applies to the next request. */
   policy: () => Policy;
   onEvent: (event: EgressEvent) => void;
+  /**
+   * Processes that are never a caller's ancestor for policy purposes (a named sandbox's
+   * supervisor); the sandbox's init always is one.
+   */
+  boundaries?: () => number[];
+  /** The sandbox's processes (its cgroup's); default: the init process and its descendants. */
+  processes?: () => number[];
 }
 
 /**
@@ -64,7 +71,11 @@ export function prepareSandboxNetwork(options: SandboxNetworkOptions): SandboxNe
     network: {
       port: PROXY_PORT,
       attach: (listener, { initPid }) => {
-        identify = socketIdentifier({ netTablePid: initPid, candidatePids: () => descendantPids(initPid), ancestorBoundary: initPid });
+        identify = socketIdentifier({
+          netTablePid: initPid,
+          candidatePids: options.processes ?? (() => descendantPids(initPid)),
+          ancestorBoundary: () => [initPid, ...(options.boundaries?.() ?? [])],
+        });
         listener.on('connection', (socket) => proxy.handleConnection(socket));
       },
     },

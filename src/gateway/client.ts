@@ -1,7 +1,6 @@
 import { spawn } from 'node:child_process';
 import { mkdirSync, openSync, closeSync } from 'node:fs';
 import net from 'node:net';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gatewayPaths } from './paths.js';
@@ -16,17 +15,11 @@ export interface ClientOptions {
   progress?: (message: string) => void;
 }
 
-/** Who the CLI runs as, for the audit log (the socket admits only WARDEN_HOME's owner). */
-export function cliActor(): string {
-  const { username, uid } = os.userInfo();
-  return `cli ${username} (uid ${uid})`;
-}
-
 /** Sends one request to the gateway of `home` and returns its result, or throws GatewayError. */
 export async function callGateway(home: string, op: string, args: Record<string, unknown> = {}, options: ClientOptions = {}): Promise<unknown> {
   const socket = await connectGateway(home, options);
   try {
-    socket.write(JSON.stringify({ op, args, actor: cliActor() }) + '\n');
+    socket.write(JSON.stringify({ op, args }) + '\n');
     const { value } = await readJsonLine(socket);
     return unwrap(value);
   } finally {
@@ -40,7 +33,7 @@ export async function callGateway(home: string, op: string, args: Record<string,
  */
 export async function openExec(home: string, args: Record<string, unknown>, options: ClientOptions = {}): Promise<{ socket: net.Socket; rest: Buffer }> {
   const socket = await connectGateway(home, options);
-  socket.write(JSON.stringify({ op: 'exec', args, actor: cliActor() }) + '\n');
+  socket.write(JSON.stringify({ op: 'exec', args }) + '\n');
   try {
     const { value, rest } = await readJsonLine(socket);
     unwrap(value);

@@ -1,12 +1,15 @@
-import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, readlinkSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import net from 'node:net';
-import { createAuditWriter, appendAudit } from '../audit/index.js';
+import { createAuditWriter, appendAudit, type AuditWriter } from '../audit/index.js';
 import { openStore } from '../store/index.js';
 import { GatewayError, readJsonLine, type GatewayReply, type GatewayRequest } from './protocol.js';
 import { answers } from './client.js';
 import { gatewayPaths } from './paths.js';
 import { SandboxManager } from './manager.js';
-import { FRAME, FrameDecoder, encodeFrame } from '../sandbox/index.js';
+import {
+  decodeResize, decodeSignal, encodeFrame, encodeStartFailed, encodeU32, FRAME, FrameDecoder, FrameError, peerCredentials,
+} from '../sandbox/index.js';
+import type { ExecChannel } from './live.js';
 
 export interface GatewayHandle {
   /** Resolves when the gateway has stopped (after `gateway stop` or a signal). */
@@ -29,7 +32,7 @@ export async function runGateway(home: string, log: (line: string) => void): Pro
   const manager = new SandboxManager(store, writer, home, log);
   let restored!: Promise<void>;
   // Calls wait until the sandboxes that were running run again, so none is seen half-restored.
-  const server = net.createServer((socket) => void restored.then(() => serve(socket, manager, () => void handle.stop(), log)));
+  const server = net.createServer((socket) => void restored.then(() => serve(socket, manager, writer, () => void handle.stop(), log)));
   await listenExclusively(server, paths.socket, paths.lock);
   appendAudit(store, { kind: 'gateway.started', actor: 'gateway', payload: { pid: process.pid } });
   log(`gateway ${process.pid} listening on ${paths.socket}`);
@@ -108,8 +111,53 @@ function lockHolderGone(lockPath: string): boolean {
   }
 }
 
-async function serve(socket: net.Socket, manager: SandboxManager, stopGateway: () => void, log: (line: string) => void): Promise<void> {
+/**
+ * Who is calling, from the kernel (SO_PEERCRED), or why the call is refused. Security invariant:
+ * the socket is the key to every sandbox, so a caller inside a sandbox (another PID or mount
+ * namespace than the gateway's) is refused even if it could reach the socket file; and the actor
+ * in the audit log is what the kernel says, never what the request claims.
+ */
+function identifyPeer(socket: net.Socket): { actor: string } | { refused: string } {
+  const fd = (socket as unknown as { _handle?: { fd?: number } })._handle?.fd;
+  if (typeof fd !== 'number' || fd < 0) return { refused: 'the connection has no descriptor' };
+  let peer: { pid: number; uid: number };
+  try {
+    peer = peerCredentials(fd);
+  } catch (error) {
+    return { refused: `cannot read the caller's credentials: ${(error as Error).message}` };
+  }
+  if (peer.pid <= 0) return { refused: `the caller (uid ${peer.uid}) is in a PID namespace the gateway cannot see` };
+  for (const ns of ['pid', 'mnt'] as const) {
+    let theirs: string;
+    try {
+      theirs = readlinkSync(`/proc/${peer.pid}/ns/${ns}`);
+    } catch {
+      return { refused: `cannot inspect the caller (pid ${peer.pid})` };
+    }
+    if (theirs !== readlinkSync(`/proc/self/ns/${ns}`)) return { refused: `the caller (pid ${peer.pid}, uid ${peer.uid}) runs in another ${ns} namespace, such as inside a sandbox` };
+  }
+  return { actor: `uid ${peer.uid}${accountName(peer.uid)} pid ${peer.pid}` };
+}
+
+function accountName(uid: number): string {
+  try {
+    const line = readFileSync('/etc/passwd', 'utf8').split('\n').find((entry) => entry.split(':')[2] === String(uid));
+    return line ? ` (${line.split(':')[0]})` : '';
+  } catch {
+    return '';
+  }
+}
+
+async function serve(socket: net.Socket, manager: SandboxManager, writer: AuditWriter, stopGateway: () => void, log: (line: string) => void): Promise<void> {
   socket.on('error', () => undefined);
+  const peer = identifyPeer(socket);
+  if ('refused' in peer) {
+    writer.append({ kind: 'gateway.refused', actor: 'gateway', payload: { reason: peer.refused } }).catch(() => undefined);
+    reply(socket, { ok: false, error: { code: 'forbidden', message: `the gateway refused this connection: ${peer.refused}` } });
+    socket.end();
+    return;
+  }
+  const actor = peer.actor;
   let request: GatewayRequest;
   let rest: Buffer;
   try {
@@ -122,7 +170,6 @@ async function serve(socket: net.Socket, manager: SandboxManager, stopGateway: (
     socket.end();
     return;
   }
-  const actor = typeof request.actor === 'string' ? request.actor.slice(0, 200) : 'unknown';
   try {
     if (request.op === 'exec') return startExec(socket, rest, manager, request.args ?? {}, actor);
     if (request.op === 'gateway.stop') {
@@ -140,29 +187,73 @@ async function serve(socket: net.Socket, manager: SandboxManager, stopGateway: (
   socket.end();
 }
 
-/** After the reply, the connection carries the exec's frames both ways until it exits. */
+/**
+ * After the reply, the connection carries the exec's frames both ways until it exits. Flow
+ * control end to end: output is acknowledged to the supervisor only once the client socket has
+ * taken it (so a slow reader pauses the command), and the client socket is paused while the
+ * exec's input window is full. Every client frame is checked; a bad one ends this exec with an
+ * error, never the sandbox.
+ */
 function startExec(socket: net.Socket, rest: Buffer, manager: SandboxManager, args: Record<string, unknown>, actor: string): void {
-  const exec = manager.openExec(args, actor, {
-    frame: (frame) => {
-      if (socket.destroyed) return;
-      socket.write(encodeFrame(frame.type as typeof FRAME.stdout, 0, frame.payload));
-      if (frame.type === FRAME.exit || frame.type === FRAME.startFailed) socket.end();
+  let unacknowledged = 0;
+  let waitingForDrain = false;
+  let finished = false;
+  const send = (type: (typeof FRAME)[keyof typeof FRAME], payload: Buffer): boolean => !socket.destroyed && socket.write(encodeFrame(type, 0, payload));
+  const finish = (type: typeof FRAME.exit | typeof FRAME.startFailed, payload: Buffer) => {
+    if (finished) return;
+    finished = true;
+    send(type, payload);
+    socket.end();
+  };
+  let exec!: ExecChannel;
+  exec = manager.openExec(args, actor, {
+    started: (pid) => void send(FRAME.started, encodeU32(pid)),
+    output: (stream, data) => {
+      if (send(stream === 'stdout' ? FRAME.stdout : FRAME.stderr, data)) {
+        exec.consumed(data.length);
+        return;
+      }
+      unacknowledged += data.length;
+      if (waitingForDrain) return;
+      waitingForDrain = true;
+      socket.once('drain', () => {
+        waitingForDrain = false;
+        const bytes = unacknowledged;
+        unacknowledged = 0;
+        exec.consumed(bytes);
+      });
     },
+    failed: (code, message) => finish(FRAME.startFailed, encodeStartFailed({ code: code as 125 | 126 | 127, message })),
+    exited: (code) => finish(FRAME.exit, encodeU32(code)),
+    stdinReady: () => socket.resume(),
   });
-  reply(socket, { ok: true, result: { sandbox: exec.sandbox } });
-  exec.start();
+  reply(socket, { ok: true, result: { sandbox: (exec as ExecChannel & { sandbox: string }).sandbox } });
   const decoder = new FrameDecoder();
   const onData = (chunk: Buffer) => {
     try {
-      for (const frame of decoder.push(chunk)) exec.input(frame.type, frame.payload);
-    } catch {
-      socket.destroy();
+      for (const frame of decoder.push(chunk)) {
+        switch (frame.type) {
+          case FRAME.stdin:
+            if (!exec.stdin(frame.payload)) socket.pause();
+            break;
+          case FRAME.stdinEnd: exec.endStdin(); break;
+          case FRAME.resize: exec.resize(decodeResize(frame)); break;
+          case FRAME.signal: exec.signal(decodeSignal(frame)); break;
+          default: throw new FrameError(`frame type ${frame.type} is not sent by clients`);
+        }
+      }
+    } catch (error) {
+      exec.abandon();
+      send(FRAME.stderr, Buffer.from(`warden: the gateway ended this exec: bad frame from the client: ${(error as Error).message}\n`));
+      finish(FRAME.exit, encodeU32(125));
     }
   };
   if (rest.length > 0) onData(rest);
   socket.on('data', onData);
   socket.resume();
-  socket.on('close', () => exec.close());
+  socket.on('close', () => {
+    if (!finished) exec.abandon();
+  });
 }
 
 function reply(socket: net.Socket, message: GatewayReply): void {

@@ -1,7 +1,7 @@
 // Public surface of the gateway: the daemon that keeps named sandboxes (DESIGN.md "Components"),
 // and the client the CLI uses to talk to it over WARDEN_HOME/gateway.sock.
 export { runGateway, type GatewayHandle } from './daemon.js';
-export { callGateway, openExec, gatewayRunning, connectGateway, startGatewayProcess, cliActor, type ClientOptions } from './client.js';
+export { callGateway, openExec, gatewayRunning, connectGateway, startGatewayProcess, type ClientOptions } from './client.js';
 export { GatewayError } from './protocol.js';
 export { gatewayPaths, sandboxDirectory } from './paths.js';
 export type { SandboxView } from './manager.js';

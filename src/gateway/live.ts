@@ -1,27 +1,52 @@
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, renameSync, statSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import { prepareSandboxNetwork, type EgressEvent, type SandboxNetworkSetup } from '../egress/index.js';
 import type { Policy } from '../policy/index.js';
 import {
-  encodeFrame, findNativeHelper, FRAME, FrameDecoder, frameJson, PTY_HELPER_INSIDE, runInSandbox, supervisorScript,
-  type Frame,
+  decodeExit, decodeStartFailed, decodeU32, encodeFrame, encodeResize, encodeSignal, encodeStart, encodeU32, FRAME, FrameDecoder,
+  MAX_CHANNELS, requireNativeHelper, runInSandbox, STDIN_WINDOW, SUPERVISOR_INSIDE,
+  type ExecSignal, type Frame, type SandboxIo, type TtySize,
 } from '../sandbox/index.js';
 import type { SandboxRecord } from '../store/index.js';
 import { sandboxDirectory } from './paths.js';
 
-const SUPERVISOR_INSIDE = '/.warden/supervisor.js';
 const WORKDIR_INSIDE = '/sandbox';
+/** The main command's log is cut over to main.log.1 beyond this, so it never fills the disk. */
+export const MAIN_LOG_MAX_BYTES = 8 * 1024 * 1024;
+/** Largest stdin chunk sent in one frame (several fit in the window). */
+const STDIN_CHUNK = 64 * 1024;
 
 export interface ExecRequest {
   argv: string[];
   env: Record<string, string>;
   cwd?: string;
-  tty: { rows: number; cols: number } | null;
+  tty: TtySize | null;
 }
 
-/** Where one exec's output and exit go (a client connection, or the main command's log). */
+/** Where one exec's events go (a client connection, or the main command's log). */
 export interface ExecSink {
-  frame(frame: Frame): void;
+  started(pid: number): void;
+  /** Output of the command; the sink calls `channel.consumed(n)` once it has passed n bytes on. */
+  output(stream: 'stdout' | 'stderr', data: Buffer): void;
+  /** The command did not start: 127 not found, 126 not executable, 125 anything else. */
+  failed(code: number, message: string): void;
+  exited(code: number): void;
+  /** The stdin window has room again after `stdin()` returned false. */
+  stdinReady(): void;
+}
+
+/** One running exec, as the gateway drives it. */
+export interface ExecChannel {
+  readonly id: number;
+  /** Queues input; false when the window is full (stop reading until sink.stdinReady()). */
+  stdin(data: Buffer): boolean;
+  endStdin(): void;
+  resize(size: TtySize): void;
+  signal(signal: ExecSignal): void;
+  /** The sink has passed on this many output bytes: the supervisor may read that much more. */
+  consumed(bytes: number): void;
+  /** The client went away: the command is killed, like a closed ssh session's. */
+  abandon(): void;
 }
 
 export interface LiveSandboxEvents {
@@ -31,17 +56,35 @@ export interface LiveSandboxEvents {
   ended(code: number): void;
 }
 
+interface Channel {
+  sink: ExecSink;
+  /** Input sent to the supervisor and not yet acknowledged as written. */
+  stdinInFlight: number;
+  /** Input waiting for window. */
+  stdinQueue: Buffer[];
+  stdinEnding: boolean;
+  waitingForWindow: boolean;
+  done: boolean;
+}
+
 /**
- * One running named sandbox: bubblewrap with warden's supervisor as its command, the egress
+ * One running named sandbox: bubblewrap with warden's native supervisor as its command, the egress
  * proxy for it, and the execs running in it. The policy can be replaced while it runs.
+ *
+ * Security invariants: the supervisor is a static, non-dumpable binary (src/sandbox/native/
+ * supervisor.c), so nothing in the sandbox can change what it reports; every frame it sends is
+ * checked against its layout, and a frame that fails is a protocol error that ends the sandbox
+ * (the supervisor is warden's own code: a bad frame means it was subverted). Frames from clients
+ * are checked by the daemon before they reach a channel.
  */
 export class LiveSandbox {
   private readonly controller = new AbortController();
   private supervisor: Writable | undefined;
   private network: SandboxNetworkSetup | undefined;
-  private readonly execs = new Map<number, ExecSink>();
+  private readonly channels = new Map<number, Channel>();
   private nextChannel = 1;
   private stopping = false;
+  private io: SandboxIo | undefined;
   initPid: number | undefined;
   readonly startedAt = new Date();
   exited: Promise<number> = Promise.resolve(0);
@@ -51,6 +94,7 @@ export class LiveSandbox {
     private policy: Policy,
     private readonly home: string,
     private readonly events: LiveSandboxEvents,
+    private readonly hostIds: { uid: number; gid: number } | undefined,
   ) {}
 
   /** Resolves once the supervisor runs inside the sandbox; rejects with the setup error otherwise. */
@@ -59,29 +103,32 @@ export class LiveSandbox {
       sandbox: this.record.name,
       policy: () => this.policy,
       onEvent: (event) => this.events.verdict(event),
+      // The supervisor is never anyone's ancestor for policy purposes: commands it starts have
+      // the identity they would have under `warden run`.
+      boundaries: () => this.supervisorPids(),
+      processes: () => this.io?.processes() ?? [],
     });
     this.network = network;
-    const pty = findNativeHelper('pty-exec');
+    const supervisor = requireNativeHelper('supervisor');
     return new Promise((resolve, reject) => {
       let started = false;
       this.exited = runInSandbox({
         policy: this.policy,
         name: this.record.name,
-        command: [process.execPath, SUPERVISOR_INSIDE],
+        command: [SUPERVISOR_INSIDE],
         workdir: this.record.workdir,
         wardenHome: this.home,
-        env: { ...network.env, ...this.record.env },
-        files: [
-          ...network.files,
-          { path: SUPERVISOR_INSIDE, content: readFileSync(supervisorScript()) },
-          ...(pty ? [{ path: PTY_HELPER_INSIDE, content: readFileSync(pty), mode: 0o555 }] : []),
-        ],
+        hostIds: this.hostIds,
+        // Only inside a sandbox may the supervisor end by killing every process it can signal.
+        env: { ...network.env, ...this.record.env, WARDEN_SUPERVISOR_SWEEP: '1' },
+        files: [...network.files, { path: SUPERVISOR_INSIDE, content: readFileSync(supervisor), mode: 0o555 }],
         network: network.network,
         warn: (message) => this.events.audit('sandbox.warning', { message }),
         service: {
           stop: this.controller.signal,
           onStarted: (io) => {
             started = true;
+            this.io = io;
             this.initPid = io.initPid;
             this.supervisor = io.stdin;
             io.stdin.on('error', () => undefined);
@@ -91,7 +138,7 @@ export class LiveSandbox {
               try {
                 for (const frame of decoder.push(chunk)) this.route(frame);
               } catch (error) {
-                this.events.audit('sandbox.supervisor', { message: `protocol error: ${(error as Error).message}` });
+                this.events.audit('sandbox.supervisor', { message: `protocol error from the supervisor: ${(error as Error).message}; stopping the sandbox` });
                 this.controller.abort();
               }
             });
@@ -129,57 +176,173 @@ export class LiveSandbox {
     return this.network?.revalidate() ?? 0;
   }
 
-  /** Starts a command inside; its frames go to `sink`. Returns the channel for input frames. */
-  exec(request: ExecRequest, sink: ExecSink): number {
+  /** Starts a command inside; its events go to `sink`. */
+  exec(request: ExecRequest, sink: ExecSink): ExecChannel {
     if (!this.supervisor) throw new Error('the sandbox is not running');
-    const channel = this.nextChannel++;
-    this.execs.set(channel, sink);
-    this.supervisor.write(encodeFrame(FRAME.start, channel, { ...request, cwd: request.cwd ?? (this.policy.filesystem_policy.include_workdir ? WORKDIR_INSIDE : '/') }));
-    return channel;
+    if (this.channels.size >= MAX_CHANNELS - 1) throw new Error(`sandbox ${this.record.name} runs ${this.channels.size} commands already`);
+    const id = this.nextChannel++;
+    const channel: Channel = { sink, stdinInFlight: 0, stdinQueue: [], stdinEnding: false, waitingForWindow: false, done: false };
+    this.channels.set(id, channel);
+    const cwd = request.cwd ?? (this.policy.filesystem_policy.include_workdir ? WORKDIR_INSIDE : '/');
+    this.send(FRAME.start, id, encodeStart({ argv: request.argv, env: request.env, cwd, tty: request.tty }));
+    return {
+      id,
+      stdin: (data) => this.queueStdin(id, data),
+      endStdin: () => {
+        channel.stdinEnding = true;
+        this.flushStdin(id);
+      },
+      resize: (size) => this.sendIfOpen(id, FRAME.resize, encodeResize(size)),
+      signal: (signal) => this.sendIfOpen(id, FRAME.signal, encodeSignal(signal)),
+      consumed: (bytes) => {
+        if (bytes > 0) this.sendIfOpen(id, FRAME.outputAck, encodeU32(bytes));
+      },
+      abandon: () => {
+        if (channel.done) return;
+        this.sendIfOpen(id, FRAME.signal, encodeSignal('SIGKILL'));
+        channel.sink = discardingSink((bytes) => this.sendIfOpen(id, FRAME.outputAck, encodeU32(bytes)));
+      },
+    };
   }
 
-  /** Passes a client's stdin, stdinEnd, resize or signal frame on to its exec. */
-  input(channel: number, type: number, payload: Buffer): void {
-    if (!this.execs.has(channel) || !this.supervisor) return;
-    if (type !== FRAME.stdin && type !== FRAME.stdinEnd && type !== FRAME.resize && type !== FRAME.signal) return;
-    this.supervisor.write(encodeFrame(type as typeof FRAME.stdin, channel, payload));
-  }
-
-  /** Ends an exec whose client went away: its processes are killed, like a closed ssh session's. */
-  abandon(channel: number): void {
-    if (!this.execs.has(channel)) return;
-    this.input(channel, FRAME.signal, Buffer.from(JSON.stringify({ signal: 'SIGKILL' })));
-    this.execs.set(channel, { frame: () => undefined });
-  }
-
-  /** Runs the sandbox's main command, its output appended to the sandbox's main.log. */
+  /** Runs the sandbox's main command, its output appended to main.log (bounded, see MAIN_LOG_MAX_BYTES). */
   startMain(command: string[], env: Record<string, string>): void {
     const log = sandboxDirectory(this.home, this.record.name).mainLog;
-    this.exec({ argv: command, env, tty: null }, {
-      frame: (frame) => {
-        if (frame.type === FRAME.stdout || frame.type === FRAME.stderr) appendFileSync(log, frame.payload, { mode: 0o600 });
-        if (frame.type === FRAME.exit) this.events.audit('sandbox.main_exited', { argv: command, ...frameJson<{ code: number }>(frame) });
-        if (frame.type === FRAME.startFailed) this.events.audit('sandbox.main_failed', { argv: command, ...frameJson<object>(frame) });
+    let channel: ExecChannel | undefined;
+    channel = this.exec({ argv: command, env, tty: null }, {
+      started: () => undefined,
+      output: (_stream, data) => {
+        appendBounded(log, data);
+        channel?.consumed(data.length);
       },
+      failed: (code, message) => this.events.audit('sandbox.main_failed', { argv: command, code, message }),
+      exited: (code) => this.events.audit('sandbox.main_exited', { argv: command, code }),
+      stdinReady: () => undefined,
     });
+    channel.endStdin();
   }
 
   get execCount(): number {
-    return this.execs.size;
+    return this.channels.size;
   }
 
+  /** The supervisor's host pid (bubblewrap's init's child), the boundary of every ancestor chain. */
+  private supervisorPids(): number[] {
+    if (this.initPid === undefined) return [];
+    try {
+      const children = readFileSync(`/proc/${this.initPid}/task/${this.initPid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
+      return [this.initPid, ...children];
+    } catch {
+      return [this.initPid];
+    }
+  }
+
+  private send(type: (typeof FRAME)[keyof typeof FRAME], channel: number, payload: Buffer): void {
+    this.supervisor?.write(encodeFrame(type, channel, payload));
+  }
+
+  private sendIfOpen(id: number, type: (typeof FRAME)[keyof typeof FRAME], payload: Buffer): void {
+    const channel = this.channels.get(id);
+    if (channel && !channel.done) this.send(type, id, payload);
+  }
+
+  private queueStdin(id: number, data: Buffer): boolean {
+    const channel = this.channels.get(id);
+    if (!channel || channel.done || channel.stdinEnding) return true;
+    for (let offset = 0; offset < data.length; offset += STDIN_CHUNK) channel.stdinQueue.push(data.subarray(offset, offset + STDIN_CHUNK));
+    this.flushStdin(id);
+    const full = channel.stdinQueue.length > 0;
+    if (full) channel.waitingForWindow = true;
+    return !full;
+  }
+
+  /** Sends queued input while the window has room; the end of input goes after the last byte. */
+  private flushStdin(id: number): void {
+    const channel = this.channels.get(id);
+    if (!channel || channel.done) return;
+    while (channel.stdinQueue.length > 0 && channel.stdinInFlight + channel.stdinQueue[0]!.length <= STDIN_WINDOW) {
+      const chunk = channel.stdinQueue.shift()!;
+      channel.stdinInFlight += chunk.length;
+      this.send(FRAME.stdin, id, chunk);
+    }
+    if (channel.stdinQueue.length === 0 && channel.stdinEnding) {
+      channel.stdinEnding = false;
+      this.send(FRAME.stdinEnd, id, Buffer.alloc(0));
+    }
+    if (channel.stdinQueue.length === 0 && channel.waitingForWindow) {
+      channel.waitingForWindow = false;
+      channel.sink.stdinReady();
+    }
+  }
+
+  /** A frame from the supervisor; any that fails its layout throws (a protocol error). */
   private route(frame: Frame): void {
-    const sink = this.execs.get(frame.channel);
-    if (!sink) return;
-    sink.frame(frame);
-    if (frame.type === FRAME.exit || frame.type === FRAME.startFailed) this.execs.delete(frame.channel);
+    const channel = this.channels.get(frame.channel);
+    switch (frame.type) {
+      case FRAME.started: {
+        const pid = decodeU32(frame, 'started');
+        channel?.sink.started(pid);
+        return;
+      }
+      case FRAME.stdout:
+      case FRAME.stderr:
+        if (channel) channel.sink.output(frame.type === FRAME.stdout ? 'stdout' : 'stderr', frame.payload);
+        return;
+      case FRAME.stdinAck: {
+        const bytes = decodeU32(frame, 'stdinAck');
+        if (channel) {
+          channel.stdinInFlight = Math.max(0, channel.stdinInFlight - bytes);
+          this.flushStdin(frame.channel);
+        }
+        return;
+      }
+      case FRAME.exit: {
+        const code = decodeExit(frame);
+        this.finish(frame.channel, (sink) => sink.exited(code));
+        return;
+      }
+      case FRAME.startFailed: {
+        const failure = decodeStartFailed(frame);
+        this.finish(frame.channel, (sink) => sink.failed(failure.code, failure.message));
+        return;
+      }
+      default:
+        throw new Error(`frame type ${frame.type} does not travel from the supervisor`);
+    }
+  }
+
+  private finish(id: number, tell: (sink: ExecSink) => void): void {
+    const channel = this.channels.get(id);
+    if (!channel || channel.done) return;
+    channel.done = true;
+    this.channels.delete(id);
+    tell(channel.sink);
   }
 
   private endAll(code: number): void {
-    for (const [channel, sink] of this.execs) {
-      sink.frame({ type: FRAME.exit, channel, payload: Buffer.from(JSON.stringify({ code: code || 137 })) });
-    }
-    this.execs.clear();
+    for (const id of [...this.channels.keys()]) this.finish(id, (sink) => sink.exited(code || 137));
     this.supervisor = undefined;
   }
+}
+
+function discardingSink(release: (bytes: number) => void): ExecSink {
+  return { started: () => undefined, output: (_stream, data) => release(data.length), failed: () => undefined, exited: () => undefined, stdinReady: () => undefined };
+}
+
+/** Appends to a log file that is cut over to FILE.1 (replacing the older one) past MAIN_LOG_MAX_BYTES. */
+function appendBounded(file: string, data: Buffer): void {
+  let size = 0;
+  try {
+    size = statSync(file).size;
+  } catch {
+    // not there yet
+  }
+  if (size + data.length > MAIN_LOG_MAX_BYTES) {
+    try {
+      renameSync(file, `${file}.1`);
+    } catch {
+      // nothing to rotate
+    }
+  }
+  appendFileSync(file, data, { mode: 0o600 });
 }

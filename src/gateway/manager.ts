@@ -5,9 +5,9 @@ import {
   applyPolicyChanges, diffPolicies, loadPreset, mergePolicies, parsePolicy, PolicyChangeError, PolicyError, PolicyMergeError,
   PresetError, staticChanges, type Policy, type PolicyChange,
 } from '../policy/index.js';
-import { FRAME, frameJson, resolveSandboxUser, type Frame } from '../sandbox/index.js';
+import { isTtySize, leaseSandboxUid, makeDirectoriesSafely, releaseSandboxUid, resolveSandboxUser, startProblem } from '../sandbox/index.js';
 import { isValidSandboxName, StoreConflictError, type SandboxRecord, type Store } from '../store/index.js';
-import { LiveSandbox, type ExecSink } from './live.js';
+import { LiveSandbox, type ExecChannel, type ExecSink } from './live.js';
 import { gatewayPaths, sandboxDirectory } from './paths.js';
 import { GatewayError } from './protocol.js';
 
@@ -17,13 +17,6 @@ export interface SandboxView extends SandboxRecord {
   execs?: number;
 }
 
-/** An exec between a client connection and a live sandbox. */
-export interface OpenExec {
-  sandbox: string;
-  start(): void;
-  input(type: number, payload: Buffer): void;
-  close(): void;
-}
 
 /**
  * The gateway's sandboxes: their records in the store (which outlive the gateway) and the live
@@ -80,7 +73,12 @@ export class SandboxManager {
     this.live.clear();
   }
 
-  openExec(args: Record<string, unknown>, actor: string, sink: ExecSink): OpenExec {
+  /**
+   * Starts a command in a running sandbox for a client. The audit records of the exec are the
+   * gateway's own: who asked (from the socket's peer credentials), what it asked to run, when the
+   * supervisor started it and how it ended, with the bytes the gateway relayed each way.
+   */
+  openExec(args: Record<string, unknown>, actor: string, sink: ExecSink): ExecChannel & { sandbox: string } {
     const sandboxName = name(args);
     const sandbox = this.live.get(sandboxName);
     if (!sandbox) {
@@ -90,25 +88,48 @@ export class SandboxManager {
         : notFound(sandboxName);
     }
     const argv = stringArray(args.argv, 'argv');
-    if (argv.length === 0) throw new GatewayError('bad_request', 'exec needs a command');
-    const tty = args.tty && typeof args.tty === 'object' ? size(args.tty as Record<string, unknown>) : null;
-    let channel = 0;
+    const env = stringRecord(args.env);
+    const tty = args.tty === null || args.tty === undefined ? null : args.tty;
+    if (tty !== null && !isTtySize(tty)) throw new GatewayError('bad_request', 'tty must be null or {rows, cols} between 1 and 65535');
+    const cwd = typeof args.cwd === 'string' ? args.cwd : undefined;
+    const problem = startProblem({ argv, env, cwd: cwd ?? '/', tty });
+    if (problem) throw new GatewayError('bad_request', `exec: ${problem}`);
+    const startedAt = Date.now();
+    const relayed = { stdin: 0, stdout: 0, stderr: 0 };
+    let execId = 0;
+    const record = (kind: string, payload: object) => this.audit(kind, sandboxName, actor, { id: execId, argv, tty: tty !== null, ...payload });
+    let channel: ExecChannel;
+    try {
+      channel = sandbox.exec({ argv, env, tty, ...(cwd !== undefined ? { cwd } : {}) }, {
+        started: (pid) => {
+          record('exec.started', { pid });
+          sink.started(pid);
+        },
+        output: (stream, data) => {
+          relayed[stream] += data.length;
+          sink.output(stream, data);
+        },
+        failed: (code, message) => {
+          record('exec.exited', { code, failed: message, duration_ms: Date.now() - startedAt, bytes: relayed });
+          sink.failed(code, message);
+        },
+        exited: (code) => {
+          record('exec.exited', { code, duration_ms: Date.now() - startedAt, bytes: relayed });
+          sink.exited(code);
+        },
+        stdinReady: () => sink.stdinReady(),
+      });
+    } catch (error) {
+      throw new GatewayError('busy', (error as Error).message);
+    }
+    execId = channel.id;
     return {
+      ...channel,
       sandbox: sandboxName,
-      start: () => {
-        channel = sandbox.exec({ argv, env: stringRecord(args.env), cwd: typeof args.cwd === 'string' ? args.cwd : undefined, tty }, {
-          frame: (frame: Frame) => {
-            if (frame.type === FRAME.started) this.audit('exec.started', sandboxName, actor, { id: frame.channel, argv, tty: tty !== null, ...frameJson<object>(frame) });
-            if (frame.type === FRAME.exit || frame.type === FRAME.startFailed) {
-              this.audit('exec.exited', sandboxName, actor, { id: frame.channel, argv, ...frameJson<object>(frame) });
-              channel = 0;
-            }
-            sink.frame(frame);
-          },
-        });
+      stdin: (data) => {
+        relayed.stdin += data.length;
+        return channel.stdin(data);
       },
-      input: (type, payload) => { if (channel) sandbox.input(channel, type, payload); },
-      close: () => { if (channel) sandbox.abandon(channel); },
     };
   }
 
@@ -163,7 +184,10 @@ export class SandboxManager {
       appendAudit(this.store, { kind: 'sandbox.deleted', sandbox: sandboxName, actor, payload: { purge, workdir: record.workdir } });
     });
     const own = sandboxDirectory(this.home, sandboxName).dir;
-    if (purge) rmSync(record.workdir, { recursive: true, force: true });
+    if (purge) {
+      rmSync(record.workdir, { recursive: true, force: true });
+      if (isRoot()) releaseSandboxUid(this.home, sandboxName);
+    }
     // warden's own directory for the sandbox (main.log, default workdir) goes with it.
     rmSync(own, { recursive: true, force: true });
     return { name: sandboxName, purged: purge ? record.workdir : null };
@@ -221,7 +245,7 @@ export class SandboxManager {
           appendAudit(this.store, { kind: 'sandbox.failed', sandbox: record.name, actor: 'gateway', payload: { exitCode: code } });
         });
       },
-    });
+    }, this.hostIds(record.name));
     try {
       await sandbox.start();
     } catch (error) {
@@ -257,11 +281,16 @@ export class SandboxManager {
       return resolved;
     }
     const { dir, workdir } = sandboxDirectory(this.home, sandboxName);
-    mkdirSync(dir, { recursive: true, mode: 0o711 });
-    mkdirSync(workdir, { recursive: true, mode: 0o700 });
-    const user = resolveSandboxUser(policy.process);
-    if (user.dropsPrivileges) chownSync(workdir, user.uid, user.gid);
+    makeDirectoriesSafely(dir, 0o711);
+    const created = makeDirectoriesSafely(workdir, 0o700);
+    const user = resolveSandboxUser(policy.process, this.hostIds(sandboxName));
+    if (user.dropsPrivileges && created.includes(workdir)) chownSync(workdir, user.uid, user.gid);
     return workdir;
+  }
+
+  /** As root, each named sandbox has a uid (and gid) of its own, kept until it is purged. */
+  private hostIds(sandboxName: string): { uid: number; gid: number } | undefined {
+    return isRoot() ? leaseSandboxUid(this.home, sandboxName) : undefined;
   }
 
   private async serialised<T>(sandboxName: string, fn: () => Promise<T>): Promise<T> {
@@ -289,6 +318,10 @@ export class SandboxManager {
     const live = this.live.get(record.name);
     return live ? { ...record, pid: live.initPid, startedAt: live.startedAt.toISOString(), execs: live.execCount } : record;
   }
+}
+
+function isRoot(): boolean {
+  return process.getuid?.() === 0;
 }
 
 function notFound(sandboxName: string): GatewayError {
@@ -321,11 +354,4 @@ function stringRecord(value: unknown): Record<string, string> {
     throw new GatewayError('bad_request', 'env must map names to strings');
   }
   return value as Record<string, string>;
-}
-
-function size(tty: Record<string, unknown>): { rows: number; cols: number } {
-  const rows = Number(tty.rows);
-  const cols = Number(tty.cols);
-  const ok = (n: number) => Number.isInteger(n) && n > 0 && n < 10_000;
-  return { rows: ok(rows) ? rows : 24, cols: ok(cols) ? cols : 80 };
 }

@@ -6,8 +6,6 @@
 export interface GatewayRequest {
   op: string;
   args?: Record<string, unknown>;
-  /** Who asks, as the CLI describes its user; recorded in the audit log. */
-  actor?: string;
 }
 
 export type GatewayReply =

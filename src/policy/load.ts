@@ -97,6 +97,8 @@ function fileToPolicy(file: PolicyFile): Policy {
   if (file.network_middlewares !== undefined) policy.network_middlewares = file.network_middlewares;
   if (file.inference !== undefined) policy.inference = file.inference;
   if (file.governance !== undefined) policy.governance = file.governance;
+  if (file.limits !== undefined) policy.limits = file.limits;
+  if (file.workdir_files !== undefined) policy.workdir_files = file.workdir_files;
   return policy;
 }
 

@@ -448,7 +448,7 @@ function renderValue(value: unknown): string {
  * network_middlewares, inference and governance are enforced outside the sandbox (proxy,
  * gateway) and change live.
  */
-export const STATIC_SECTIONS = ['filesystem_policy', 'landlock', 'process'] as const;
+export const STATIC_SECTIONS = ['filesystem_policy', 'landlock', 'process', 'limits', 'workdir_files'] as const;
 export type StaticSection = (typeof STATIC_SECTIONS)[number];
 
 /** The static sections that differ: a non-empty answer means the change needs a new sandbox. */

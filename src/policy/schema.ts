@@ -9,9 +9,12 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { allowedIpProblem, normaliseHost } from './hosts.js';
-import type {
-  GovernancePolicy, InferencePolicy, L7Match, L7Rule, LandlockPolicy, NetworkBinary, NetworkEndpoint,
-  NetworkMiddleware, NetworkPolicy, PresetHeader, ProcessPolicy, QueryMatcher,
+import { parseSize } from './sizes.js';
+import {
+  PROTECTED_WORKDIR_FILES,
+  type GovernancePolicy, type InferencePolicy, type L7Match, type L7Rule, type LandlockPolicy, type NetworkBinary, type NetworkEndpoint,
+  type NetworkMiddleware, type NetworkPolicy, type PresetHeader, type ProcessPolicy, type QueryMatcher, type ResourceLimitsPolicy,
+  type WorkdirFilesPolicy,
 } from './types.js';
 
 /** The file as written, after validation and normalisation; defaults are filled in by load.ts. */
@@ -24,6 +27,8 @@ export interface PolicyFile {
   network_middlewares?: Record<string, NetworkMiddleware>;
   inference?: InferencePolicy;
   governance?: GovernancePolicy;
+  limits?: ResourceLimitsPolicy;
+  workdir_files?: WorkdirFilesPolicy;
 }
 
 export interface PresetFile {
@@ -627,6 +632,40 @@ const governanceSchema = mapping({
 });
 
 // ---------------------------------------------------------------------------------------------
+// warden's sandbox sections: resource limits and protected workdir files
+
+const SIZE_EXPECTED = 'expected a size such as "512M", "4G" or a number of bytes';
+const size = z.union([z.string(), z.number()], { error: SIZE_EXPECTED }).transform((raw, ctx) => {
+  const bytes = parseSize(raw);
+  if (bytes === undefined) {
+    ctx.issues.push({ code: 'custom', message: SIZE_EXPECTED, input: raw });
+    return z.NEVER;
+  }
+  return bytes;
+});
+const CPUS_EXPECTED = 'expected a number of CPUs from 0.01 to 1024, such as 2 or 1.5';
+const cpus = z.number({ error: CPUS_EXPECTED }).min(0.01, { error: CPUS_EXPECTED }).max(1024, { error: CPUS_EXPECTED });
+
+const limitsSchema = mapping({
+  memory: size.optional(),
+  cpus: cpus.optional(),
+  pids: integer(1, 4_194_304).optional(),
+  tmp_size: size.optional(),
+});
+
+const PROTECTED_NAMES = PROTECTED_WORKDIR_FILES.map((entry) => entry.replace(/\/$/, ''));
+const workdirFilesSchema = mapping({
+  writable: listOf(z.string({ error: 'expected a path' }).transform((raw, ctx) => {
+    const entry = raw.replace(/\/$/, '');
+    if (!PROTECTED_NAMES.includes(entry)) {
+      ctx.issues.push({ code: 'custom', message: `expected one of the protected workdir files ${PROTECTED_NAMES.join(', ')} (other files are writable already)`, input: raw });
+      return z.NEVER;
+    }
+    return entry;
+  }), 'a list of protected workdir files'),
+});
+
+// ---------------------------------------------------------------------------------------------
 // Whole files
 
 const versionSchema = z.literal(1, { error: 'expected the integer 1' });
@@ -640,6 +679,8 @@ export const policyFileSchema = mapping({
   network_middlewares: middlewaresSchema.optional(),
   inference: mapping({ allowed_routes: names }).optional(),
   governance: governanceSchema.optional(),
+  limits: limitsSchema.optional(),
+  workdir_files: workdirFilesSchema.optional(),
 });
 
 /** A preset is a named bundle of network policies and nothing else. */

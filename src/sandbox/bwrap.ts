@@ -18,13 +18,27 @@ export interface BwrapInput {
   blockUntilReady?: boolean;
   /** Read-only files to create from descriptors, under WARDEN_DIR. */
   files?: Array<{ fd: number; path: string; mode: number }>;
+  /** The first descriptor number free for pinned bind sources (after every other handed-over fd). */
+  firstPinFd: number;
+}
+
+/** A bind source the launcher opens at `fd` (sandbox-exec --pin) for bubblewrap's --bind-fd. */
+export interface Pin {
+  fd: number;
+  path: string;
 }
 
 /**
  * The bubblewrap command line. Order matters: bubblewrap applies mounts in argument order,
  * so parents come before children and the secret masks come last, over the binds.
  */
-export function bwrapArgs(input: BwrapInput): string[] {
+export function bwrapArgs(input: BwrapInput): { args: string[]; pins: Pin[] } {
+  const pins: Pin[] = [];
+  const pin = (source: string) => {
+    const fd = input.firstPinFd + pins.length;
+    pins.push({ fd, path: source });
+    return String(fd);
+  };
   const args = [
     '--unshare-user', '--unshare-ipc', '--unshare-pid', '--unshare-net', '--unshare-uts', '--unshare-cgroup-try',
     // The sandbox dies with warden (SIGKILL via PDEATHSIG), and cannot nest user namespaces.
@@ -40,14 +54,16 @@ export function bwrapArgs(input: BwrapInput): string[] {
   if (input.blockUntilReady) args.push('--block-fd', String(FD.block));
   for (const step of input.plan.steps) {
     switch (step.kind) {
-      case 'ro-bind': args.push('--ro-bind', step.source, step.dest); break;
-      case 'bind': args.push('--bind', step.source, step.dest); break;
+      // By descriptor: the object mounted is the one the launcher opened and checked.
+      case 'ro-bind': args.push('--ro-bind-fd', pin(step.source), step.dest); break;
+      case 'bind': args.push('--bind-fd', pin(step.source), step.dest); break;
       case 'symlink': args.push('--symlink', step.target, step.dest); break;
       case 'proc': args.push('--proc', step.dest); break;
       case 'dev': args.push('--dev', step.dest); break;
+      case 'remount-ro': args.push('--remount-ro', step.dest); break;
       case 'tmpfs':
-        if (step.secret) args.push('--perms', '0000', '--tmpfs', step.dest, '--remount-ro', step.dest);
-        else args.push('--tmpfs', step.dest);
+        if (step.secret || step.placeholder) args.push('--perms', step.secret ? '0000' : '0555', '--size', '4096', '--tmpfs', step.dest, '--remount-ro', step.dest);
+        else args.push(...(step.sizeBytes !== undefined ? ['--size', String(step.sizeBytes)] : []), '--tmpfs', step.dest);
         break;
       case 'mask-file': args.push('--ro-bind', '/dev/null', step.dest); break;
     }
@@ -60,5 +76,5 @@ export function bwrapArgs(input: BwrapInput): string[] {
   args.push('--chdir', input.cwd, '--clearenv');
   for (const [key, value] of Object.entries(input.env)) args.push('--setenv', key, value);
   args.push('--', ...input.command);
-  return args;
+  return { args, pins };
 }

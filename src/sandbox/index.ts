@@ -1,14 +1,20 @@
-export { runInSandbox, SandboxSetupError, type NetworkBridge, type RunOptions, type RunResult, type SandboxFile, type SandboxService } from './run.js';
+export { runInSandbox, SandboxSetupError, type NetworkBridge, type RunOptions, type RunResult, type SandboxFile, type SandboxIo, type SandboxService } from './run.js';
 export { NetworkBridgeError } from './netns.js';
 export { CommandNotFoundError } from './command.js';
 export { MissingToolError, findTool } from './tools.js';
 export { LandlockRequiredError, findLandlockHelper, probeLandlockAbi } from './landlock.js';
 export { MountPlanError } from './mounts.js';
-export { SandboxUserError, SANDBOX_ACCOUNT, resolveSandboxUser } from './host-user.js';
+export { WorkdirError } from './workdir.js';
+export { SandboxUserError, resolveSandboxUser } from './host-user.js';
 export { EnvError, parseEnvAssignments } from './environment.js';
-export { DEFAULT_LIMITS, type SandboxLimits } from './limits.js';
+export { DEFAULT_LIMITS, defaultResources, resolveResources, type ResourceSettings, type SandboxLimits, type SandboxResources } from './limits.js';
+export { detectCgroups, removeAbandonedCgroups, type CgroupSupport } from './cgroups.js';
+export { leaseSandboxUid, releaseSandboxUid, uidRange, UidLeaseError, UID_RANGE_SIZE } from './uids.js';
+export { peerCredentials, makeDirectoriesSafely, HostAddonError, type PeerCredentials } from './host-native.js';
 export {
-  encodeFrame, FrameDecoder, FrameError, frameJson, FRAME, PTY_HELPER_INSIDE, EXEC_SIGNALS,
-  type Frame, type FrameType, type ExecSignal, type TtySize,
+  encodeFrame, FrameDecoder, FrameError, FRAME, EXEC_SIGNALS, MAX_CHANNELS, OUTPUT_WINDOW, STDIN_WINDOW, SUPERVISOR_INSIDE,
+  encodeStart, decodeStart, encodeResize, decodeResize, encodeSignal, decodeSignal, encodeU32, decodeU32, decodeExit,
+  encodeStartFailed, decodeStartFailed, isTtySize, startProblem,
+  type Frame, type FrameType, type ExecSignal, type TtySize, type StartPayload, type StartFailedPayload,
 } from './frames.js';
-export { findNativeHelper, supervisorScript } from './native.js';
+export { findNativeHelper, requireNativeHelper, NativeHelperMissingError } from './native.js';

@@ -1,21 +1,38 @@
-import { lstatSync, readdirSync, readlinkSync, realpathSync, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, readlinkSync, realpathSync, rmdirSync, statSync, unlinkSync, type Stats } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { FilesystemPolicy } from '../policy/index.js';
+import { PROTECTED_WORKDIR_FILES, type FilesystemPolicy } from '../policy/index.js';
 
 /** One step of building the sandbox's filesystem, in the order bubblewrap must apply it. */
 export type MountStep =
+  /** `source` is canonical: the launcher pins it and bubblewrap mounts the pinned object. */
   | { kind: 'ro-bind' | 'bind'; source: string; dest: string }
   | { kind: 'symlink'; target: string; dest: string }
-  | { kind: 'tmpfs'; dest: string; secret?: boolean }
+  /** `secret`: empty, mode 0000, read-only (hides a host secret); `placeholder`: empty, 0555, read-only. */
+  | { kind: 'tmpfs'; dest: string; secret?: boolean; placeholder?: boolean; sizeBytes?: number }
   | { kind: 'proc' | 'dev'; dest: string }
+  | { kind: 'remount-ro'; dest: string }
   | { kind: 'mask-file'; dest: string };
 
 export interface MountPlan {
   steps: MountStep[];
   /** Policy paths that were not mounted, and why (missing on the host, managed by warden...). */
   skipped: Array<{ path: string; reason: string }>;
+  /**
+   * Host paths in the workdir that bubblewrap creates as mount points for protected files that
+   * did not exist (empty files or directories); removed again when the sandbox is gone.
+   */
+  placeholders: Array<{ path: string; directory: boolean }>;
+  /** Protected workdir paths the policy made writable (each worth a warning). */
+  unprotected: string[];
 }
+
+/** How deep below the workdir nested repositories get their .git/hooks and .git/config protected. */
+const NESTED_GIT_DEPTH = 3;
+
+/** Default sizes of the in-memory filesystems every sandbox gets (also bounded by its memory limit). */
+export const DEFAULT_TMP_BYTES = 1024 ** 3;
+export const DEFAULT_SHM_BYTES = 256 * 1024 ** 2;
 
 export class MountPlanError extends Error {}
 
@@ -40,6 +57,10 @@ export interface MountPlanInput {
   /** Host directory mounted at /sandbox, or undefined when the policy does not include it. */
   workdir?: string;
   wardenHome: string;
+  /** Entries of PROTECTED_WORKDIR_FILES the policy makes writable. */
+  writableProtected?: readonly string[];
+  tmpBytes?: number;
+  shmBytes?: number;
 }
 
 export function planMounts(input: MountPlanInput): MountPlan {
@@ -66,7 +87,7 @@ export function planMounts(input: MountPlanInput): MountPlan {
   const builtIn: Array<{ dest: string; writable: boolean; managed: MountStep }> = [
     { dest: '/proc', writable: false, managed: { kind: 'proc', dest: '/proc' } },
     { dest: '/dev', writable: false, managed: { kind: 'dev', dest: '/dev' } },
-    { dest: '/tmp', writable: true, managed: { kind: 'tmpfs', dest: '/tmp' } },
+    { dest: '/tmp', writable: true, managed: { kind: 'tmpfs', dest: '/tmp', sizeBytes: input.tmpBytes ?? DEFAULT_TMP_BYTES } },
   ];
   const ordered: Array<{ dest: string; writable: boolean; managed?: MountStep }> = [
     ...builtIn,
@@ -79,6 +100,10 @@ export function planMounts(input: MountPlanInput): MountPlan {
   for (const { dest, writable, managed: managedStep } of ordered) {
     if (managedStep !== undefined) {
       steps.push(managedStep);
+      // /dev is read-only (nothing can be created there to run), apart from a bounded /dev/shm.
+      if (managedStep.kind === 'dev') {
+        steps.push({ kind: 'tmpfs', dest: '/dev/shm', sizeBytes: input.shmBytes ?? DEFAULT_SHM_BYTES }, { kind: 'remount-ro', dest: '/dev' });
+      }
       continue;
     }
     const managed = MANAGED.find((m) => dest.startsWith(m + '/'));
@@ -116,25 +141,131 @@ export function planMounts(input: MountPlanInput): MountPlan {
     steps.push({ kind: writable ? 'bind' : 'ro-bind', source: realpathSync.native(source), dest });
   }
 
+  const protection = workdir === undefined
+    ? { steps: [], placeholders: [], unprotected: [] }
+    : protectWorkdirFiles(workdir, input.writableProtected ?? []);
+  steps.push(...protection.steps);
   steps.push(...maskSecrets(steps, input.wardenHome));
-  return { steps, skipped };
+  return { steps, skipped, placeholders: protection.placeholders, unprotected: protection.unprotected };
 }
 
+/**
+ * Read-only binds over the protected files of the workdir and of repositories nested in it. A
+ * protected path that does not exist gets an empty read-only mount point (bubblewrap creates it
+ * on the host), so the sandbox cannot create it either; the plan lists those for removal.
+ */
+function protectWorkdirFiles(workdir: string, writable: readonly string[]) {
+  const steps: MountStep[] = [];
+  const placeholders: MountPlan['placeholders'] = [];
+  const unprotected = PROTECTED_WORKDIR_FILES.filter((entry) => writable.includes(entry) || writable.includes(entry.replace(/\/$/, '')));
+  const wanted = PROTECTED_WORKDIR_FILES.filter((entry) => !unprotected.includes(entry));
+  const gitProtected = wanted.filter((entry) => entry.startsWith('.git/'));
+  const repositories = nestedRepositories(workdir);
+  const entries = [
+    ...wanted.filter((entry) => !entry.startsWith('.git/') || repositories.includes('')),
+    ...repositories.filter((repo) => repo !== '').flatMap((repo) => gitProtected.map((entry) => `${repo}/${entry}`)),
+  ];
+  // A .git file (a worktree or submodule checkout) names the repository git uses: rewritten, it
+  // would point the host's git at hooks the sandbox made.
+  if (lstatOrUndefined(path.join(workdir, '.git'))?.isFile() && !unprotected.includes('.git/config')) entries.push('.git');
+  for (const entry of entries) {
+    const directory = entry.endsWith('/');
+    const relative = directory ? entry.slice(0, -1) : entry;
+    const dest = path.posix.join(WORKDIR_MOUNT, relative);
+    const host = path.join(workdir, relative);
+    const stat = lstatOrUndefined(host);
+    if (stat?.isSymbolicLink()) {
+      // The link itself lives in the writable workdir: the sandbox could replace it, whatever is bound at its target.
+      throw new MountPlanError(`${relative} in the workdir is a symbolic link, which warden cannot keep read-only inside the sandbox: ` +
+        `replace it with the file it points to, or list it in the policy's workdir_files.writable`);
+    }
+    if (stat !== undefined) {
+      steps.push({ kind: 'ro-bind', source: insideWorkdir(workdir, dest)!, dest });
+      continue;
+    }
+    // Missing: an empty read-only mount point at the outermost missing component (for
+    // .claude/settings.json without .claude, the whole .claude), so nothing can be created there.
+    let missing = relative;
+    while (path.posix.dirname(missing) !== '.' && lstatOrUndefined(path.join(workdir, path.posix.dirname(missing))) === undefined) {
+      missing = path.posix.dirname(missing);
+    }
+    const asDirectory = directory || missing !== relative;
+    const placeholder = path.join(workdir, missing);
+    if (placeholders.some((p) => isUnder(placeholder, p.path)) || !lstatOrUndefined(path.dirname(placeholder))?.isDirectory()) continue;
+    const at = path.posix.join(WORKDIR_MOUNT, missing);
+    steps.push(asDirectory ? { kind: 'tmpfs', dest: at, placeholder: true, sizeBytes: 4096 } : { kind: 'mask-file', dest: at });
+    placeholders.push({ path: placeholder, directory: asDirectory });
+  }
+  return { steps, placeholders, unprotected };
+}
+
+/** '' for the workdir itself when it holds a .git directory, then nested repositories (relative). */
+function nestedRepositories(workdir: string): string[] {
+  const found: string[] = [];
+  const visit = (relative: string, depth: number) => {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = readdirSync(path.join(workdir, relative), { withFileTypes: true });
+    } catch {
+      return;
+    }
+    if (entries.some((e) => e.name === '.git' && e.isDirectory())) found.push(relative);
+    if (depth >= NESTED_GIT_DEPTH) return;
+    for (const entry of entries) {
+      if (entry.isDirectory() && entry.name !== '.git' && entry.name !== 'node_modules') visit(relative === '' ? entry.name : `${relative}/${entry.name}`, depth + 1);
+    }
+  };
+  visit('', 0);
+  return found;
+}
+
+/**
+ * Removes the mount points bubblewrap left for protected files that did not exist, if they are
+ * still what it made (an empty file or directory): anything with content is the user's.
+ */
+export function removePlaceholders(plan: Pick<MountPlan, 'placeholders'>): void {
+  for (const { path: host, directory } of plan.placeholders) {
+    try {
+      const stat = lstatSync(host);
+      if (directory && stat.isDirectory()) rmdirSync(host);
+      else if (!directory && stat.isFile() && stat.size === 0) unlinkSync(host);
+    } catch {
+      // gone already, or not empty: leave it
+    }
+  }
+}
+
+/**
+ * Masks for the host secrets that the binds would show. Security invariant: every secret path is
+ * compared in its canonical form, like the bind sources (realpath'd in planMounts): a WARDEN_HOME
+ * or a home directory spelled through a symbolic link is still found under a bind of its real path.
+ */
 function maskSecrets(binds: MountStep[], wardenHome: string): MountStep[] {
-  const bound = binds.filter((s): s is Extract<MountStep, { source: string }> => 'source' in s);
+  const bound = binds.filter((s): s is Extract<MountStep, { kind: 'bind' | 'ro-bind' }> => s.kind === 'bind' || s.kind === 'ro-bind');
   const homes = [...new Set([os.homedir(), '/root', ...listHomes()])];
   const masks: MountStep[] = [];
-  for (const secret of secretPaths(path.resolve(wardenHome), homes)) {
-    const stat = lstatOrUndefined(secret);
-    if (stat === undefined || stat.isSymbolicLink()) continue;
-    // Find where the secret would appear inside: under the bind whose host source contains it.
+  const seen = new Set<string>();
+  for (const spelled of secretPaths(wardenHome, homes)) {
+    const secret = canonicalOrUndefined(spelled);
+    if (secret === undefined || seen.has(secret)) continue;
+    seen.add(secret);
+    const directory = statSync(secret, { throwIfNoEntry: false })?.isDirectory() ?? false;
+    // Find where the secret would appear inside: under every bind whose host source contains it.
     for (const bind of bound) {
       if (!isUnder(secret, bind.source)) continue;
       const dest = path.join(bind.dest, path.relative(bind.source, secret));
-      masks.push(stat.isDirectory() ? { kind: 'tmpfs', dest, secret: true } : { kind: 'mask-file', dest });
+      masks.push(directory ? { kind: 'tmpfs', dest, secret: true } : { kind: 'mask-file', dest });
     }
   }
   return masks;
+}
+
+function canonicalOrUndefined(p: string): string | undefined {
+  try {
+    return realpathSync.native(path.resolve(p));
+  } catch {
+    return undefined; // missing (or unreachable): nothing to hide
+  }
 }
 
 function listHomes(): string[] {

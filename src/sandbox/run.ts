@@ -1,22 +1,25 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, statSync, writeSync } from 'node:fs';
+import { readdirSync, readFileSync, writeSync } from 'node:fs';
 import type net from 'node:net';
 import os from 'node:os';
 import type { Readable, Writable } from 'node:stream';
-import path from 'node:path';
 import { isatty } from 'node:tty';
 import type { Policy } from '../policy/index.js';
 import { bwrapArgs, FD, WARDEN_DIR } from './bwrap.js';
+import { createSandboxCgroup, detectCgroups, type CgroupSupport, type SandboxCgroup } from './cgroups.js';
 import { resolveCommand } from './command.js';
 import { sandboxEnvironment, SANDBOX_PATH } from './environment.js';
-import { permits, resolveSandboxUser, sandboxAccountFiles, type SandboxUser } from './host-user.js';
+import { prepareWorkdir, type Workdir } from './workdir.js';
+import { resolveSandboxUser, sandboxAccountFiles, type SandboxUser } from './host-user.js';
 import { landlockRules, planLandlock } from './landlock.js';
-import { DEFAULT_LIMITS, prlimitArgs, type SandboxLimits } from './limits.js';
-import { planMounts, WORKDIR_MOUNT } from './mounts.js';
+import { DEFAULT_LIMITS, resolveResources, rlimitArgs, type ResourceSettings, type SandboxLimits } from './limits.js';
+import { planMounts, removePlaceholders, WORKDIR_MOUNT, type MountPlan } from './mounts.js';
+import { requireNativeHelper } from './native.js';
 import { openListenerInSandbox } from './netns.js';
 import { findTool } from './tools.js';
 import { buildSeccompFilter, hostSeccompArch } from './seccomp.js';
+import { leaseRunUid } from './uids.js';
 
 export interface RunOptions {
   policy: Policy;
@@ -42,11 +45,28 @@ export interface RunOptions {
    * Without it CMD shares warden's stdio and terminal.
    */
   service?: SandboxService;
+  /**
+   * The host uid and gid of this sandbox when warden runs as root: a named sandbox's own (see
+   * uids.ts). Without it, a run leases a uid for as long as it lives.
+   */
+  hostIds?: { uid: number; gid: number };
+  /** Resource settings on top of the policy's `limits:` (--memory, --cpus, --pids). */
+  resources?: ResourceSettings;
 }
 
 export interface SandboxService {
-  onStarted: (io: { stdin: Writable; stdout: Readable; stderr: Readable; initPid: number }) => void;
+  onStarted: (io: SandboxIo) => void;
   stop: AbortSignal;
+}
+
+export interface SandboxIo {
+  stdin: Writable;
+  stdout: Readable;
+  stderr: Readable;
+  /** The sandbox's init (bubblewrap's pid 1 inside), as a host pid. */
+  initPid: number;
+  /** Host pids of every process in the sandbox (from its cgroup when it has one). */
+  processes(): number[];
 }
 
 export interface SandboxFile {
@@ -84,18 +104,27 @@ export async function runInSandbox(options: RunOptions): Promise<RunResult> {
   const warn = options.warn ?? ((message: string) => writeSync(2, message + '\n'));
   const sandboxName = options.name ?? `run-${randomBytes(3).toString('hex')}`;
   const hostname = `warden-${sandboxName}`;
-  const user = resolveSandboxUser(options.policy.process);
-  const landlock = planLandlock(options.policy.landlock, landlockRules(options.policy));
-  if (landlock.kind === 'none' && landlock.warning) warn(landlock.warning);
-
-  const bwrap = findTool('bwrap', 'bubblewrap');
-  const prlimit = findTool('prlimit', 'util-linux');
-  const seccomp = buildSeccompFilter(hostSeccompArch());
-
-  const includeWorkdir = options.policy.filesystem_policy.include_workdir;
-  const workdir = includeWorkdir ? prepareWorkdir(options.workdir, user) : undefined;
+  const runLease = process.getuid?.() === 0 && options.hostIds === undefined ? leaseRunUid(sandboxName) : undefined;
+  let plan: MountPlan | undefined;
+  let cgroup: SandboxCgroup | undefined;
+  let workdir: Workdir | undefined;
   try {
-    const plan = planMounts({ filesystem: options.policy.filesystem_policy, workdir: workdir?.path, wardenHome: options.wardenHome });
+    const user = resolveSandboxUser(options.policy.process, options.hostIds ?? runLease);
+    const landlock = planLandlock(options.policy.landlock, landlockRules(options.policy));
+    if (landlock.kind === 'none' && landlock.warning) warnOnce(warn, landlock.warning);
+    const launcher = requireNativeHelper('sandbox-exec');
+    const bwrap = findTool('bwrap', 'bubblewrap');
+    const seccomp = buildSeccompFilter(hostSeccompArch());
+    const resources = resolveResources(options.policy.limits, options.resources);
+
+    workdir = options.policy.filesystem_policy.include_workdir ? prepareWorkdir(options.workdir, user, sandboxName) : undefined;
+    plan = planMounts({
+      filesystem: options.policy.filesystem_policy, workdir: workdir?.source, wardenHome: options.wardenHome,
+      writableProtected: options.policy.workdir_files?.writable, tmpBytes: resources.tmpBytes,
+    });
+    for (const entry of plan.unprotected) {
+      warn(`warden: ${entry} in the workdir is writable inside the sandbox (workdir_files.writable): code the agent puts there may run on the host`);
+    }
     const cwd = workdir ? WORKDIR_MOUNT : '/';
     const env = sandboxEnvironment({
       user, hostname, sandboxName, cwd,
@@ -104,7 +133,9 @@ export async function runInSandbox(options: RunOptions): Promise<RunResult> {
     });
     const [program, ...args] = options.command;
     if (program === undefined) throw new SandboxSetupError('no command given');
-    const resolved = resolveCommand(plan, program, env.PATH ?? SANDBOX_PATH, cwd, user);
+    // warden's own executables (the supervisor) are placed by warden, not found through the plan.
+    const placed = options.files?.some((file) => file.path === program && ((file.mode ?? 0o444) & 0o111) !== 0);
+    const resolved = placed ? program : resolveCommand(plan, program, env.PATH ?? SANDBOX_PATH, cwd, user);
     // The Landlock helper goes in by descriptor, like every warden file: the sandbox uid need
     // not be able to reach warden's installation directory.
     const files = [...(options.files ?? []),
@@ -112,23 +143,57 @@ export async function runInSandbox(options: RunOptions): Promise<RunResult> {
     for (const file of files) {
       if (!file.path.startsWith(WARDEN_DIR + '/')) throw new SandboxSetupError(`internal: sandbox file ${file.path} must be under ${WARDEN_DIR}`);
     }
-    const argv = [...prlimitArgs(options.limits ?? DEFAULT_LIMITS), '--', bwrap,
-      ...bwrapArgs({
-        plan, hostname, uid: user.uid, gid: user.gid, cwd, env,
-        command: landlock.kind === 'wrap' ? [...landlock.prefix, resolved, ...args] : [resolved, ...args],
-        blockUntilReady: options.network !== undefined,
-        files: files.map((file, index) => ({ fd: FD.firstFile + index, path: file.path, mode: file.mode ?? 0o444 })),
-      })];
+    cgroup = sandboxCgroup(sandboxName, resources, warn);
+    const cgroupFds = cgroup?.procsFds ?? [];
+    const firstCgroupFd = FD.firstFile + files.length;
+    const bwrapCall = bwrapArgs({
+      plan, hostname, uid: user.uid, gid: user.gid, cwd, env,
+      command: landlock.kind === 'wrap' ? [...landlock.prefix, resolved, ...args] : [resolved, ...args],
+      blockUntilReady: options.network !== undefined,
+      files: files.map((file, index) => ({ fd: FD.firstFile + index, path: file.path, mode: file.mode ?? 0o444 })),
+      firstPinFd: firstCgroupFd + cgroupFds.length,
+    });
+    const handedOver = [FD.seccomp, FD.info, FD.passwd, FD.group, ...(options.network ? [FD.block] : []), ...files.map((_, index) => FD.firstFile + index)];
+    const argv = [
+      ...cgroupFds.flatMap((_, index) => ['--cgroup-fd', String(firstCgroupFd + index)]),
+      ...rlimitArgs(options.limits ?? { ...DEFAULT_LIMITS, processes: resources.pids }),
+      ...bwrapCall.pins.flatMap((pin) => ['--pin', String(pin.fd), pin.path]),
+      ...handedOver.flatMap((fd) => ['--keep-fd', String(fd)]),
+      '--', bwrap, ...bwrapCall.args,
+    ];
     const terminal = options.service ? undefined : saveTerminal();
     try {
-      const exitCode = await supervise(prlimit, argv, { user, seccomp, files, network: options.network, service: options.service });
+      const exitCode = await supervise(launcher, argv, { user, seccomp, files, cgroup, network: options.network, service: options.service });
       return { exitCode, sandboxName };
     } finally {
       terminal?.restore();
     }
   } finally {
-    if (workdir?.temporary) rmSync(workdir.path, { recursive: true, force: true });
+    if (plan) removePlaceholders(plan);
+    cgroup?.remove();
+    workdir?.release();
+    runLease?.release();
   }
+}
+
+const warned = new Set<string>();
+/** Some conditions (no Landlock, no cgroups) hold for the whole machine: say so once per process. */
+function warnOnce(warn: (message: string) => void, message: string): void {
+  if (warned.has(message)) return;
+  warned.add(message);
+  warn(message);
+}
+
+let cgroupSupport: CgroupSupport | undefined;
+/** The sandbox's cgroup, or undefined (said once, never silently) when this host cannot give one. */
+function sandboxCgroup(sandboxName: string, resources: ReturnType<typeof resolveResources>, warn: (message: string) => void): SandboxCgroup | undefined {
+  cgroupSupport ??= detectCgroups();
+  if (cgroupSupport.kind === 'none') {
+    warnOnce(warn, `warden: no cgroup limits on this host (${cgroupSupport.reason}): memory, CPU and process-count limits are NOT enforced; ` +
+      'rlimits and tmpfs sizes still apply (`warden doctor` explains)');
+    return undefined;
+  }
+  return createSandboxCgroup(cgroupSupport, `${sandboxName}-${randomBytes(4).toString('hex')}`, resources);
 }
 
 /**
@@ -149,69 +214,24 @@ function saveTerminal(): { restore(): void } | undefined {
   return { restore: () => void spawnSync(stty, [settings], { stdio: [0, 'ignore', 'ignore'] }) };
 }
 
-interface Workdir {
-  path: string;
-  temporary: boolean;
-}
-
-function prepareWorkdir(requested: string | undefined, user: SandboxUser): Workdir {
-  if (requested === undefined) {
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'warden-run-'));
-    if (user.dropsPrivileges) chownSync(dir, user.uid, user.gid);
-    return { path: dir, temporary: true };
-  }
-  const absolute = path.resolve(requested);
-  if (!existsSync(absolute)) {
-    // Parents warden creates stay traversable; the workdir itself is private to the sandbox.
-    mkdirSync(absolute, { recursive: true, mode: 0o755 });
-    chmodSync(absolute, 0o700);
-    if (user.dropsPrivileges) chownSync(absolute, user.uid, user.gid);
-  }
-  const real = realpathSync.native(absolute);
-  const stat = statSync(real);
-  if (!stat.isDirectory()) throw new SandboxSetupError(`--workdir ${requested}: not a directory`);
-  if (real === '/') throw new SandboxSetupError('--workdir /: refusing to give the sandbox the whole host filesystem');
-  if (user.dropsPrivileges) {
-    // bubblewrap opens the workdir as the sandbox uid, so every directory above it must be
-    // searchable by that uid.
-    for (let dir = path.dirname(real); ; dir = path.dirname(dir)) {
-      const parent = statSync(dir);
-      if (!permits(parent, user, 'execute')) {
-        throw new SandboxSetupError(
-          `--workdir ${requested}: sandboxes run as uid ${user.uid}, which cannot reach it: ${dir} is not searchable ` +
-            `(owner ${parent.uid}, mode ${(parent.mode & 0o777).toString(8)}). Choose a directory under a path it can reach, ` +
-            `or allow it (chmod o+x ${dir}).`,
-        );
-      }
-      if (dir === '/') break;
-    }
-  }
-  if (user.dropsPrivileges && !(permits(stat, user, 'write') && permits(stat, user, 'execute'))) {
-    throw new SandboxSetupError(
-      `--workdir ${requested}: sandboxes run as uid ${user.uid}, which cannot write ${real} (owner ${stat.uid}, mode ${(stat.mode & 0o777).toString(8)}). ` +
-        `Give it to the sandbox account (chown -R ${user.uid}:${user.gid} ${real}) or choose another directory.`,
-    );
-  }
-  return { path: real, temporary: false };
-}
-
 /**
  * Starts bubblewrap and stays with it until CMD ends. warden forwards signals to CMD itself
  * because the sandbox runs in its own session: a terminal's Ctrl-C reaches warden, and
  * warden alone decides what crosses into the sandbox.
  */
-async function supervise(prlimit: string, argv: string[], setup: {
+async function supervise(launcher: string, argv: string[], setup: {
   user: SandboxUser;
   seccomp: Buffer;
   files: SandboxFile[];
+  cgroup: SandboxCgroup | undefined;
   network?: NetworkBridge;
   service?: SandboxService;
 }): Promise<number> {
-  const { user, network, service } = setup;
+  const { user, network, service, cgroup } = setup;
   const io = service ? 'pipe' : 'inherit';
   const accounts = sandboxAccountFiles(user);
-  const child = spawn(prlimit, argv, {
-    stdio: [io, io, io, 'pipe', 'pipe', 'pipe', 'pipe', network ? 'pipe' : 'ignore', ...setup.files.map(() => 'pipe' as const)],
+  const child = spawn(launcher, argv, {
+    stdio: [io, io, io, 'pipe', 'pipe', 'pipe', 'pipe', network ? 'pipe' : 'ignore', ...setup.files.map(() => 'pipe' as const), ...(cgroup?.procsFds ?? [])],
     // Security invariant: bubblewrap itself already runs as the unprivileged sandbox uid, so
     // no process of the sandbox is ever host root, not even during setup.
     ...(user.dropsPrivileges ? { uid: user.uid, gid: user.gid } : {}),
@@ -226,6 +246,8 @@ async function supervise(prlimit: string, argv: string[], setup: {
       resolve(code ?? 128 + (signal ? os.constants.signals[signal] : 0));
     });
   });
+  // The launcher has its own copies now; warden's are not needed (and must not leak elsewhere).
+  cgroup?.closeFds();
   writeAll(child, FD.seccomp, setup.seccomp);
   writeAll(child, FD.passwd, accounts.passwd);
   writeAll(child, FD.group, accounts.group);
@@ -247,7 +269,11 @@ async function supervise(prlimit: string, argv: string[], setup: {
   let listener: net.Server | undefined;
   try {
     const pid = await Promise.race([initPid, exit.then(() => undefined)]);
-    if (pid !== undefined) {
+    if (pid === undefined) {
+      const code = await exit;
+      throw new SandboxSetupError(`the sandbox could not be set up (exit ${code}; the reason is above)`);
+    }
+    {
       if (network) {
         try {
           listener = await openListenerInSandbox(pid, network.port, process.getuid?.() === 0);
@@ -264,7 +290,12 @@ async function supervise(prlimit: string, argv: string[], setup: {
       }
       nsInit = pid;
       for (const signal of pending.splice(0)) signalCommand(pid, signal, running);
-      if (service) service.onStarted({ stdin: child.stdin!, stdout: child.stdout!, stderr: child.stderr!, initPid: pid });
+      if (service) {
+        service.onStarted({
+          stdin: child.stdin!, stdout: child.stdout!, stderr: child.stderr!, initPid: pid,
+          processes: () => cgroup?.pids() ?? descendantsOf(pid),
+        });
+      }
     }
     // CMD is held until now (bubblewrap's --block-fd); this releases it.
     if (network) writeAll(child, FD.block, 'go');
@@ -273,6 +304,36 @@ async function supervise(prlimit: string, argv: string[], setup: {
     for (const signal of forwarded) process.off(signal, forward);
     service?.stop.removeEventListener('abort', stop);
     listener?.close();
+  }
+}
+
+/** `root` and its descendants, found through /proc (for sandboxes without a cgroup). */
+function descendantsOf(root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const entry of readdirOrEmpty('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const parent = parentOf(Number(entry));
+    if (parent !== undefined) children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
+  }
+  const found = [root];
+  for (let i = 0; i < found.length; i++) found.push(...(children.get(found[i]!) ?? []));
+  return found;
+}
+
+function readdirOrEmpty(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
+  }
+}
+
+function parentOf(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return undefined;
   }
 }
 
@@ -297,7 +358,7 @@ function writeAll(child: ChildProcess, fd: number, data: Buffer | string): void 
   stream.end(data);
 }
 
-function readInitPid(child: ChildProcess): Promise<number> {
+function readInitPid(child: ChildProcess): Promise<number | undefined> {
   const stream = child.stdio[FD.info] as NodeJS.ReadableStream | null;
   return new Promise((resolve, reject) => {
     if (!stream) return reject(new Error('no info fd'));
@@ -313,7 +374,10 @@ function readInitPid(child: ChildProcess): Promise<number> {
       }
     });
     stream.on('error', reject);
-    stream.on('end', () => reject(new Error('bubblewrap reported no child pid')));
+    // No pid: the launcher or bubblewrap failed before the sandbox existed (they said why on stderr).
+    stream.on('end', () => {
+      if (!settled) resolve(undefined);
+    });
   });
 }
 

@@ -123,6 +123,8 @@ const AF_NETLINK_VALUE = 16;
 const SOCK_TYPE_MASK = 0xf;
 
 const ALWAYS: SeccompCondition = { kind: 'always' };
+/** S_ISUID | S_ISGID in a mode argument. */
+const SET_ID_BITS_IN_ARG1 = { kind: 'arg-has-any-bit', arg: 1, mask: 0o6000, maskName: 'S_ISUID|S_ISGID' } as const;
 
 interface RuleSpec {
   readonly syscalls: readonly string[];
@@ -234,6 +236,29 @@ const RULE_SPECS: readonly RuleSpec[] = [
       ],
     },
     reason: 'faking keyboard input into (or reading) the terminal the sandbox shares with the host, and swapping TTY line disciplines',
+  },
+  {
+    syscalls: ['chmod', 'fchmod', 'creat', 'mkdir', 'mknod'],
+    action: 'EPERM',
+    condition: SET_ID_BITS_IN_ARG1,
+    reason: 'setuid and setgid files in a sandbox would run with the sandbox uid for any local user who finds them (and on the host, outside the nosuid mounts)',
+  },
+  {
+    syscalls: ['fchmodat', 'fchmodat2', 'open', 'mkdirat', 'mknodat'],
+    action: 'EPERM',
+    condition: { ...SET_ID_BITS_IN_ARG1, arg: 2 },
+    reason: 'the same for the *at forms, whose mode is the third argument (and open, whose mode applies when it creates the file)',
+  },
+  {
+    syscalls: ['openat'],
+    action: 'EPERM',
+    condition: { ...SET_ID_BITS_IN_ARG1, arg: 3 },
+    reason: 'the same for openat, whose mode applies when it creates the file',
+  },
+  {
+    syscalls: ['openat2'],
+    action: 'ENOSYS',
+    reason: 'its mode lives in user memory a filter cannot inspect; on ENOSYS programs fall back to openat, whose mode is checked',
   },
   {
     syscalls: ['personality'],

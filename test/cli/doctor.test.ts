@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { chmodSync } from 'node:fs';
+import path from 'node:path';
 import { test } from 'node:test';
 import { SKIP_NO_BWRAP, tempDir, warden } from '../e2e/helpers.js';
 
@@ -8,26 +9,38 @@ interface DoctorReport { ok: boolean; checks: Array<{ name: string; ok: boolean;
 test('doctor checks every prerequisite and passes on a working machine', { skip: SKIP_NO_BWRAP }, () => {
   const home = tempDir('warden-doctor-');
   try {
-    chmodSync(home.dir, 0o700);
+    chmodSync(home.dir, 0o711);
     const r = warden(['doctor', '--json'], { env: { WARDEN_HOME: home.dir } });
     const report = JSON.parse(r.stdout) as DoctorReport;
     assert.deepEqual(report.checks.map((c) => c.name),
-      ['bwrap', 'prlimit', 'nsenter', 'user namespaces', 'sandbox uid', 'sandbox + seccomp', 'landlock', 'WARDEN_HOME']);
+      ['bwrap', 'nsenter', 'native helpers', 'user namespaces', 'sandbox uid', 'cgroups', 'sandbox + seccomp', 'landlock', 'WARDEN_HOME']);
     assert.equal(r.status, report.ok ? 0 : 1);
-    assert.ok(report.checks.find((c) => c.name === 'sandbox + seccomp')?.ok, r.stdout);
+    for (const name of ['native helpers', 'sandbox + seccomp', 'WARDEN_HOME']) assert.ok(report.checks.find((c) => c.name === name)?.ok, `${name}: ${r.stdout}`);
   } finally {
     home.cleanup();
   }
 });
 
-test('doctor reports a WARDEN_HOME others can read, with the fix, and exits 1', () => {
-  const home = tempDir('warden-doctor-');
+test('doctor reports a WARDEN_HOME others can read, and its fix is what the gateway itself does', { skip: SKIP_NO_BWRAP }, async () => {
+  const area = tempDir('warden-doctor-');
+  const home = path.join(area.dir, 'home');
   try {
-    chmodSync(home.dir, 0o755);
-    const r = warden(['doctor'], { env: { WARDEN_HOME: home.dir } });
+    chmodSync(area.dir, 0o711);
+    assert.equal(warden(['gateway', 'start'], { env: { WARDEN_HOME: home } }).status, 0);
+    // The gateway made WARDEN_HOME: doctor agrees with the mode it chose.
+    const fresh = JSON.parse(warden(['doctor', '--json'], { env: { WARDEN_HOME: home } }).stdout) as DoctorReport;
+    assert.ok(fresh.checks.find((c) => c.name === 'WARDEN_HOME')?.ok, JSON.stringify(fresh.checks));
+    chmodSync(home, 0o755);
+    const r = warden(['doctor'], { env: { WARDEN_HOME: home } });
     assert.equal(r.status, 1);
-    assert.match(r.stdout, new RegExp(`FAIL  WARDEN_HOME: ${home.dir} is readable by others \\(mode 755\\)\\n      fix: chmod 700 ${home.dir}`));
+    assert.match(r.stdout, new RegExp(`FAIL  WARDEN_HOME: ${home} is readable or writable by others \\(mode 755\\)\\n      fix: chmod 711 ${home}`));
+    // Following the fix keeps warden working (it is the mode the gateway sets).
+    chmodSync(home, 0o711);
+    const created = warden(['sandbox', 'create', 'doc', '--json'], { env: { WARDEN_HOME: home } });
+    assert.equal(created.status, 0, created.stderr);
+    assert.equal(warden(['sandbox', 'delete', 'doc', '--purge'], { env: { WARDEN_HOME: home } }).status, 0);
   } finally {
-    home.cleanup();
+    warden(['gateway', 'stop'], { env: { WARDEN_HOME: home } });
+    area.cleanup();
   }
 });

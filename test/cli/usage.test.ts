@@ -3,10 +3,10 @@
 
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  IS_ROOT, REPO_ROOT, SKIP_NO_BWRAP, SKIP_NOT_ROOT, sandboxHostIds, tempDir, warden, writePolicy, type Result,
+  REPO_ROOT, SKIP_NO_BWRAP, SKIP_NOT_ROOT, projectDir, tempDir, warden, writePolicy, type Result,
 } from '../e2e/helpers.js';
 
 const USAGE = 2;
@@ -61,13 +61,9 @@ const landlockPolicy = (compatibility: string) => `${RUNNABLE_POLICY}landlock:\n
 /** CMD for the "was anything run?" checks: leaves /sandbox/marker behind when it runs. */
 const MARK = ['sh', '-c', 'echo ran > /sandbox/marker && echo ran'];
 
-/** A --workdir the sandbox uid may write (under root, sandboxes run unprivileged). */
+/** A --workdir owned by a normal user, which the sandbox may write (under root through an idmapped mount). */
 function sandboxWorkdir(): { dir: string; marker: string; cleanup: () => void } {
-  const work = tempDir('warden-cli-work-');
-  if (IS_ROOT) {
-    const { uid, gid } = sandboxHostIds();
-    chownSync(work.dir, uid, gid);
-  }
+  const work = projectDir('warden-cli-work-');
   return { ...work, marker: path.join(work.dir, 'marker') };
 }
 

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gitHttpBackend, makeRepo } from '../egress/git-server.js';
 import { type Started, startHttp, startHttps, upstreamCA } from '../egress/helpers.js';
-import { IS_ROOT, SKIP_NO_BWRAP, sandboxHostIds, tempDir, wardenAsync, writePolicy, type Result } from './helpers.js';
+import { IS_ROOT, PROJECT_OWNER, SKIP_NO_BWRAP, tempDir, wardenAsync, writePolicy, type Result } from './helpers.js';
 
 const scratch = tempDir('warden-e2e-egress-');
 chmodSync(scratch.dir, 0o755); // sandboxes use workdirs below it
@@ -127,10 +127,7 @@ describe('egress from a sandbox', { skip: SKIP_NO_BWRAP }, () => {
     const work = path.join(scratch.dir, `tunnel-${++counter}`);
     mkdirSync(work);
     writeFileSync(path.join(work, 'upstream-ca.pem'), upstreamCA.certPem);
-    if (IS_ROOT) {
-      const { uid, gid } = sandboxHostIds();
-      chownSync(work, uid, gid);
-    }
+    if (IS_ROOT) chownSync(work, PROJECT_OWNER.uid, PROJECT_OWNER.gid);
     const r = await sandboxed(policyFile([{ port: secure.port }], ['/usr/bin/curl']),
       `curl -sS --cacert /sandbox/upstream-ca.pem https://localhost:${secure.port}/tunnel; ${CURL(`https://localhost:${secure.port}/default-trust`)}`,
       ['--workdir', work]);

@@ -2,45 +2,12 @@
 // concurrent clients, and the audit trail they leave.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import http from 'node:http';
 import type net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { SKIP_NO_BWRAP, tempDir, waitFor, wardenAsync, writePolicy, type Result } from './helpers.js';
-
-interface Home {
-  dir: string;
-  run: (args: string[]) => Promise<Result>;
-  json: <T>(args: string[]) => Promise<T>;
-  cleanup: () => Promise<void>;
-}
-
-/** A WARDEN_HOME of its own; cleanup stops its gateway (which stops its sandboxes) and removes it. */
-function newHome(): Home {
-  const temp = tempDir('warden-e2e-gw-');
-  chmodSync(temp.dir, 0o711);
-  const dir = path.join(temp.dir, 'home');
-  const run = (args: string[]) => wardenAsync(args, { env: { WARDEN_HOME: dir }, timeoutMs: 60_000 }).done;
-  return {
-    dir,
-    run,
-    json: async <T>(args: string[]) => {
-      const result = await run([...args, '--json']);
-      assert.equal(result.status, 0, `${args.join(' ')}: ${result.stderr}${result.stdout}`);
-      return JSON.parse(result.stdout) as T;
-    },
-    cleanup: async () => {
-      await run(['gateway', 'stop']);
-      temp.cleanup();
-    },
-  };
-}
-
-function gatewayPid(home: Home): number {
-  const starts = [...readFileSync(path.join(home.dir, 'gateway.log'), 'utf8').matchAll(/gateway (\d+) listening/g)];
-  return Number(starts.at(-1)?.[1]);
-}
+import { gatewayPid, newHome, SKIP_NO_BWRAP, waitFor, writePolicy } from './helpers.js';
 
 describe('gateway: named sandboxes', { skip: SKIP_NO_BWRAP }, () => {
   const home = newHome();

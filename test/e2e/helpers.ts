@@ -1,5 +1,6 @@
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -38,9 +39,24 @@ export function inSandbox(script: string, wardenOptions: string[] = [], opts: { 
   return warden(['run', ...wardenOptions, '--', 'sh', '-c', script], opts);
 }
 
-/** Runs `sh -c script` on the host, as the host uid sandboxes run as (root in CI drops to it). */
-export function onHostAsSandboxUser(script: string): Result {
-  const { uid, gid } = sandboxHostIds();
+/**
+ * The owner of the test projects used as workdirs: as root an unprivileged uid that no account
+ * uses (a sandbox sees its files as its own through an idmapped mount, and they stay this uid's on
+ * disk); otherwise the test's own uid.
+ */
+export const PROJECT_OWNER = IS_ROOT ? { uid: 4242, gid: 4242 } : { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+
+/** A temporary project directory owned by PROJECT_OWNER, removed by cleanup. */
+export function projectDir(prefix: string, parent = os.tmpdir()): { dir: string; cleanup: () => void } {
+  const project = tempDir(prefix, parent);
+  chmodSync(project.dir, 0o755);
+  chownSync(project.dir, PROJECT_OWNER.uid, PROJECT_OWNER.gid);
+  return project;
+}
+
+/** Runs `sh -c script` on the host as PROJECT_OWNER, an unprivileged uid (root in CI drops to it). */
+export function onHostAsProjectOwner(script: string): Result {
+  const { uid, gid } = PROJECT_OWNER;
   const argv = IS_ROOT
     ? ['setpriv', `--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', 'sh', '-c', script]
     : ['sh', '-c', script];
@@ -50,17 +66,6 @@ export function onHostAsSandboxUser(script: string): Result {
 /** Runs `sh -c script` on the host as the current user (root in CI). */
 export function onHost(script: string): Result {
   return toResult(spawnSync('sh', ['-c', script], { encoding: 'utf8', timeout: 30_000 }));
-}
-
-/** The uid/gid warden uses for sandboxes, asked from a real sandbox. */
-let ids: { uid: number; gid: number } | undefined;
-export function sandboxHostIds(): { uid: number; gid: number } {
-  if (ids) return ids;
-  const r = warden(['run', '--', 'sh', '-c', 'id -u; id -g']);
-  const [uid, gid] = r.stdout.trim().split('\n').map(Number);
-  if (r.status !== 0 || uid === undefined || gid === undefined) throw new Error(`cannot learn the sandbox uid: ${r.stderr}`);
-  ids = { uid, gid };
-  return ids;
 }
 
 /** A temporary directory removed by the returned cleanup function. */
@@ -103,3 +108,36 @@ export async function waitFor(predicate: () => boolean, timeoutMs = 10_000): Pro
   }
 }
 
+
+export interface Home {
+  dir: string;
+  run: (args: string[]) => Promise<Result>;
+  json: <T>(args: string[]) => Promise<T>;
+  cleanup: () => Promise<void>;
+}
+
+/** A WARDEN_HOME of its own; cleanup stops its gateway (which stops its sandboxes) and removes it. */
+export function newHome(): Home {
+  const temp = tempDir('warden-e2e-gw-');
+  chmodSync(temp.dir, 0o711);
+  const dir = path.join(temp.dir, 'home');
+  const run = (args: string[]) => wardenAsync(args, { env: { WARDEN_HOME: dir }, timeoutMs: 60_000 }).done;
+  return {
+    dir,
+    run,
+    json: async <T>(args: string[]) => {
+      const result = await run([...args, '--json']);
+      assert.equal(result.status, 0, `${args.join(' ')}: ${result.stderr}${result.stdout}`);
+      return JSON.parse(result.stdout) as T;
+    },
+    cleanup: async () => {
+      await run(['gateway', 'stop']);
+      temp.cleanup();
+    },
+  };
+}
+
+export function gatewayPid(home: Home): number {
+  const starts = [...readFileSync(path.join(home.dir, 'gateway.log'), 'utf8').matchAll(/gateway (\d+) listening/g)];
+  return Number(starts.at(-1)?.[1]);
+}

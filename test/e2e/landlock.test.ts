@@ -391,14 +391,25 @@ describe('Landlock inside warden sandboxes', { skip: SKIP || (BWRAP === undefine
     }
   });
 
-  test('what the mount namespace shows but the policy does not list is refused', () => {
+  test('what the mount namespace shows but the policy does not list is refused, by default too', () => {
     // The sandbox's root directory exists for the mount points; the policy does not list it.
     const script = 'ls / > /dev/null && echo root-listed; true';
-    const without = inSandbox(script);
-    assert.equal(without.stdout, 'root-listed\n', without.stderr);
-    const withLandlock = inSandbox(script, 'hard_requirement');
-    assert.equal(withLandlock.status, 0, withLandlock.stderr);
-    assert.equal(withLandlock.stdout, '');
-    assert.match(withLandlock.stderr, /cannot open directory '\/': Permission denied/);
+    // Control: the same mount namespace without Landlock (bare bubblewrap) lists it.
+    const bare = spawnSync(BWRAP!, ['--ro-bind', '/usr', '/usr', '--symlink', 'usr/bin', '/bin', '--symlink', 'usr/lib', '/lib',
+      '--symlink', 'usr/lib64', '/lib64', '--proc', '/proc', '--dev', '/dev', '--', 'sh', '-c', script], { encoding: 'utf8' });
+    assert.equal(bare.stdout, 'root-listed\n', bare.stderr);
+    for (const compatibility of [undefined, 'best_effort', 'hard_requirement'] as const) {
+      const result = inSandbox(script, compatibility);
+      assert.equal(result.status, 0, result.stderr);
+      assert.equal(result.stdout, '', `compatibility ${compatibility ?? '(no landlock section)'}`);
+      assert.match(result.stderr, /cannot open directory '\/': Permission denied/);
+    }
+  });
+
+  test('nothing under /dev can be executed, while a copy in /tmp can', () => {
+    const script = 'cp /usr/bin/true /dev/shm/t && cp /usr/bin/true /tmp/t && /tmp/t && echo tmp-ran; /dev/shm/t && echo shm-ran; true';
+    const result = inSandbox(script);
+    assert.equal(result.stdout, 'tmp-ran\n', result.stderr);
+    assert.match(result.stderr, /\/dev\/shm\/t: Permission denied/);
   });
 });

@@ -7,23 +7,22 @@ const isRoot = process.getuid?.() === 0;
 describe('resolveSandboxUser', () => {
   test('root is refused by name and by number', () => {
     for (const p of [{ run_as_user: 'root' }, { run_as_user: '0' }, { run_as_group: 'root' }, { run_as_group: '0' }]) {
-      assert.throws(() => resolveSandboxUser(p), SandboxUserError);
+      assert.throws(() => resolveSandboxUser(p, { uid: 5000, gid: 5000 }), SandboxUserError);
     }
-    assert.doesNotThrow(() => resolveSandboxUser({ run_as_user: 'sandbox' }));
+    assert.doesNotThrow(() => resolveSandboxUser({ run_as_user: 'sandbox' }, { uid: 5000, gid: 5000 }));
   });
 
-  test('as root, drops to an unprivileged uid; WARDEN_SANDBOX_UID overrides', { skip: isRoot ? false : 'only meaningful as root' }, () => {
-    const user = resolveSandboxUser({}, {});
+  test('as root, runs as the leased uid, and refuses to start without one or with 0', { skip: isRoot ? false : 'only meaningful as root' }, () => {
+    const user = resolveSandboxUser({}, { uid: 1_800_000_007, gid: 1_800_000_007 });
     assert.equal(user.dropsPrivileges, true);
-    assert.ok(user.uid > 0 && user.gid > 0);
-    const custom = resolveSandboxUser({}, { WARDEN_SANDBOX_UID: '4242', WARDEN_SANDBOX_GID: '4343' });
-    assert.deepEqual([custom.uid, custom.gid], [4242, 4343]);
-    assert.throws(() => resolveSandboxUser({}, { WARDEN_SANDBOX_UID: '0' }), /not a usable id/);
-    assert.throws(() => resolveSandboxUser({}, { WARDEN_SANDBOX_UID: 'abc' }), /not a usable id/);
+    assert.deepEqual([user.uid, user.gid], [1_800_000_007, 1_800_000_007]);
+    assert.throws(() => resolveSandboxUser({}), SandboxUserError);
+    assert.throws(() => resolveSandboxUser({}, { uid: 0, gid: 5 }), SandboxUserError);
+    assert.throws(() => resolveSandboxUser({}, { uid: 5, gid: 0 }), SandboxUserError);
   });
 
   test('without root, the sandbox keeps the caller uid', { skip: isRoot ? 'runs as root' : false }, () => {
-    const user = resolveSandboxUser({}, {});
+    const user = resolveSandboxUser({});
     assert.equal(user.uid, process.getuid!());
     assert.equal(user.dropsPrivileges, false);
   });

@@ -27,9 +27,9 @@ function fakeHelper(mode: number, abi = '7'): string {
 
 /** Reads a helper command line back into rules, the way landlock-exec parses it. */
 function parseHelperArgv(argv: string[]): { bestEffort: boolean; rules: LandlockRules } {
-  const rules: LandlockRules = { readOnly: [], readWrite: [], readOnlyFiles: [], readWriteFiles: [] };
+  const rules: LandlockRules = { readOnly: [], readWrite: [], readWriteNoExec: [], readOnlyFiles: [], readWriteFiles: [] };
   const lists: Record<string, string[]> = {
-    '--ro': rules.readOnly, '--rw': rules.readWrite, '--rofile': rules.readOnlyFiles, '--rwfile': rules.readWriteFiles,
+    '--ro': rules.readOnly, '--rw': rules.readWrite, '--rwnoexec': rules.readWriteNoExec, '--rofile': rules.readOnlyFiles, '--rwfile': rules.readWriteFiles,
   };
   let bestEffort = false;
   for (let i = 1; i < argv.length - 1; i++) {
@@ -46,7 +46,9 @@ describe('landlockRules', () => {
   test('the default policy: system trees read-only, workdir and warden trees writable', () => {
     const rules = landlockRules(defaultPolicy());
     assert.deepEqual(rules.readOnly, ['/usr', '/lib', '/lib64', '/bin', '/sbin', '/etc', '/.warden']);
-    assert.deepEqual(rules.readWrite, ['/tmp', '/sandbox', '/dev', '/proc']);
+    assert.deepEqual(rules.readWrite, ['/tmp', '/sandbox', '/proc']);
+    // /dev stays writable (device nodes, /dev/shm) but nothing there may be executed.
+    assert.deepEqual(rules.readWriteNoExec, ['/dev']);
     // /etc/passwd and /etc/group are below /etc, already readable.
     assert.deepEqual(rules.readOnlyFiles, []);
     assert.deepEqual(rules.readWriteFiles, []);
@@ -55,7 +57,7 @@ describe('landlockRules', () => {
   test('without the workdir, /sandbox gets no rule', () => {
     const rules = landlockRules(fs(['/usr'], [], false));
     assert.ok(!rules.readWrite.includes('/sandbox'));
-    assert.deepEqual(rules.readWrite, ['/tmp', '/dev', '/proc']);
+    assert.deepEqual(rules.readWrite, ['/tmp', '/proc']);
   });
 
   test('warden-generated account files are readable when /etc is not listed', () => {
@@ -74,17 +76,19 @@ describe('landlockRules', () => {
   test('rules that the union of their parents already grants are left out', () => {
     const rules = landlockRules(fs(
       ['/usr', '/usr/lib', '/sandbox/.agent-config', '/dev/urandom', '/tmp/cache', '/opt/tool'],
-      ['/tmp/build', '/proc/self', '/opt'],
+      ['/tmp/build', '/proc/self', '/opt', '/dev/shm'],
     ));
-    // read-only below read-only, anything below read-write: no extra access, no rule
+    // read-only below read-only, anything below read-write: no extra access, no rule; /dev is warden's
     assert.deepEqual(rules.readOnly, ['/usr', '/.warden']);
-    assert.deepEqual(rules.readWrite, ['/opt', '/sandbox', '/tmp', '/dev', '/proc']);
+    assert.deepEqual(rules.readWrite, ['/opt', '/sandbox', '/tmp', '/proc']);
+    assert.deepEqual(rules.readWriteNoExec, ['/dev']);
   });
 
   test("warden's writable trees stay writable when a policy lists them read-only", () => {
     const rules = landlockRules(fs(['/tmp', '/dev', '/sandbox', '/usr'], [], true));
     assert.deepEqual(rules.readOnly, ['/usr', '/.warden']);
-    assert.deepEqual(rules.readWrite, ['/sandbox', '/tmp', '/dev', '/proc']);
+    assert.deepEqual(rules.readWrite, ['/sandbox', '/tmp', '/proc']);
+    assert.deepEqual(rules.readWriteNoExec, ['/dev']);
   });
 
   test('read-write below read-only stays: it grants more than its parent', () => {
@@ -102,7 +106,7 @@ describe('landlockRules', () => {
   test('a whole-root read-only policy keeps only the writable trees beside it', () => {
     const rules = landlockRules(fs(['/'], [], true));
     assert.deepEqual(rules.readOnly, ['/']);
-    assert.deepEqual(rules.readWrite, ['/sandbox', '/tmp', '/dev', '/proc']);
+    assert.deepEqual(rules.readWrite, ['/sandbox', '/tmp', '/proc']);
     assert.deepEqual(rules.readOnlyFiles, []);
   });
 
@@ -117,9 +121,13 @@ describe('landlockRules', () => {
 describe('planLandlock', () => {
   const rules = landlockRules(defaultPolicy());
 
-  test('no landlock section: CMD runs as is, whether or not the helper exists', () => {
-    assert.deepEqual(planLandlock({}, rules, path.join(scratch, 'missing')), { kind: 'none' });
-    assert.deepEqual(planLandlock({}, rules, fakeHelper(0o755)), { kind: 'none' });
+  test('no landlock section means best_effort: on by default, a warning when the helper is missing', () => {
+    const wrapped = planLandlock({}, rules, fakeHelper(0o755));
+    assert.equal(wrapped.kind, 'wrap');
+    assert.deepEqual(wrapped, planLandlock({ compatibility: 'best_effort' }, rules, fakeHelper(0o755)));
+    const missing = planLandlock({}, rules, path.join(scratch, 'missing'));
+    assert.equal(missing.kind, 'none');
+    assert.match(missing.kind === 'none' ? missing.warning ?? '' : '', /not built/);
   });
 
   test('best_effort with the helper: wrap CMD, and let the helper tolerate a kernel without Landlock', () => {
@@ -178,13 +186,13 @@ describe('planLandlock', () => {
 describe('helperArgv', () => {
   test('one flag per path, in a fixed order, ending with --', () => {
     const argv = helperArgv('hard_requirement', {
-      readOnly: ['/usr', '/etc'], readWrite: ['/tmp'], readOnlyFiles: ['/etc/passwd'], readWriteFiles: ['/dev/null'],
+      readOnly: ['/usr', '/etc'], readWrite: ['/tmp'], readWriteNoExec: ['/dev'], readOnlyFiles: ['/etc/passwd'], readWriteFiles: ['/dev/null'],
     }, '/x/ll');
-    assert.deepEqual(argv, ['/x/ll', '--ro', '/usr', '--ro', '/etc', '--rw', '/tmp', '--rofile', '/etc/passwd', '--rwfile', '/dev/null', '--']);
+    assert.deepEqual(argv, ['/x/ll', '--ro', '/usr', '--ro', '/etc', '--rw', '/tmp', '--rwnoexec', '/dev', '--rofile', '/etc/passwd', '--rwfile', '/dev/null', '--']);
   });
 
   test('a path that looks like an option stays a path argument', () => {
-    const argv = helperArgv('best_effort', { readOnly: ['/--rw'], readWrite: [], readOnlyFiles: [], readWriteFiles: [] }, '/x/ll');
+    const argv = helperArgv('best_effort', { readOnly: ['/--rw'], readWrite: [], readWriteNoExec: [], readOnlyFiles: [], readWriteFiles: [] }, '/x/ll');
     assert.deepEqual(argv, ['/x/ll', '--best-effort', '--ro', '/--rw', '--']);
   });
 });

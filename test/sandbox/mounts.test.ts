@@ -21,9 +21,10 @@ describe('planMounts', () => {
     const workdir = mkdtempSync(path.join(scratch, 'wd-'));
     mkdirSync(path.join(workdir, '.agent-config'));
     const plan = planMounts({ filesystem: fs(['/usr', '/etc', '/sandbox/.agent-config'], ['/tmp']), workdir, wardenHome: path.join(scratch, 'home') });
-    const binds = plan.steps.filter((s) => s.kind !== 'mask-file' && !(s.kind === 'tmpfs' && s.secret));
+    const binds = plan.steps.filter((s) => s.kind !== 'mask-file' && !(s.kind === 'tmpfs' && (s.secret || s.placeholder)));
     assert.deepEqual(dests(binds), [
-      'dev /dev', 'ro-bind /etc', 'proc /proc', 'bind /sandbox', 'tmpfs /tmp', 'ro-bind /usr', 'ro-bind /sandbox/.agent-config',
+      'dev /dev', 'tmpfs /dev/shm', 'remount-ro /dev', 'ro-bind /etc', 'proc /proc', 'bind /sandbox', 'tmpfs /tmp', 'ro-bind /usr',
+      'ro-bind /sandbox/.agent-config',
     ]);
     const sandboxBind = plan.steps.find((s) => s.dest === '/sandbox');
     assert.deepEqual(sandboxBind, { kind: 'bind', source: workdir, dest: '/sandbox' });

@@ -10,6 +10,7 @@
  * filesystem access right the kernel knows is denied except beneath the listed paths:
  *   --ro      read files, list directories, execute
  *   --rw      every handled right (create, remove, rename, truncate, device ioctls...)
+ *   --rwnoexec  every handled right but executing (/dev: writable device nodes and /dev/shm)
  *   --rofile / --rwfile   the same for a single file, which must not be a directory
  * Node cannot make these system calls, hence this helper. It is linked statically because it runs
  * inside sandboxes that may not contain a C library at the path it was built against.
@@ -30,7 +31,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/landlock.h>
-#include <linux/openat2.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -46,9 +46,6 @@
  * defined here. Values from the kernel's include/uapi/linux/landlock.h. The system call numbers
  * are the same on every architecture that has them (the unified table, since Linux 5.1).
  */
-#ifndef __NR_openat2
-#define __NR_openat2 437
-#endif
 #ifndef __NR_landlock_create_ruleset
 #define __NR_landlock_create_ruleset 444
 #endif
@@ -102,10 +99,10 @@ struct ruleset_attr {
 #define ACCESS_READ_ONLY \
 	(LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
 
-enum rule_kind { RULE_RO, RULE_RW, RULE_RO_FILE, RULE_RW_FILE, NOT_A_RULE };
+enum rule_kind { RULE_RO, RULE_RW, RULE_RW_NOEXEC, RULE_RO_FILE, RULE_RW_FILE, NOT_A_RULE };
 
 static const char USAGE[] =
-	"usage: landlock-exec [--best-effort] [--ro PATH]... [--rw PATH]... [--rofile FILE]... "
+	"usage: landlock-exec [--best-effort] [--ro PATH]... [--rw PATH]... [--rwnoexec PATH]... [--rofile FILE]... "
 	"[--rwfile FILE]... -- CMD [ARG]...\n"
 	"       landlock-exec --abi\n";
 
@@ -125,6 +122,7 @@ static enum rule_kind rule_kind_of(const char *option)
 {
 	if (strcmp(option, "--ro") == 0) return RULE_RO;
 	if (strcmp(option, "--rw") == 0) return RULE_RW;
+	if (strcmp(option, "--rwnoexec") == 0) return RULE_RW_NOEXEC;
 	if (strcmp(option, "--rofile") == 0) return RULE_RO_FILE;
 	if (strcmp(option, "--rwfile") == 0) return RULE_RW_FILE;
 	return NOT_A_RULE;
@@ -170,14 +168,39 @@ static int create_ruleset(int abi, uint64_t handled)
 	return fd;
 }
 
-/* An O_PATH descriptor for `path`, resolved without following any symbolic link. */
+/*
+ * An O_PATH descriptor for `path`, resolved one component at a time without following any
+ * symbolic link (ELOOP when one is met). Not openat2(RESOLVE_NO_SYMLINKS): warden's seccomp filter
+ * refuses openat2, whose arguments it cannot inspect.
+ */
 static int open_rule_path(const char *path)
 {
-	struct open_how how = {
-		.flags = O_PATH | O_CLOEXEC,
-		.resolve = RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS,
-	};
-	return (int)syscall(__NR_openat2, AT_FDCWD, path, &how, sizeof(how));
+	char copy[4096];
+	if (strlen(path) >= sizeof(copy)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	strcpy(copy, path);
+	int dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dir < 0) return -1;
+	char *save = NULL;
+	for (char *name = strtok_r(copy, "/", &save); name; name = strtok_r(NULL, "/", &save)) {
+		if (strcmp(name, ".") == 0) continue;
+		int next = strcmp(name, "..") == 0 ? -1 : openat(dir, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+		int err = strcmp(name, "..") == 0 ? ELOOP : errno;
+		struct stat st;
+		if (next >= 0 && fstat(next, &st) != 0) err = errno;
+		else if (next >= 0 && S_ISLNK(st.st_mode)) err = ELOOP;
+		else if (next >= 0) err = 0;
+		close(dir);
+		if (err != 0) {
+			if (next >= 0) close(next);
+			errno = err;
+			return -1;
+		}
+		dir = next;
+	}
+	return dir;
 }
 
 static void add_rule(int ruleset, enum rule_kind kind, const char *path, uint64_t handled)
@@ -204,7 +227,9 @@ static void add_rule(int ruleset, enum rule_kind kind, const char *path, uint64_
 			path);
 		exit(EXIT_SETUP);
 	}
-	uint64_t access = (kind == RULE_RW || kind == RULE_RW_FILE) ? handled : ACCESS_READ_ONLY;
+	uint64_t access = (kind == RULE_RW || kind == RULE_RW_FILE) ? handled
+		: kind == RULE_RW_NOEXEC ? (handled & ~(uint64_t)LANDLOCK_ACCESS_FS_EXECUTE)
+		: ACCESS_READ_ONLY;
 	if (!is_dir) access &= ACCESS_FILE;
 	access &= handled;
 	struct landlock_path_beneath_attr rule = { .allowed_access = access, .parent_fd = fd };

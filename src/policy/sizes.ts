@@ -1,0 +1,12 @@
+const SIZE = /^(\d+(?:\.\d+)?)\s*([KMGT]i?B?|B)?$/i;
+const UNIT = { B: 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 } as const;
+
+/** "512M", "4G", "1.5GiB", "1048576" (bytes; powers of 1024) → bytes; undefined when malformed or zero. */
+export function parseSize(text: string | number): number | undefined {
+  if (typeof text === 'number') return Number.isSafeInteger(text) && text > 0 ? text : undefined;
+  const match = SIZE.exec(text.trim());
+  if (!match) return undefined;
+  const unit = (match[2] ?? 'B').toUpperCase()[0] as keyof typeof UNIT;
+  const bytes = Math.floor(Number(match[1]) * UNIT[unit]);
+  return Number.isSafeInteger(bytes) && bytes > 0 ? bytes : undefined;
+}
