@@ -7,6 +7,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { callGateway, openExec } from '../src/gateway/index.js';
 import { FRAME, FrameDecoder } from '../src/sandbox/index.js';
+import { processTree, pssKb } from './sandbox.js';
 import { median, percentile, type Row } from './table.js';
 
 const GROUP = 'gateway';
@@ -38,6 +39,26 @@ function rssMiB(pid: number): number {
   return Number(match?.[1]) / 1024;
 }
 
+/** The floor of the old supervisor: Node itself, idle in a sandbox (measured the same way). */
+async function idleNodeInSandbox(env: NodeJS.ProcessEnv): Promise<{ rssKb: number; pssKb: number }> {
+  const marker = `warden-bench-idle-${process.pid}`;
+  const child = spawn(process.execPath, [WARDEN, 'run', '--', process.execPath, '-e', `setInterval(() => {}, 1e9) // ${marker}`], { env, stdio: 'ignore' });
+  try {
+    let pid: number | undefined;
+    for (let i = 0; i < 100 && pid === undefined; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      pid = Number(spawnSync('pgrep', ['-f', `^${process.execPath} -e .*${marker}`], { encoding: 'utf8' }).stdout.trim().split('\n')[0]) || undefined;
+    }
+    if (pid === undefined) throw new Error('the idle Node process did not start');
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    return { rssKb: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0), pssKb: pssKb(pid) };
+  } finally {
+    child.kill('SIGTERM');
+    await new Promise((resolve) => child.once('exit', resolve));
+  }
+}
+
 function timeCommand(argv: string[], env: NodeJS.ProcessEnv): number {
   const started = performance.now();
   const result = spawnSync(argv[0]!, argv.slice(1), { env, stdio: 'ignore' });
@@ -65,6 +86,13 @@ export async function benchGateway(log: (line: string) => void): Promise<Row[]> 
     for (let i = 0; i < IDLE_SANDBOXES; i++) timeCommand([process.execPath, WARDEN, 'sandbox', 'create', `bench${i}`], env);
     await new Promise((resolve) => setTimeout(resolve, 1000));
     const withSandboxes = rssMiB(gateway.pid!);
+    // Everything a named sandbox keeps alive outside the gateway: bubblewrap, its init, the supervisor.
+    const perSandbox = processTree(gateway.pid!).filter((p) => p.pid !== gateway.pid);
+    const sandboxRss = perSandbox.reduce((sum, p) => sum + p.rssKb, 0) / IDLE_SANDBOXES / 1024;
+    const sandboxPss = perSandbox.reduce((sum, p) => sum + pssKb(p.pid), 0) / IDLE_SANDBOXES / 1024;
+    const supervisors = perSandbox.filter((p) => p.comm === 'supervisor');
+    const supervisorRss = supervisors.reduce((sum, p) => sum + p.rssKb, 0) / Math.max(1, supervisors.length) / 1024;
+    const nodeReference = await idleNodeInSandbox(env);
 
     log('exec latency ...');
     for (let i = 0; i < 5; i++) await execTrue(home);
@@ -84,7 +112,13 @@ export async function benchGateway(log: (line: string) => void): Promise<Row[]> 
       { group: GROUP, name: '`warden exec dev -- true` whole CLI, p50', value: median(cli), unit: 'ms',
         note: `of which bare \`node -e ''\` start-up is ${median(nodeStart).toFixed(1)} ms (same run)` },
       { group: GROUP, name: `gateway RSS with ${IDLE_SANDBOXES} idle sandboxes`, value: rss, unit: 'MiB', target: '< 150', pass: rss < 150,
-        note: `${idleBefore.toFixed(0)} MiB with none; each sandbox also runs its own supervisor (a Node process inside it)` },
+        note: `${idleBefore.toFixed(0)} MiB with none` },
+      { group: 'memory', name: 'per idle named sandbox outside the gateway (bubblewrap, its init, the native supervisor): RSS', value: sandboxRss, unit: 'MiB',
+        note: `the supervisor alone ${supervisorRss.toFixed(2)} MiB RSS` },
+      { group: 'memory', name: 'per idle named sandbox outside the gateway: PSS', value: sandboxPss, unit: 'MiB' },
+      { group: 'memory', name: 'before: an idle Node process in a sandbox, as the Node supervisor was (RSS / PSS)', value: nodeReference.rssKb / 1024, unit: 'MiB',
+        note: `PSS ${(nodeReference.pssKb / 1024).toFixed(1)} MiB; the review measured 44 MiB RSS, 9.5 MiB PSS for the old supervisor` },
+      { group: 'memory', name: 'per idle named sandbox RSS: native / Node supervisor', value: sandboxRss / (nodeReference.rssKb / 1024), unit: 'ratio' },
     ];
   } finally {
     gateway.kill('SIGTERM');

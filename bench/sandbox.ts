@@ -86,10 +86,19 @@ async function memoryRows(): Promise<Row[]> {
     await new Promise((r) => setTimeout(r, 100));
   }
   await new Promise((r) => child.on('exit', r));
-  return [{ group: 'memory', name: 'RSS warden adds per sandbox (node supervisor + bubblewrap)', value: peakKb / 1024, unit: 'MiB' }];
+  return [{ group: 'memory', name: 'RSS warden adds per `warden run` (the CLI process, sandbox-exec/bubblewrap)', value: peakKb / 1024, unit: 'MiB' }];
 }
 
-function processTree(root: number): Array<{ pid: number; comm: string; rssKb: number }> {
+/** Proportional set size (shared pages split between their users) in kB, from smaps_rollup. */
+export function pssKb(pid: number): number {
+  try {
+    return Number(/^Pss:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+
+export function processTree(root: number): Array<{ pid: number; comm: string; rssKb: number }> {
   const parents = new Map<number, number>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;

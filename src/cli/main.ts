@@ -54,8 +54,8 @@ Examples:
 
 Environment:
   WARDEN_HOME          state directory (default ~/.warden)
-  WARDEN_SANDBOX_UID   host uid sandboxes run as when warden runs as root
-  WARDEN_SANDBOX_GID   host gid for the same (default: the warden-sandbox account, else nobody)
+  WARDEN_UID_BASE      first of the 65536 host uids sandboxes get when warden runs as root
+                       (default 1800000000)
 
 Docs: docs/commands.md, docs/policy.md, docs/security-model.md`);
 

@@ -7,7 +7,8 @@ import { answers } from './client.js';
 import { gatewayPaths } from './paths.js';
 import { SandboxManager } from './manager.js';
 import {
-  decodeResize, decodeSignal, encodeFrame, encodeStartFailed, encodeU32, FRAME, FrameDecoder, FrameError, peerCredentials,
+  decodeResize, decodeSignal, detectCgroups, encodeFrame, encodeStartFailed, encodeU32, FRAME, FrameDecoder, FrameError, peerCredentials,
+  removeAbandonedCgroups,
 } from '../sandbox/index.js';
 import type { ExecChannel } from './live.js';
 
@@ -27,6 +28,8 @@ export async function runGateway(home: string, log: (line: string) => void): Pro
   // in it can be listed, and its files are 0600.
   chmodSync(home, 0o711);
   const paths = gatewayPaths(home);
+  // Leftovers of a gateway killed with -9: the sandboxes' processes died with it, their empty cgroups did not.
+  removeAbandonedCgroups(detectCgroups());
   const store = openStore(home);
   const writer = createAuditWriter(store);
   const manager = new SandboxManager(store, writer, home, log);

@@ -241,8 +241,11 @@ function removeCgroup(dir: string): void {
   }
 }
 
-/** Removes empty sandbox cgroups left by a warden that was killed (-9) before it could. */
-export function removeAbandonedCgroups(support: CgroupSupport): void {
+/**
+ * Removes empty sandbox cgroups left by a warden that was killed (-9) before it could. Only those
+ * older than a minute: a younger one may belong to a sandbox another warden is starting now.
+ */
+export function removeAbandonedCgroups(support: CgroupSupport, now = Date.now()): void {
   const parents = support.kind === 'v2' ? [support.parent] : support.kind === 'v1' ? Object.values(support.parents).map((p) => path.join(p, 'warden')) : [];
   for (const parent of parents) {
     let entries: string[];
@@ -253,7 +256,8 @@ export function removeAbandonedCgroups(support: CgroupSupport): void {
     }
     for (const entry of entries) {
       const dir = path.join(parent, entry);
-      if ((support.kind === 'v1' || entry.startsWith('warden-')) && statSync(dir).isDirectory()) rmdirQuietly(dir);
+      const stat = statSync(dir, { throwIfNoEntry: false });
+      if ((support.kind === 'v1' || entry.startsWith('warden-')) && stat?.isDirectory() && now - stat.mtimeMs > 60_000) rmdirQuietly(dir);
     }
   }
 }

@@ -90,7 +90,8 @@ network_policies:
     assert.equal(viaExec.stdout, '403', 'curl is not node, whoever started it');
     const viaRun = await home.run(['run', '--policy', nodeOnly, '--', ...curl]);
     assert.equal(viaRun.stdout, '403', 'the same as in warden run');
-    // Not even a policy that names the supervisor itself lets its children through.
+    // Not even a policy that names the supervisor itself lets its children through (it is a
+    // boundary of every ancestor chain, and its file, placed by warden, has no path a rule could match).
     const supervisorNamed = writePolicy(area, `version: 1
 network_policies:
   local:

@@ -237,7 +237,7 @@ describe('mounts are the objects warden checked', { skip: SKIP_NO_BWRAP }, () =>
     }
   });
 
-  test('a directory flipped to a link while sandboxes start never mounts the link\'s target', async () => {
+  test('a directory swapped for a link after warden checked it is not mounted: the checked object is', { skip: SKIP_NOT_ROOT || SKIP_PY }, async () => {
     const work = projectDir('warden-e2e-race-');
     const secret = tempDir('warden-e2e-race-secret-', '/var/tmp');
     try {
@@ -246,25 +246,61 @@ describe('mounts are the objects warden checked', { skip: SKIP_NO_BWRAP }, () =>
       chmodSync(path.join(secret.dir, 'token'), 0o644);
       mkdirSync(path.join(work.dir, 'cfg'));
       const policy = writePolicy(secret.dir, 'version: 1\nfilesystem_policy:\n  include_workdir: true\n  read_only: [/usr, /lib, /lib64, /bin, /etc, /sandbox/cfg]\n  read_write: [/tmp]\n');
-      // Another process sharing the workdir flips cfg between a directory and a link, as fast as it can.
-      const flipper = spawn('sh', ['-c', `cd ${work.dir} && while :; do mv cfg cfg.d 2>/dev/null; ln -s ${secret.dir} cfg 2>/dev/null; rm -f cfg; mv cfg.d cfg 2>/dev/null; done`],
-        { stdio: 'ignore', detached: true });
-      const flipperGone = new Promise((resolve) => flipper.once('exit', resolve));
-      try {
-        for (let attempt = 0; attempt < 40; attempt++) {
-          const r = inSandbox('cat /sandbox/cfg/token 2>/dev/null; true', ['--policy', policy, '--workdir', work.dir]);
-          assert.doesNotMatch(r.stdout, /OTHER-SANDBOX-SECRET/, `attempt ${attempt}`);
-        }
-      } finally {
-        process.kill(-flipper.pid!, 'SIGKILL');
-        await flipperGone;
-      }
+      // The swap lands in the window between warden's check (the mount plan) and the mount: warden
+      // makes the sandbox's cgroup in between, and another process sharing the workdir can see
+      // that happen (inotify on the cgroup directory) and swap cfg for a link at that moment.
+      const watched = pidsCgroupParent();
+      mkdirSync(watched, { recursive: true });
+      const swapper = spawn(PY, ['-c', SWAP_ON_CGROUP, watched, path.join(work.dir, 'cfg'), secret.dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+      let said = '';
+      const swapperDone = new Promise<void>((resolve) => swapper.on('close', () => resolve()));
+      await new Promise<void>((resolve) => swapper.stdout.on('data', (d: Buffer) => {
+        said += d;
+        if (said.includes('ready')) resolve();
+      }));
+      const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+        const child = spawn(process.execPath, [WARDEN, 'run', '--policy', policy, '--workdir', work.dir, '--', 'sh', '-c', 'cat /sandbox/cfg/token'], { stdio: ['ignore', 'pipe', 'pipe'] });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d: Buffer) => { stdout += d; });
+        child.stderr.on('data', (d: Buffer) => { stderr += d; });
+        child.on('close', (status) => resolve({ status, stdout, stderr }));
+      });
+      await swapperDone;
+      assert.match(said, /swapped/, 'the swap happened inside the window');
+      assert.doesNotMatch(r.stdout, /OTHER-SANDBOX-SECRET/);
+      assert.equal(r.status, 125, r.stderr);
+      assert.match(r.stderr, /cfg (now resolves to|is no longer a directory)/);
     } finally {
       work.cleanup();
       secret.cleanup();
     }
   });
 });
+
+/** Waits for a new cgroup below argv[1], then replaces directory argv[2] with a link to argv[3]. */
+const SWAP_ON_CGROUP = `
+import ctypes, os, select, sys
+libc = ctypes.CDLL(None, use_errno=True)
+fd = libc.inotify_init1(0)
+libc.inotify_add_watch(fd, sys.argv[1].encode(), 0x100)
+print("ready", flush=True)
+if select.select([fd], [], [], 30)[0]:
+    os.rename(sys.argv[2], sys.argv[2] + ".moved")
+    os.symlink(sys.argv[3], sys.argv[2])
+    print("swapped", flush=True)
+`;
+
+/** Where warden makes sandbox cgroups for the pids controller, below this process's own cgroup. */
+function pidsCgroupParent(): string {
+  const lines = readFileSync('/proc/self/cgroup', 'utf8').split('\n');
+  const v1 = lines.find((line) => line.split(':')[1]?.split(',').includes('pids'));
+  if (v1 !== undefined && existsSync('/sys/fs/cgroup/pids')) {
+    const own = v1.split(':')[2]!;
+    return path.join('/sys/fs/cgroup/pids', own === '/' ? '' : own, 'warden');
+  }
+  return '/sys/fs/cgroup/warden';
+}
 
 describe('resources are bounded', { skip: SKIP_NOT_ROOT || SKIP_NO_BWRAP }, () => {
   test('memory: a sandbox over --memory is killed; the same allocation passes under the default', { skip: SKIP_PY }, () => {

@@ -70,6 +70,9 @@ describe('identity from a /proc tree (fixture)', () => {
       // processes at or above the sandbox boundary are not the caller's ancestors for policy
       const bounded = await identifyTcpPeer({ procRoot: fx.root, peerAddress: '127.0.0.1', peerPort: 40000, localAddress: '127.0.0.1', localPort: 8080, ancestorBoundary: 50 });
       assert.deepEqual(bounded.ancestors, []);
+      // A named sandbox's supervisor is a boundary beside its init, read when each caller is identified.
+      const supervised = await identifyTcpPeer({ procRoot: fx.root, peerAddress: '127.0.0.1', peerPort: 40000, localAddress: '127.0.0.1', localPort: 8080, ancestorBoundary: () => [1, 50] });
+      assert.deepEqual(supervised.ancestors, []);
     } finally {
       fx.cleanup();
     }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe as suite, test } from 'node:test';
 import { accept, assertAt, reject, rejectOnce, yaml } from './helpers.js';
+import { parsePolicy, staticChanges } from '../../src/policy/index.js';
 
 function readOnly(entry: string): string {
   return yaml('version: 1', 'filesystem_policy:', `  read_only: [${entry}]`);
@@ -108,5 +109,26 @@ suite('inference (older OpenShell examples)', () => {
     assert.equal(diagnostics.length, 2);
     assertAt(diagnostics[0]!, 3, 3, 'inference', 'missing required key "allowed_routes"');
     assertAt(diagnostics[1]!, 3, 3, 'inference.routes', 'unknown key "routes"; did you mean "allowed_routes"?');
+  });
+});
+
+suite('warden sections: limits and workdir_files', () => {
+  test('sizes, CPUs and process counts are read and normalised; bad values name what was expected', () => {
+    const policy = parsePolicy('version: 1\nlimits:\n  memory: 1.5G\n  cpus: 0.5\n  pids: 64\n  tmp_size: 268435456\n', 'p.yaml');
+    assert.deepEqual(policy.limits, { memory: 1.5 * 1024 ** 3, cpus: 0.5, pids: 64, tmp_size: 268435456 });
+    assert.throws(() => parsePolicy('version: 1\nlimits:\n  memory: lots\n', 'p.yaml'), /p\.yaml:3:11: limits\.memory: expected a size such as "512M"/);
+    assert.throws(() => parsePolicy('version: 1\nlimits:\n  cpus: 0\n', 'p.yaml'), /limits\.cpus: expected a number of CPUs from 0\.01 to 1024/);
+    assert.throws(() => parsePolicy('version: 1\nlimits:\n  swap: 1G\n', 'p.yaml'), /p\.yaml:3:3: limits\.swap: unknown key "swap"; expected one of: memory, cpus, pids, tmp_size/);
+  });
+
+  test('workdir_files.writable takes protected names only', () => {
+    assert.deepEqual(parsePolicy('version: 1\nworkdir_files:\n  writable: [.vscode/, .mcp.json]\n', 'p.yaml').workdir_files, { writable: ['.vscode', '.mcp.json'] });
+    assert.throws(() => parsePolicy('version: 1\nworkdir_files:\n  writable: [src]\n', 'p.yaml'), /expected one of the protected workdir files \.git\/hooks/);
+  });
+
+  test('both are static: changing them needs a new sandbox', () => {
+    const before = parsePolicy('version: 1\n', 'a.yaml');
+    assert.deepEqual(staticChanges(before, parsePolicy('version: 1\nlimits: { memory: 1G }\n', 'b.yaml')), ['limits']);
+    assert.deepEqual(staticChanges(before, parsePolicy('version: 1\nworkdir_files: { writable: [.envrc] }\n', 'b.yaml')), ['workdir_files']);
   });
 });
