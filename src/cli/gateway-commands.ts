@@ -232,7 +232,7 @@ async function sandboxCreate(name: string, command: string[], opts: CreateOption
   let policy = opts.policy ? await loadPolicyArg(opts.policy) : (await import('../policy/default.js')).defaultPolicy();
   const { loadPreset, mergePolicies } = await import('../policy/index.js');
   for (const preset of opts.preset ?? []) policy = mergePolicies(policy, loadPreset(preset));
-  policy = withLimitFlags(policy, opts);
+  policy = await withLimitFlags(policy, opts);
   const result = await gatewayCall('sandbox.create', {
     name, policy, presets: opts.preset ?? [], workdir: opts.workdir ? path.resolve(opts.workdir) : undefined, env, command,
   }) as SandboxRow;

@@ -3,7 +3,6 @@
 import type { Command } from 'commander';
 import { CliError } from './output.js';
 import type { Policy, ResourceLimitsPolicy } from '../policy/index.js';
-import { parseSize } from '../policy/sizes.js';
 
 export interface LimitFlags {
   memory?: string;
@@ -19,7 +18,10 @@ export function addLimitOptions(command: Command): Command {
 }
 
 /** The policy with the flags' limits on top; a malformed value is a usage error. */
-export function withLimitFlags(policy: Policy, flags: LimitFlags): Policy {
+export async function withLimitFlags(policy: Policy, flags: LimitFlags): Promise<Policy> {
+  if (flags.memory === undefined && flags.cpus === undefined && flags.pids === undefined) return policy;
+  // Loaded only when a flag needs it: the policy component is most of warden's start-up time.
+  const { parseSize } = await import('../policy/index.js');
   const limits: ResourceLimitsPolicy = { ...policy.limits };
   if (flags.memory !== undefined) {
     const bytes = parseSize(flags.memory);

@@ -15,7 +15,7 @@ const SETUP_FAILED = 125;
 
 export async function runCommand(command: string[], opts: RunCliOptions): Promise<number> {
   try {
-    const policy = withLimitFlags(await withPresets(await loadRunPolicy(opts.policy), opts.preset ?? []), opts);
+    const policy = await withLimitFlags(await withPresets(await loadRunPolicy(opts.policy), opts.preset ?? []), opts);
     const env = parseEnvAssignments(opts.env ?? []);
     if (opts.name !== undefined && !isValidSandboxName(opts.name)) {
       throw new CliError('usage', `--name ${JSON.stringify(opts.name)}: use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit`, 2);

@@ -2,7 +2,6 @@
 // the default policy, presets, and revisions (apply changes, diff, static-section check).
 
 export type * from './types.js';
-export { PROTECTED_WORKDIR_FILES } from './types.js';
 export { parseSize } from './sizes.js';
 export { parsePolicy, loadPolicyFile, PolicyError } from './load.js';
 export type { PolicyDiagnostic } from './load.js';

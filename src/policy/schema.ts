@@ -9,9 +9,9 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { allowedIpProblem, normaliseHost } from './hosts.js';
+import { PROTECTED_WORKDIR_FILES } from '../sandbox/index.js';
 import { parseSize } from './sizes.js';
 import {
-  PROTECTED_WORKDIR_FILES,
   type GovernancePolicy, type InferencePolicy, type L7Match, type L7Rule, type LandlockPolicy, type NetworkBinary, type NetworkEndpoint,
   type NetworkMiddleware, type NetworkPolicy, type PresetHeader, type ProcessPolicy, type QueryMatcher, type ResourceLimitsPolicy,
   type WorkdirFilesPolicy,
