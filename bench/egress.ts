@@ -14,7 +14,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import type { NetworkPolicy } from '../src/policy/types.js';
-import { BinaryLedger, compileNetworkPolicies, createEgressProxy, createSandboxCA, descendantPids, socketIdentifier } from '../src/egress/index.js';
+import { BinaryLedger, compileNetworkPolicies, createEgressProxy, createSandboxCA, descendantIdentifier } from '../src/egress/index.js';
 import type { ProcessIdentity } from '../src/egress/index.js';
 import { type Row, median, percentile } from './table.js';
 
@@ -250,7 +250,7 @@ export async function benchEgress(log: (line: string) => void = () => undefined)
   const proxy = createEgressProxy({
     sandbox: 'bench',
     policy: () => policy,
-    identify: socketIdentifier({ candidatePids: () => descendantPids(process.pid) }),
+    identify: descendantIdentifier(process.pid),
     ca: sandboxCA,
     onEvent: () => events++,
     resolve: async () => local,

@@ -19,7 +19,8 @@ rmSync('dist/bundle', { recursive: true, force: true });
 await build({
   ...common,
   // The netns listener runs as its own process (see src/sandbox/netns.ts).
-  entryPoints: ['dist/src/cli/main.js', 'dist/src/sandbox/netns-listener.js'],
+  // The identity worker is a worker thread's script, loaded by its file name.
+  entryPoints: ['dist/src/cli/main.js', 'dist/src/sandbox/netns-listener.js', 'dist/src/egress/identity-worker.js'],
   outdir: 'dist/bundle',
   entryNames: '[name]',
   splitting: true,

@@ -75,6 +75,13 @@ export class CompiledPolicy {
         hint: 'connections whose process cannot be found in /proc are always refused',
       });
     }
+    if (identity.tainted) {
+      return deny('binary_tainted', {
+        reason: `${identity.exe} (pid ${identity.pid}) is not trusted as itself: ${identity.tainted}`,
+        rule_missing: 'a caller that runs only its own, unmodified code',
+        hint: 'code loaded from a path the sandbox can write (LD_PRELOAD, a planted library, a memory file) could do anything under an allowed name; run the program without it',
+      });
+    }
     const primary = this.decideFor(host, port, identity, ledger);
     if (primary.verdict === 'deny') return primary;
     for (const other of identity.sharedWith ?? []) {

@@ -1,13 +1,17 @@
 // Caller identity from the kernel. Given the two ends of a TCP connection, find the socket in
 // the network namespace's connection table (/proc/<pid>/net/tcp{,6}), then the processes that
 // hold that socket (a `socket:[inode]` link under /proc/<pid>/fd), then their executables and
-// ancestors. Nothing the client sends over the connection is used.
+// ancestors, and whether code they run could have been planted. Nothing the client sends over the
+// connection is used.
+//
+// The work is synchronous file reads: it runs in a worker thread (identity-service.ts), never on
+// the gateway's event loop, and each identification is bounded (IdentifyBudget) because a sandbox
+// decides how many processes and descriptors there are to search.
 
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Socket } from 'node:net';
 import { type IpAddress, ipEquals, parseIp, unmapIPv4 } from './ip.js';
 import type { AncestorIdentity, ProcessIdentity } from './types.js';
 
@@ -33,12 +37,32 @@ export interface IdentifyTcpPeerOptions {
   /** Shared hash cache; default one per process. */
   hashes?: ExeHashCache;
   /**
-   * The sandbox's init process: ancestors stop below it. Security invariant: processes above
-   * a sandbox (bubblewrap, warden, the user's shell) are not the caller's ancestors for
-   * policy purposes, or allowing `node` would allow everything warden (a node program) runs.
+   * The sandbox's init process (and a named sandbox's supervisor): ancestors stop below them.
+   * Security invariant: processes above a sandbox (bubblewrap, warden, the user's shell) and the
+   * supervisor are not the caller's ancestors for policy purposes, or allowing `node` would allow
+   * everything warden (a node program) runs.
    */
   ancestorBoundary?: number | (() => readonly number[]);
+  /**
+   * Paths the sandbox can write (as the sandbox sees them). A process that runs code from below
+   * them (an executable mapping, LD_PRELOAD...) is marked `tainted`: it could be any program
+   * wearing an allowed binary's name. Without it, no such check is made.
+   */
+  writable?: readonly string[];
+  budget?: IdentifyBudget;
+  /** Where socket inodes seen in earlier searches were held (kept across identifications). */
+  sockets?: SocketIndex;
 }
+
+/** Bounds on one identification: a sandbox must not be able to make it arbitrarily long. */
+export interface IdentifyBudget {
+  /** Descriptor links read across all candidates. */
+  maxDescriptors: number;
+  /** Wall time in milliseconds. */
+  maxMs: number;
+}
+
+export const DEFAULT_BUDGET: IdentifyBudget = { maxDescriptors: 100_000, maxMs: 500 };
 
 interface TableEntry {
   local: IpAddress;
@@ -116,32 +140,86 @@ function allPids(root: string): number[] {
     .map(Number);
 }
 
-/** Pids among `pids` with an open file descriptor on socket `inode`. */
-export function pidsHoldingSocket(root: string, pids: readonly number[], inode: number): number[] {
-  const wanted = `socket:[${inode}]`;
-  const out: number[] = [];
-  for (const pid of pids) {
-    const fdDir = path.join(root, String(pid), 'fd');
-    let fds: string[];
+/**
+ * Where socket inodes were last seen: every socket descriptor met while searching a process is
+ * remembered, so the next connection of a process that opened several at once is found with one
+ * check (is that descriptor still that socket?) instead of another search.
+ */
+export class SocketIndex {
+  private readonly seen = new Map<number, { pid: number; fd: string }>();
+
+  constructor(private readonly limit = 16_384) {}
+
+  remember(inode: number, pid: number, fd: string): void {
+    if (this.seen.size >= this.limit) this.seen.clear();
+    this.seen.set(inode, { pid, fd });
+  }
+
+  /** Pids known to hold `inode`, each checked against its descriptor now. */
+  holders(root: string, inode: number): number[] {
+    const hit = this.seen.get(inode);
+    if (!hit) return [];
     try {
-      fds = fs.readdirSync(fdDir);
+      if (fs.readlinkSync(path.join(root, String(hit.pid), 'fd', hit.fd)) === `socket:[${inode}]`) return [hit.pid];
     } catch {
-      continue; // gone, or not ours to read
+      // gone
     }
-    for (const fd of fds) {
-      let target: string;
+    this.seen.delete(inode);
+    return [];
+  }
+}
+
+/** A search over candidates' descriptors that stops when its budget is spent. */
+class DescriptorSearch {
+  private links = 0;
+  private readonly deadline: number;
+
+  constructor(private readonly root: string, private readonly budget: IdentifyBudget, private readonly index?: SocketIndex) {
+    this.deadline = Date.now() + budget.maxMs;
+  }
+
+  /** Pids among `pids` with an open descriptor on socket `inode`. */
+  holders(pids: readonly number[], inode: number): number[] {
+    const wanted = `socket:[${inode}]`;
+    const out: number[] = [];
+    for (const pid of pids) {
+      const fdDir = path.join(this.root, String(pid), 'fd');
+      let fds: string[];
       try {
-        target = fs.readlinkSync(path.join(fdDir, fd));
+        fds = fs.readdirSync(fdDir);
       } catch {
-        continue;
+        continue; // gone, or not ours to read
       }
-      if (target === wanted) {
-        out.push(pid);
-        break;
+      for (const fd of fds) {
+        this.spend();
+        let target: string;
+        try {
+          target = fs.readlinkSync(path.join(fdDir, fd));
+        } catch {
+          continue;
+        }
+        if (!target.startsWith('socket:[')) continue;
+        if (target === wanted) {
+          out.push(pid);
+        } else if (this.index) {
+          this.index.remember(Number(target.slice(8, -1)), pid, fd);
+        }
       }
+    }
+    return out;
+  }
+
+  private spend(): void {
+    this.links++;
+    if (this.links > this.budget.maxDescriptors || (this.links % 1024 === 0 && Date.now() > this.deadline)) {
+      throw new IdentityError(`the caller could not be found within the identification limit (${this.budget.maxDescriptors} descriptors, ${this.budget.maxMs} ms): the sandbox holds too many open descriptors`);
     }
   }
-  return out;
+}
+
+/** Pids among `pids` with an open file descriptor on socket `inode` (no budget). */
+export function pidsHoldingSocket(root: string, pids: readonly number[], inode: number): number[] {
+  return new DescriptorSearch(root, { maxDescriptors: Number.POSITIVE_INFINITY, maxMs: Number.POSITIVE_INFINITY }).holders(pids, inode);
 }
 
 /** Parent pid from /proc/<pid>/stat; the command name may contain spaces and parentheses. */
@@ -175,83 +253,144 @@ function readCmdline(root: string, pid: number): string[] | undefined {
  */
 export class ExeHashCache {
   private readonly done = new Map<string, string>();
-  private readonly pending = new Map<string, Promise<string>>();
 
-  async hashOf(exeLink: string): Promise<string> {
-    const st = await fs.promises.stat(exeLink);
+  hashOf(exeLink: string): string {
+    const st = fs.statSync(exeLink);
     const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
     const known = this.done.get(key);
     if (known) return known;
-    let p = this.pending.get(key);
-    if (!p) {
-      p = hashFile(exeLink).finally(() => this.pending.delete(key));
-      this.pending.set(key, p);
-    }
-    const sha = await p;
+    const sha = hashFile(exeLink);
+    if (this.done.size > 4096) this.done.clear();
     this.done.set(key, sha);
     return sha;
   }
 }
 
-function hashFile(file: string): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const h = crypto.createHash('sha256');
-    const s = fs.createReadStream(file, { highWaterMark: 1 << 20 });
-    s.on('data', (chunk) => h.update(chunk));
-    s.on('error', reject);
-    s.on('end', () => resolve(h.digest('hex')));
-  });
+function hashFile(file: string): string {
+  const hash = crypto.createHash('sha256');
+  const fd = fs.openSync(file, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(1 << 20);
+    for (let n = fs.readSync(fd, buffer); n > 0; n = fs.readSync(fd, buffer)) hash.update(buffer.subarray(0, n));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return hash.digest('hex');
 }
 
 const defaultHashes = new ExeHashCache();
 const MAX_ANCESTORS = 64;
+const LOADER_VARIABLES = ['LD_PRELOAD', 'LD_LIBRARY_PATH', 'LD_AUDIT'];
 
-async function describeProcess(root: string, pid: number, hashes: ExeHashCache, boundaries: ReadonlySet<number>): Promise<ProcessIdentity> {
+function isBelow(file: string, dirs: readonly string[]): boolean {
+  return dirs.some((dir) => file === dir || file.startsWith(dir.endsWith('/') ? dir : `${dir}/`));
+}
+
+/**
+ * Why the process may be running code that is not its binary's, or undefined. Security
+ * invariant: a binary rule trusts the file the kernel names as the executable; a process that also
+ * maps executable code from a place the sandbox can write (a library injected with LD_PRELOAD, a
+ * memfd, a file deleted after loading) could be doing anything under that name.
+ */
+export function taintOf(root: string, pid: number, writable: readonly string[]): string | undefined {
+  let maps: string;
+  try {
+    maps = fs.readFileSync(path.join(root, String(pid), 'maps'), 'utf8');
+  } catch {
+    return 'its memory map cannot be read';
+  }
+  for (const line of maps.split('\n')) {
+    const fields = line.split(/\s+/);
+    const perms = fields[1] ?? '';
+    if (!perms.includes('x')) continue;
+    const file = fields.slice(5).join(' ');
+    if (file === '' || file.startsWith('[')) continue; // anonymous (JIT) or the kernel's own (vdso)
+    if (file.startsWith('/memfd:')) return `it runs code from a memory file (${file})`;
+    if (file.endsWith(' (deleted)')) return `it runs code from a deleted file (${file})`;
+    if (isBelow(file, writable)) return `it runs code from ${file}, which the sandbox can write`;
+  }
+  const environ = readIfExists(path.join(root, String(pid), 'environ'));
+  for (const entry of environ.split('\0')) {
+    const eq = entry.indexOf('=');
+    const name = entry.slice(0, eq);
+    if (!LOADER_VARIABLES.includes(name)) continue;
+    const paths = entry.slice(eq + 1).split(/[:\s]+/).filter(Boolean);
+    const planted = paths.find((p) => !p.startsWith('/') || isBelow(path.posix.normalize(p), writable));
+    if (planted !== undefined) return `it was started with ${name} naming ${planted}, which the sandbox can write`;
+  }
+  return undefined;
+}
+
+function describeProcess(root: string, pid: number, hashes: ExeHashCache, boundaries: ReadonlySet<number>, writable?: readonly string[]): ProcessIdentity {
   const exe = readExe(root, pid);
   if (!exe) throw new IdentityError(`cannot read the executable of pid ${pid}`);
   let exeSha256: string;
   try {
-    exeSha256 = await hashes.hashOf(path.join(root, String(pid), 'exe'));
+    exeSha256 = hashes.hashOf(path.join(root, String(pid), 'exe'));
   } catch (err) {
     throw new IdentityError(`cannot hash the executable of pid ${pid}: ${(err as Error).message}`);
   }
   const ancestors: AncestorIdentity[] = [];
   const seen = new Set([pid]);
+  let tainted = writable ? taintOf(root, pid, writable) : undefined;
   for (let ppid = readParentPid(root, pid); ppid && ppid > 0 && !boundaries.has(ppid) && !seen.has(ppid) && ancestors.length < MAX_ANCESTORS; ppid = readParentPid(root, ppid)) {
     seen.add(ppid);
     const aexe = readExe(root, ppid);
     if (!aexe) continue; // an ancestor we may not inspect (e.g. outside our privileges) adds nothing
     const ancestor: AncestorIdentity = { pid: ppid, exe: aexe };
     try {
-      ancestor.exeSha256 = await hashes.hashOf(path.join(root, String(ppid), 'exe'));
+      ancestor.exeSha256 = hashes.hashOf(path.join(root, String(ppid), 'exe'));
     } catch {
       // without a hash this ancestor can still be named, but never trusted (see decision.ts)
+    }
+    // An allowed ancestor lends its rules to the caller: it must be clean too.
+    if (writable && tainted === undefined) {
+      const why = taintOf(root, ppid, writable);
+      if (why !== undefined) tainted = `its ancestor ${aexe} (pid ${ppid}): ${why}`;
     }
     ancestors.push(ancestor);
   }
   const cmdline = readCmdline(root, pid);
-  return { pid, exe, exeSha256, ancestors, ...(cmdline ? { cmdline } : {}) };
+  return { pid, exe, exeSha256, ancestors, ...(cmdline ? { cmdline } : {}), ...(tainted ? { tainted } : {}) };
 }
 
 function chainKey(p: ProcessIdentity): string {
   return [p.exe, p.exeSha256, ...p.ancestors.map((a) => a.exe)].join('\n');
 }
 
+/** `pid`'s parent and children among the candidates. */
+function family(root: string, candidates: readonly number[], pid: number): number[] {
+  const parent = readParentPid(root, pid);
+  return candidates.filter((candidate) => candidate === parent || readParentPid(root, candidate) === pid);
+}
+
+/** The candidates most likely to hold the socket first: recent callers, then the newest processes. */
+function searchOrder(pids: readonly number[], recent: readonly number[]): number[] {
+  const known = new Set(pids);
+  const first = recent.filter((pid) => known.has(pid));
+  const rest = pids.filter((pid) => !first.includes(pid)).sort((a, b) => b - a);
+  return [...first, ...rest];
+}
+
 /**
- * Identify the process on the client side of a TCP connection. Throws IdentityError when it
- * cannot: the caller must then refuse the connection.
+ * Identify the process on the client side of a TCP connection, synchronously. Throws
+ * IdentityError when it cannot: the caller must then refuse the connection.
  */
-export async function identifyTcpPeer(o: IdentifyTcpPeerOptions): Promise<ProcessIdentity> {
+export function identifyTcpPeerSync(o: IdentifyTcpPeerOptions & { candidates: readonly number[]; recent?: readonly number[] }): ProcessIdentity {
   const root = o.procRoot ?? '/proc';
   const inode = findClientSocketInode(o);
   if (inode === null) throw new IdentityError(`no socket ${o.peerAddress}:${o.peerPort} -> ${o.localAddress}:${o.localPort} in the connection table`);
-  const pids = o.candidatePids ? await o.candidatePids() : allPids(root);
-  const holders = pidsHoldingSocket(root, pids, inode);
+  const search = new DescriptorSearch(root, o.budget ?? DEFAULT_BUDGET, o.sockets);
+  const known = o.sockets?.holders(root, inode) ?? [];
+  // A remembered holder is checked with its family only (the processes a socket is inherited
+  // between), not with every process again: that is the search a sandbox could make expensive.
+  const searched = known.length > 0 ? family(root, o.candidates, known[0]!) : searchOrder(o.candidates, o.recent ?? []);
+  const holders = [...new Set([...known, ...search.holders(searched.filter((pid) => !known.includes(pid)), inode)])];
   if (holders.length === 0) throw new IdentityError(`no candidate process holds socket inode ${inode}`);
 
   const hashes = o.hashes ?? defaultHashes;
   const boundaries = new Set(typeof o.ancestorBoundary === 'function' ? o.ancestorBoundary() : o.ancestorBoundary === undefined ? [] : [o.ancestorBoundary]);
-  const described = await Promise.all(holders.map((pid) => describeProcess(root, pid, hashes, boundaries)));
+  const described = holders.map((pid) => describeProcess(root, pid, hashes, boundaries, o.writable));
   // The deepest holder (not an ancestor of another holder) is the one that made the call;
   // every other distinct holder must be allowed too.
   const ancestorPids = new Set(described.flatMap((d) => d.ancestors.map((a) => a.pid)));
@@ -263,27 +402,17 @@ export async function identifyTcpPeer(o: IdentifyTcpPeerOptions): Promise<Proces
     seen.add(chainKey(d));
     sharedWith.push(d);
   }
-  return sharedWith.length > 0 ? { ...primary, sharedWith } : primary;
+  const tainted = primary.tainted ?? sharedWith.find((d) => d.tainted)?.tainted;
+  return { ...primary, ...(sharedWith.length > 0 ? { sharedWith } : {}), ...(tainted ? { tainted } : {}) };
 }
 
-export interface SocketIdentifierOptions {
-  procRoot?: string;
-  netTablePid?: number;
-  candidatePids?: () => number[] | Promise<number[]>;
-  ancestorBoundary?: number | (() => readonly number[]);
+/** The same, for callers that have the candidates behind a function (tests, fixtures). */
+export async function identifyTcpPeer(o: IdentifyTcpPeerOptions): Promise<ProcessIdentity> {
+  const candidates = o.candidatePids ? await o.candidatePids() : allPids(o.procRoot ?? '/proc');
+  return identifyTcpPeerSync({ ...o, candidates });
 }
 
-/** An `identify` function for createEgressProxy, reading /proc for each accepted socket. */
-export function socketIdentifier(o: SocketIdentifierOptions = {}): (socket: Socket) => Promise<ProcessIdentity> {
-  const hashes = new ExeHashCache();
-  return async (socket) => {
-    const { remoteAddress, remotePort, localAddress, localPort } = socket;
-    if (!remoteAddress || !remotePort || !localAddress || !localPort) throw new IdentityError('socket is not a connected TCP socket');
-    return identifyTcpPeer({ ...o, peerAddress: remoteAddress, peerPort: remotePort, localAddress, localPort, hashes });
-  };
-}
-
-/** Pids of `root` and all its descendants (via /proc/<pid>/stat), for candidatePids. */
+/** Pids of `root` and all its descendants (via /proc/<pid>/stat). Walks all of /proc: for workers. */
 export function descendantPids(rootPid: number, procRoot = '/proc'): number[] {
   const children = new Map<number, number[]>();
   for (const pid of allPids(procRoot)) {

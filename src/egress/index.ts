@@ -3,15 +3,8 @@
 export { createEgressProxy } from './proxy.js';
 export { prepareSandboxNetwork, PROXY_PORT, type SandboxNetworkOptions, type SandboxNetworkSetup } from './sandbox-network.js';
 export { createSandboxCA, loadSandboxCA, type SandboxCAOptions } from './ca.js';
-export {
-  identifyTcpPeer,
-  socketIdentifier,
-  descendantPids,
-  IdentityError,
-  ExeHashCache,
-  type IdentifyTcpPeerOptions,
-  type SocketIdentifierOptions,
-} from './identity.js';
+export { identifyTcpPeer, IdentityError, type IdentifyTcpPeerOptions } from './identity.js';
+export { descendantIdentifier, IdentityService, identityService, MAX_PENDING_PER_SANDBOX, type CandidateSource } from './identity-service.js';
 export { compileNetworkPolicies, CompiledPolicy, type ConnectionDecision } from './decision.js';
 export { checkInspectedRequest, type InspectedRequest, type RequestVerdict } from './verdicts.js';
 export { BinaryLedger } from './integrity.js';

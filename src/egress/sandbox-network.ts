@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { Server, Socket } from 'node:net';
 import type { Policy } from '../policy/index.js';
 import { createSandboxCA } from './ca.js';
-import { descendantPids, socketIdentifier } from './identity.js';
+import { identityService, type CandidateSource } from './identity-service.js';
 import { createEgressProxy } from './proxy.js';
 import type { EgressEvent, ProcessIdentity } from './types.js';
 
@@ -14,7 +14,7 @@ const SYSTEM_CA_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/c
 
 /** What the sandbox runtime needs (structurally its NetworkBridge and SandboxFile). */
 export interface SandboxNetworkSetup {
-  network: { port: number; attach: (listener: Server, sandbox: { initPid: number }) => void };
+  network: { port: number; attach: (listener: Server, sandbox: { initPid: number; candidates: CandidateSource }) => void };
   env: Record<string, string>;
   files: Array<{ path: string; content: string }>;
   /** Re-checks open connections after the policy changed; returns how many were closed. */
@@ -32,8 +32,6 @@ export interface SandboxNetworkOptions {
    * supervisor); the sandbox's init always is one.
    */
   boundaries?: () => number[];
-  /** The sandbox's processes (its cgroup's); default: the init process and its descendants. */
-  processes?: () => number[];
 }
 
 /**
@@ -70,18 +68,36 @@ export function prepareSandboxNetwork(options: SandboxNetworkOptions): SandboxNe
     files: [{ path: CA_FILE, content: ca.certPem }, { path: CA_BUNDLE_FILE, content: systemRoots() + ca.certPem }],
     network: {
       port: PROXY_PORT,
-      attach: (listener, { initPid }) => {
-        identify = socketIdentifier({
-          netTablePid: initPid,
-          candidatePids: options.processes ?? (() => descendantPids(initPid)),
-          ancestorBoundary: () => [initPid, ...(options.boundaries?.() ?? [])],
-        });
+      attach: (listener, { initPid, candidates }) => {
+        identify = (socket) => {
+          const { remoteAddress, remotePort, localAddress, localPort } = socket;
+          if (!remoteAddress || !remotePort || !localAddress || !localPort) return Promise.reject(new Error('socket is not a connected TCP socket'));
+          return identityService().identify(options.sandbox, {
+            connection: { peerAddress: remoteAddress, peerPort: remotePort, localAddress, localPort },
+            netTablePid: initPid,
+            candidates,
+            boundaries: [initPid, ...(options.boundaries?.() ?? [])],
+            writable: writablePaths(options.policy()),
+          });
+        };
         listener.on('connection', (socket) => proxy.handleConnection(socket));
       },
     },
     revalidate: () => proxy.revalidate(),
-    close: () => proxy.close(),
+    close: async () => {
+      identityService().forget(options.sandbox);
+      await proxy.close();
+    },
   };
+}
+
+/**
+ * What the sandbox can write, as it sees it: code mapped from below these makes a caller
+ * untrusted (identity.ts, taintOf). /dev/shm is the writable part of /dev; /proc is not a place
+ * files can be put.
+ */
+function writablePaths(policy: Policy): string[] {
+  return [...policy.filesystem_policy.read_write, ...(policy.filesystem_policy.include_workdir ? ['/sandbox'] : []), '/tmp', '/dev/shm'];
 }
 
 function systemRoots(): string {

@@ -28,6 +28,11 @@ export interface ProcessIdentity {
    * or passed between programs). Every one of them must be allowed as well.
    */
   sharedWith?: ProcessIdentity[];
+  /**
+   * Why this process (or an ancestor it relies on) may be running code that is not its binary's:
+   * code mapped from a path the sandbox can write, a memory file, LD_PRELOAD... Never allowed.
+   */
+  tainted?: string;
 }
 
 /** Why a decision came out as it did; stable machine-readable codes. */
@@ -38,6 +43,7 @@ export type DecisionCode =
   | 'port_not_allowed'
   | 'binary_not_allowed'
   | 'binary_changed'
+  | 'binary_tainted'
   | 'unidentified'
   | 'shared_socket'
   | 'ssrf_blocked'

@@ -5,7 +5,7 @@ import type { Policy } from '../policy/index.js';
 import {
   decodeExit, decodeStartFailed, decodeU32, encodeFrame, encodeResize, encodeSignal, encodeStart, encodeU32, FRAME, FrameDecoder,
   MAX_CHANNELS, requireNativeHelper, runInSandbox, STDIN_WINDOW, SUPERVISOR_INSIDE,
-  type ExecSignal, type Frame, type SandboxIo, type TtySize,
+  type ExecSignal, type Frame, type TtySize,
 } from '../sandbox/index.js';
 import type { SandboxRecord } from '../store/index.js';
 import { sandboxDirectory } from './paths.js';
@@ -84,7 +84,6 @@ export class LiveSandbox {
   private readonly channels = new Map<number, Channel>();
   private nextChannel = 1;
   private stopping = false;
-  private io: SandboxIo | undefined;
   initPid: number | undefined;
   readonly startedAt = new Date();
   exited: Promise<number> = Promise.resolve(0);
@@ -106,7 +105,6 @@ export class LiveSandbox {
       // The supervisor is never anyone's ancestor for policy purposes: commands it starts have
       // the identity they would have under `warden run`.
       boundaries: () => this.supervisorPids(),
-      processes: () => this.io?.processes() ?? [],
     });
     this.network = network;
     const supervisor = requireNativeHelper('supervisor');
@@ -128,7 +126,6 @@ export class LiveSandbox {
           stop: this.controller.signal,
           onStarted: (io) => {
             started = true;
-            this.io = io;
             this.initPid = io.initPid;
             this.supervisor = io.stdin;
             io.stdin.on('error', () => undefined);

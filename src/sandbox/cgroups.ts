@@ -33,8 +33,8 @@ export interface SandboxCgroup {
   procsFds: number[];
   /** Closes warden's copies of procsFds (after the launcher has started). */
   closeFds(): void;
-  /** Pids in the sandbox's cgroup, for finding its processes without walking all of /proc. */
-  pids(): number[];
+  /** The cgroup.procs file listing the sandbox's processes (no walk of all of /proc needed). */
+  procsFile: string;
   /** Removes the cgroup; anything still in it is killed first. */
   remove(): void;
 }
@@ -188,7 +188,7 @@ export function createSandboxCgroup(support: Exclude<CgroupSupport, { kind: 'non
     directories,
     procsFds,
     closeFds,
-    pids: () => readWords(path.join(directories[0]!, 'cgroup.procs')).map(Number),
+    procsFile: path.join(directories[0]!, 'cgroup.procs'),
     remove: () => {
       closeFds();
       for (const dir of directories) removeCgroup(dir);

@@ -1,4 +1,4 @@
-export { runInSandbox, SandboxSetupError, type NetworkBridge, type RunOptions, type RunResult, type SandboxFile, type SandboxIo, type SandboxService } from './run.js';
+export { runInSandbox, SandboxSetupError, type NetworkBridge, type RunOptions, type RunResult, type SandboxFile, type SandboxIo, type SandboxService, type ProcessSource } from './run.js';
 export { NetworkBridgeError } from './netns.js';
 export { CommandNotFoundError } from './command.js';
 export { MissingToolError, findTool } from './tools.js';

@@ -1,6 +1,6 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, writeSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
 import type net from 'node:net';
 import os from 'node:os';
 import type { Readable, Writable } from 'node:stream';
@@ -65,8 +65,6 @@ export interface SandboxIo {
   stderr: Readable;
   /** The sandbox's init (bubblewrap's pid 1 inside), as a host pid. */
   initPid: number;
-  /** Host pids of every process in the sandbox (from its cgroup when it has one). */
-  processes(): number[];
 }
 
 export interface SandboxFile {
@@ -79,8 +77,11 @@ export interface SandboxFile {
 
 export interface NetworkBridge {
   port: number;
-  attach: (listener: net.Server, sandbox: { initPid: number }) => void;
+  attach: (listener: net.Server, sandbox: { initPid: number; candidates: ProcessSource }) => void;
 }
+
+/** Where the sandbox's processes are listed (read off the event loop, by whoever needs them). */
+export type ProcessSource = { cgroupProcs: string } | { descendantsOf: number };
 
 export interface RunResult {
   /** CMD's exit code, or 128+N when it was killed by signal N. */
@@ -277,7 +278,7 @@ async function supervise(launcher: string, argv: string[], setup: {
       if (network) {
         try {
           listener = await openListenerInSandbox(pid, network.port, process.getuid?.() === 0);
-          network.attach(listener, { initPid: pid });
+          network.attach(listener, { initPid: pid, candidates: cgroup ? { cgroupProcs: cgroup.procsFile } : { descendantsOf: pid } });
         } catch (error) {
           // Fail closed: CMD never starts without the network it was promised. If bubblewrap
           // died on its own it has said why on stderr; that, not the listener, is the cause.
@@ -290,12 +291,7 @@ async function supervise(launcher: string, argv: string[], setup: {
       }
       nsInit = pid;
       for (const signal of pending.splice(0)) signalCommand(pid, signal, running);
-      if (service) {
-        service.onStarted({
-          stdin: child.stdin!, stdout: child.stdout!, stderr: child.stderr!, initPid: pid,
-          processes: () => cgroup?.pids() ?? descendantsOf(pid),
-        });
-      }
+      if (service) service.onStarted({ stdin: child.stdin!, stdout: child.stdout!, stderr: child.stderr!, initPid: pid });
     }
     // CMD is held until now (bubblewrap's --block-fd); this releases it.
     if (network) writeAll(child, FD.block, 'go');
@@ -304,36 +300,6 @@ async function supervise(launcher: string, argv: string[], setup: {
     for (const signal of forwarded) process.off(signal, forward);
     service?.stop.removeEventListener('abort', stop);
     listener?.close();
-  }
-}
-
-/** `root` and its descendants, found through /proc (for sandboxes without a cgroup). */
-function descendantsOf(root: number): number[] {
-  const children = new Map<number, number[]>();
-  for (const entry of readdirOrEmpty('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const parent = parentOf(Number(entry));
-    if (parent !== undefined) children.set(parent, [...(children.get(parent) ?? []), Number(entry)]);
-  }
-  const found = [root];
-  for (let i = 0; i < found.length; i++) found.push(...(children.get(found[i]!) ?? []));
-  return found;
-}
-
-function readdirOrEmpty(dir: string): string[] {
-  try {
-    return readdirSync(dir);
-  } catch {
-    return [];
-  }
-}
-
-function parentOf(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return undefined;
   }
 }
 

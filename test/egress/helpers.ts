@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
 import type { NetworkPolicy } from '../../src/policy/types.js';
-import { createEgressProxy, createSandboxCA, descendantPids, socketIdentifier } from '../../src/egress/index.js';
+import { createEgressProxy, createSandboxCA, descendantIdentifier } from '../../src/egress/index.js';
 import type { EgressEvent, EgressProxy, EgressProxyOptions, SandboxCA } from '../../src/egress/index.js';
 
 export interface Started {
@@ -84,7 +84,7 @@ export async function startProxy(initial: Record<string, NetworkPolicy>, extra: 
     policy: () => policy,
     // Only this test process and its children can be callers: no other process on the machine
     // is looked at.
-    identify: socketIdentifier({ candidatePids: () => descendantPids(process.pid) }),
+    identify: descendantIdentifier(process.pid),
     ca,
     onEvent: (e) => events.push(e),
     resolve: async (host) => {

@@ -8,7 +8,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { NetworkEndpoint, NetworkPolicy } from '../../src/policy/types.js';
-import { createEgressProxy, descendantPids, socketIdentifier } from '../../src/egress/index.js';
+import { createEgressProxy, descendantIdentifier } from '../../src/egress/index.js';
 import { type ProxyFixture, type Started, policy, startHttp, startHttps, startProxy, upstreamCA } from './helpers.js';
 import { Conversation, connect, rawExchange, requestOver, tlsOver, viaProxy } from './net-helpers.js';
 
@@ -612,6 +612,6 @@ describe('egress proxy protocol handling', () => {
   });
 });
 
-function fxIdentify(): ReturnType<typeof socketIdentifier> {
-  return socketIdentifier({ candidatePids: () => descendantPids(process.pid) });
+function fxIdentify(): ReturnType<typeof descendantIdentifier> {
+  return descendantIdentifier(process.pid);
 }
