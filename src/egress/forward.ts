@@ -7,6 +7,7 @@ import type net from 'node:net';
 import { endToEndHeaders, formatAuthority, headerValues } from './http-util.js';
 import { isIpLiteral } from './ip.js';
 import type { UpstreamAgents } from './upstream.js';
+import { upgradeResponseProblem } from './websocket.js';
 
 export interface Upstream {
   tls: boolean;
@@ -67,17 +68,27 @@ export class Forwarder {
   /**
    * Forward a WebSocket upgrade. On 101 the two sockets are handed to `upgraded` for relaying;
    * any other answer is passed on and the connection closed, so that it can never carry further
-   * requests that were not checked.
+   * requests that were not checked. `upgradeTo` is the one Upgrade value the proxy checked; with
+   * `inspect`, no extension is offered (frames are checked unaltered by the relay) and the 101 must
+   * answer the client's key.
    */
-  upgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer, up: Upstream, upgraded: (upstream: net.Socket) => void, failed: (err: Error) => void): void {
-    const upgrade = headerValues(req.rawHeaders, 'upgrade')[0] ?? 'websocket';
-    const headers = [...endToEndHeaders(req.rawHeaders, ['host']), 'Connection', 'Upgrade', 'Upgrade', upgrade];
+  upgrade(
+    req: http.IncomingMessage, socket: net.Socket, up: Upstream, options: { upgradeTo: string; inspect: boolean },
+    upgraded: (upstream: net.Socket, upstreamHead: Buffer) => void, failed: (err: Error) => void,
+  ): void {
+    const drop = ['host', ...(options.inspect ? ['sec-websocket-extensions'] : [])];
+    const headers = [...endToEndHeaders(req.rawHeaders, drop), 'Connection', 'Upgrade', 'Upgrade', options.upgradeTo];
+    const key = headerValues(req.rawHeaders, 'sec-websocket-key')[0] ?? '';
     const upReq = (up.tls ? https : http).request(this.options(req, up, headers, false));
     upReq.on('upgrade', (upRes, upSocket: net.Socket, upHead: Buffer) => {
+      const problem = options.inspect ? upgradeResponseProblem(upRes.rawHeaders, key) : undefined;
+      if (problem !== undefined) {
+        upSocket.destroy();
+        failed(new Error(problem));
+        return;
+      }
       socket.write(responseHead(upRes.statusCode ?? 101, upRes.statusMessage, upRes.rawHeaders));
-      if (upHead.length > 0) socket.write(upHead);
-      if (head.length > 0) upSocket.write(head);
-      upgraded(upSocket);
+      upgraded(upSocket, upHead);
     });
     upReq.on('response', (upRes) => {
       socket.write(responseHead(upRes.statusCode ?? 502, upRes.statusMessage, [...endToEndHeaders(upRes.rawHeaders, ['content-length']), 'Connection', 'close']));

@@ -21,6 +21,7 @@ import { TlsTerminator } from './termination.js';
 import type { EgressEvent, EgressLimits, EgressProxy, EgressProxyOptions, ProcessIdentity, Verdict } from './types.js';
 import { type Resolver, type UpstreamAgents, bufferedForwarder, createAgents, dialFirst, systemResolver } from './upstream.js';
 import { checkInspectedRequest, hostMismatch, sniMismatch, ssrfVerdict } from './verdicts.js';
+import { upgradeRequestProblem, WebSocketFrameGuard } from './websocket.js';
 
 const DEFAULT_LIMITS: EgressLimits = { maxHeaderBytes: 16 * 1024, maxConnections: 1024, idleMs: 5 * 60_000 };
 /** A new connection must finish its first request head within this time. */
@@ -93,6 +94,7 @@ class EgressProxyImpl implements EgressProxy {
     this.forwarder = new Forwarder(this.agents, opts.upstreamCA);
     this.terminator = new TlsTerminator(opts.ca);
     this.relays = new RelayRegistry(this.limits.idleMs);
+    this.relays.refused = (relay, error) => this.emit({ layer: 'l7', verdict: 'deny', code: 'upgrade_not_allowed', reason: `WebSocket connection closed: ${error.message}`, identity: relay.identity, facts: { host: relay.host, port: relay.port, ip: relay.address }, startedAt: performance.now() });
     this.outer = this.parserServer();
     this.inner = this.parserServer();
 
@@ -330,14 +332,30 @@ class EgressProxyImpl implements EgressProxy {
       return;
     }
     const { host, port } = target.authority;
-    const upgrade = headerValues(req.rawHeaders, 'upgrade').join(', ');
+    const upgrade = this.singleUpgrade(req, socket, client, { host, port, method: req.method }, startedAt);
+    if (upgrade === undefined) return;
     const auth = await this.authorize({ layer: 'http', client, host, port, method: req.method ?? 'GET', pathAndQuery: target.pathAndQuery, upgrade, startedAt });
     if (!auth.ok) {
       answerAndClose(socket, rawJsonResponse(auth.status, auth.body));
       return;
     }
     const up: Upstream = { tls: false, address: auth.addresses[0]!, host, port, path: auth.forwardPath ?? target.pathAndQuery, defaultPort: 80 };
-    this.forwardUpgrade(req, socket, head, up, auth);
+    this.forwardUpgrade(req, socket, head, up, auth, upgrade);
+  }
+
+  /**
+   * The one Upgrade value of a request, or undefined after refusing it. Security invariant: what
+   * is checked is what is sent upstream; two Upgrade headers (h2c and websocket) could pass a
+   * check of one and switch the server to the other. On inspected endpoints the handshake must be
+   * a clean WebSocket one (websocket.ts).
+   */
+  private singleUpgrade(req: http.IncomingMessage, socket: net.Socket, client: ClientState, facts: RequestFacts, startedAt: number): string | undefined {
+    const values = headerValues(req.rawHeaders, 'upgrade');
+    const problem = values.length !== 1 ? `expected one Upgrade header, got ${values.length}` : undefined;
+    if (problem === undefined) return values[0]!.trim();
+    this.emit({ layer: 'http', verdict: 'deny', code: 'bad_request', reason: `upgrade refused: ${problem}`, identity: client.known, facts, startedAt });
+    answerAndClose(socket, rawJsonResponse(400, { error: `upgrade refused: ${problem}`, code: 'bad_request' }));
+    return undefined;
   }
 
   // ---- CONNECT ----------------------------------------------------------------------------
@@ -476,23 +494,51 @@ class EgressProxyImpl implements EgressProxy {
       answerAndClose(socket, rawJsonResponse(403, denialBody(target.refusal, facts, t.client.known)));
       return;
     }
-    const upgrade = headerValues(req.rawHeaders, 'upgrade').join(', ');
+    const upgrade = this.singleUpgrade(req, socket, t.client, facts, startedAt);
+    if (upgrade === undefined) return;
     const auth = await this.authorize({ layer: 'l7', client: t.client, host: t.host, port: t.port, method: req.method ?? 'GET', pathAndQuery: target.pathAndQuery, upgrade, tunnelAddresses: t.addresses, startedAt });
     if (!auth.ok) {
       answerAndClose(socket, rawJsonResponse(auth.status, auth.body));
       return;
     }
     const up: Upstream = { tls: t.tls, address: auth.addresses[0]!, host: t.host, port: t.port, path: auth.forwardPath ?? target.pathAndQuery, defaultPort: t.tls ? 443 : 80 };
-    this.forwardUpgrade(req, socket, head, up, auth);
+    this.forwardUpgrade(req, socket, head, up, auth, upgrade);
   }
 
-  private forwardUpgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer, up: Upstream, auth: Authorization & { ok: true }): void {
+  /**
+   * Relays an allowed upgrade. On an inspected endpoint the handshake is checked both ways and,
+   * after the 101, every byte each way must belong to a WebSocket frame (websocket.ts): raw
+   * requests after a switch of protocols never reach the server unchecked.
+   */
+  private forwardUpgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer, up: Upstream, auth: Authorization & { ok: true }, upgradeTo: string): void {
+    const inspect = !auth.conn.raw;
+    if (inspect) {
+      const problem = upgradeRequestProblem(req.rawHeaders);
+      if (problem !== undefined) {
+        this.emit({ layer: 'l7', verdict: 'deny', code: 'upgrade_not_allowed', reason: `upgrade refused: ${problem}`, identity: auth.identity, facts: auth.facts, startedAt: performance.now() });
+        answerAndClose(socket, rawJsonResponse(400, { error: `upgrade refused: ${problem}`, code: 'upgrade_not_allowed' }));
+        return;
+      }
+    }
     this.forwarder.upgrade(
       req,
       socket,
-      head,
       up,
-      (upstream) => this.relays.relay(socket, upstream, { identity: auth.identity, host: up.host, port: up.port, address: up.address }),
+      { upgradeTo, inspect },
+      (upstream, upstreamHead) => {
+        const info = { identity: auth.identity, host: up.host, port: up.port, address: up.address };
+        if (!inspect) {
+          if (upstreamHead.length > 0) socket.write(upstreamHead);
+          if (head.length > 0) upstream.write(head);
+          this.relays.relay(socket, upstream, info);
+          return;
+        }
+        const guards = { fromClient: new WebSocketFrameGuard('client'), fromUpstream: new WebSocketFrameGuard('server') };
+        this.relays.relay(socket, upstream, info, false, guards);
+        // Bytes that came with the handshakes go through the same checks, in order.
+        if (upstreamHead.length > 0) guards.fromUpstream.write(upstreamHead);
+        if (head.length > 0) guards.fromClient.write(head);
+      },
       (err) => this.upstreamFailedSocket(socket, up.tls ? 'l7' : 'http', auth.facts, auth.identity, err, performance.now()),
     );
   }

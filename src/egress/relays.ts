@@ -2,6 +2,7 @@
 // tracked so that a policy change can close the ones it no longer allows.
 
 import type net from 'node:net';
+import type { Transform } from 'node:stream';
 import type { ProcessIdentity } from './types.js';
 
 export interface RelayInfo {
@@ -23,9 +24,10 @@ export class RelayRegistry {
 
   /**
    * Relay both ways between `client` and `upstream`. With `upstreamWired`, the upstream ->
-   * client direction is already forwarded by the caller (see bufferedForwarder).
+   * client direction is already forwarded by the caller (see bufferedForwarder). With `guards`,
+   * each direction passes through its checker (WebSocket frames), which ends the relay on error.
    */
-  relay(client: net.Socket, upstream: net.Socket, info: RelayInfo, upstreamWired = false): void {
+  relay(client: net.Socket, upstream: net.Socket, info: RelayInfo, upstreamWired = false, guards?: { fromClient: Transform; fromUpstream: Transform }): void {
     const entry: OpenRelay = {
       ...info,
       close: () => {
@@ -50,9 +52,18 @@ export class RelayRegistry {
     }
     client.on('close', closed(upstream));
     upstream.on('close', closed(client));
+    if (guards) {
+      for (const guard of [guards.fromClient, guards.fromUpstream]) guard.on('error', (error: Error) => { this.refused?.(entry, error); abort(); });
+      client.pipe(guards.fromClient).pipe(upstream);
+      upstream.pipe(guards.fromUpstream).pipe(client);
+      return;
+    }
     client.pipe(upstream);
     if (!upstreamWired) upstream.pipe(client);
   }
+
+  /** Told when a guard ends a relay (for the event log). */
+  refused: ((relay: RelayInfo, error: Error) => void) | undefined;
 
   /** Open relays, for re-checking against a new policy. */
   list(): OpenRelay[] {

@@ -25,8 +25,9 @@ export interface RequestFacts {
 }
 
 export function denialBody(v: Verdict, facts: RequestFacts, identity: ProcessIdentity | null): DenialBody {
+  const told = v.toSandbox ?? v;
   return {
-    error: v.reason,
+    error: told.reason,
     code: v.code,
     host: facts.host,
     port: facts.port,
@@ -34,8 +35,8 @@ export function denialBody(v: Verdict, facts: RequestFacts, identity: ProcessIde
     ...(facts.method !== undefined ? { method: facts.method } : {}),
     ...(facts.path !== undefined ? { path: facts.path } : {}),
     ...(v.policy !== undefined ? { policy: v.policy } : {}),
-    rule_missing: v.rule_missing,
-    hint: v.hint,
+    rule_missing: told.rule_missing,
+    hint: told.hint,
   };
 }
 

@@ -72,6 +72,11 @@ export interface Verdict {
   hint: string;
   /** True when an `enforcement: audit` endpoint let a would-be denial through. */
   audit?: boolean;
+  /**
+   * What the sandbox is told instead of reason, rule_missing and hint, when those hold details
+   * only the operator may see (the private address a name resolved to: the layout of the network).
+   */
+  toSandbox?: { reason: string; rule_missing: string; hint: string };
 }
 
 /** An endpoint that matched a connection, with the rule it came from. */

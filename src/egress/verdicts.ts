@@ -49,7 +49,7 @@ export function checkInspectedRequest(conn: ConnectionDecision, req: InspectedRe
     };
   }
   const m = req.method.toUpperCase();
-  if (req.upgrade !== undefined && (m !== 'GET' || !req.upgrade.split(',').some((t) => t.trim().toLowerCase() === 'websocket'))) {
+  if (req.upgrade !== undefined && (m !== 'GET' || req.upgrade.trim().toLowerCase() !== 'websocket')) {
     return {
       verdict: 'deny',
       code: 'upgrade_not_allowed',
@@ -64,13 +64,18 @@ export function checkInspectedRequest(conn: ConnectionDecision, req: InspectedRe
   const base = { policy: d.policy, endpoint: d.endpoint, reason: d.reason, path: norm.path, ...(d.rule ? { rule: d.rule } : {}) };
   if (d.verdict === 'allow') {
     const ref = refs.find((r) => r.endpoint === d.endpoint);
-    if (req.upgrade !== undefined && ref && ref.l7.protocol === 'websocket' && !websocketMessagesAllowed(ref.l7, norm.path)) {
+    // After the upgrade the proxy sees frames, not requests: the upgrade is allowed only where
+    // the policy allows the client's messages too, on rest endpoints as on websocket ones.
+    if (req.upgrade !== undefined && ref && !websocketMessagesAllowed(ref.l7, norm.path)) {
+      const rest = ref.l7.protocol === 'rest';
       return {
         ...base,
         verdict: 'deny',
-        code: 'l7_unsupported',
-        reason: `the upgrade to ${norm.path} is allowed but client messages are not, and messages are relayed without inspection`,
-        rule_missing: `rules: [{allow: {method: WEBSOCKET_TEXT, path: "${norm.path}"}}] (or access: read-write) on ${where}`,
+        code: 'upgrade_not_allowed',
+        reason: `a WebSocket on ${norm.path} would carry client messages the policy does not allow (${rest ? `access ${ref.l7.access ?? 'by rules'} on a rest endpoint` : 'no rule for WEBSOCKET_TEXT'})`,
+        rule_missing: rest
+          ? `access: read-write (or full) on ${where}, or a websocket endpoint`
+          : `rules: [{allow: {method: WEBSOCKET_TEXT, path: "${norm.path}"}}] (or access: read-write) on ${where}`,
         hint: 'allow client messages on this path, or the WebSocket cannot be opened through the proxy',
       };
     }
@@ -124,5 +129,11 @@ export function ssrfVerdict(conn: ConnectionDecision, host: string, check: { add
     reason: `${host} resolves to ${check.address}: ${check.reason}`,
     rule_missing: `allowed_ips: [${check.address}] on ${where}`,
     hint: `if ${host} is meant to reach ${check.address}, add ${check.address} to allowed_ips of ${where}`,
+    // The sandbox learns that the destination is refused, not where the name points.
+    toSandbox: {
+      reason: `${host} resolves to an address the policy does not allow (loopback, private, link-local or not in allowed_ips)`,
+      rule_missing: `allowed_ips naming the address ${host} resolves to, on ${where}`,
+      hint: "the operator's log (warden logs, stderr of warden run) names the address",
+    },
   };
 }

@@ -227,12 +227,13 @@ describe('explainRequest: input', () => {
   });
 
   test('ws and wss URLs are checked as WebSocket upgrades', () => {
-    // The upgrade itself is allowed, but client messages are not, and they are relayed unread.
+    // The upgrade itself is allowed, but client messages are not: a WebSocket would carry them.
     const upgrade = explainRequest(policy, { binary: '/opt/explain-test/agent', url: 'wss://ws.example.com/stream' });
     assert.equal(upgrade.verdict, 'deny');
     assert.equal(upgrade.stage, 'l7');
+    assert.equal(upgrade.code, 'upgrade_not_allowed');
     assert.equal(upgrade.destination.port, 443);
-    hasReason(upgrade, 'client messages are not');
+    hasReason(upgrade, 'would carry client messages the policy does not allow');
     const plain = explainRequest(policy, { binary: '/opt/explain-test/agent', url: 'https://ws.example.com/stream' });
     assert.equal(plain.verdict, 'allow');
   });

@@ -40,19 +40,53 @@ function echoHandler(req: http.IncomingMessage, res: http.ServerResponse): void 
   });
 }
 
+/** Every byte each WebSocket test server received after its 101, per request path. */
+const afterUpgrade = new Map<string, Buffer>();
+
+/** A WebSocket echo server speaking real frames: each client text frame comes back as "echo:TEXT". */
 function attachWebSocket(server: http.Server | import('node:https').Server): void {
   server.on('upgrade', (req: http.IncomingMessage, socket: net.Socket) => {
     const key = req.headers['sec-websocket-key'] ?? '';
-    const accept = crypto.createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC11B65`).digest('base64');
+    const accept = crypto.createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
     socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\n\r\n`);
-    socket.on('data', (d: Buffer) => socket.write(Buffer.concat([Buffer.from('echo:'), d])));
+    const path = req.url ?? '';
+    afterUpgrade.set(path, Buffer.alloc(0));
+    let unread: Buffer = Buffer.alloc(0);
+    socket.on('data', (d: Buffer) => {
+      afterUpgrade.set(path, Buffer.concat([afterUpgrade.get(path)!, d]));
+      const parsed = unmaskedTexts(Buffer.concat([unread, d]));
+      unread = parsed.rest;
+      for (const text of parsed.texts) socket.write(wsFrame(`echo:${text}`, false));
+    });
     socket.on('end', () => socket.end());
     socket.on('error', () => undefined);
   });
 }
 
-function wsUpgradeRequest(path: string, host: string): string {
-  return `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`;
+/** One text frame (FIN, opcode 1), masked as a client's must be. */
+function wsFrame(text: string, masked = true): Buffer {
+  const payload = Buffer.from(text);
+  const mask = masked ? Buffer.from([1, 2, 3, 4]) : Buffer.alloc(0);
+  const body = masked ? Buffer.from(payload.map((byte, i) => byte ^ mask[i % 4]!)) : payload;
+  return Buffer.concat([Buffer.from([0x81, (masked ? 0x80 : 0) | payload.length]), mask, body]);
+}
+
+/** Texts of the whole (short, masked) client text frames in `data`, and the bytes after them. */
+function unmaskedTexts(data: Buffer): { texts: string[]; rest: Buffer } {
+  const texts: string[] = [];
+  let at = 0;
+  while (at + 6 <= data.length && (data[at]! & 0x0f) === 1 && (data[at + 1]! & 0x80) !== 0) {
+    const length = data[at + 1]! & 0x7f;
+    if (at + 6 + length > data.length) break;
+    const mask = data.subarray(at + 2, at + 6);
+    texts.push(Buffer.from(data.subarray(at + 6, at + 6 + length).map((byte, i) => byte ^ mask[i % 4]!)).toString());
+    at += 6 + length;
+  }
+  return { texts, rest: data.subarray(at) };
+}
+
+function wsUpgradeRequest(path: string, host: string, extra = ''): string {
+  return `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`;
 }
 
 function readUntil(socket: net.Socket, marker: string, timeoutMs = 3000): Promise<string> {
@@ -519,7 +553,7 @@ describe('egress proxy protocol handling', () => {
     s.write(wsUpgradeRequest('/chat', `ws.test:${https1.port}`));
     const head = await readUntil(s, '\r\n\r\n');
     assert.match(head, /^HTTP\/1\.1 101 /);
-    s.write('hello');
+    s.write(wsFrame('hello'));
     assert.match(await readUntil(s, 'echo:hello'), /echo:hello/);
     s.destroy();
 
@@ -531,13 +565,58 @@ describe('egress proxy protocol handling', () => {
     s2.destroy();
 
     // the upgrade alone is allowed on /upgrade-only, client messages are not: refused, since
-    // frames are relayed without inspection
+    // the client's messages could not be checked against rules that do not allow them
     const s3 = await l7Session('ws.test');
     s3.write(wsUpgradeRequest('/upgrade-only', `ws.test:${https1.port}`));
     const noMessages = await readUntil(s3, '}');
     assert.match(noMessages, /^HTTP\/1\.1 403 /);
     assert.match(noMessages, /WEBSOCKET_TEXT/);
     s3.destroy();
+  });
+
+  test('upgrade smuggling: two Upgrade headers, or several protocols in one, are refused and never reach the server', async () => {
+    const s = await l7Session('ws.test');
+    s.write(`GET /chat HTTP/1.1\r\nHost: ws.test:${https1.port}\r\nUpgrade: h2c\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    const two = await readUntil(s, '}');
+    assert.match(two, /^HTTP\/1\.1 400 /);
+    assert.match(two, /expected one Upgrade header, got 2/);
+    s.destroy();
+    const s2 = await l7Session('ws.test');
+    s2.write(`GET /chat HTTP/1.1\r\nHost: ws.test:${https1.port}\r\nUpgrade: h2c, websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
+    const several = await readUntil(s2, '}');
+    assert.match(several, /^HTTP\/1\.1 403 /);
+    assert.match(several, /upgrade_not_allowed/);
+    s2.destroy();
+  });
+
+  test('raw bytes after a 101 on an inspected endpoint end the connection; the server never sees them', async () => {
+    const p = https1.port;
+    fx.setPolicy(policy('rw', [{ host: 'api.test', ports: [p], protocol: 'rest', access: 'full', allowed_ips: LOCAL }], [SELF]));
+    try {
+      const s = await l7Session('api.test');
+      s.write(wsUpgradeRequest('/smuggle', `api.test:${p}`));
+      assert.match(await readUntil(s, '\r\n\r\n'), /^HTTP\/1\.1 101 /);
+      // A real frame first (echoed), then a raw request as if the protocol had switched to HTTP.
+      s.write(wsFrame('fine'));
+      assert.match(await readUntil(s, 'echo:fine'), /echo:fine/);
+      const closed = new Promise((resolve) => s.once('close', resolve));
+      s.write(`POST /admin/delete HTTP/1.1\r\nHost: api.test:${p}\r\nContent-Length: 0\r\n\r\n`);
+      await closed;
+      assert.doesNotMatch(afterUpgrade.get('/smuggle')!.toString('latin1'), /admin\/delete/, 'the raw request never reached the server');
+      assert.ok(fx.events.some((e) => /WebSocket connection closed: reserved bits set/.test(e.reason)));
+    } finally {
+      fx.setPolicy(base());
+    }
+  });
+
+  test('a read-only rest endpoint allows GET but no WebSocket (its messages could not be checked)', async () => {
+    const s = await l7Session('api.test');
+    s.write(wsUpgradeRequest('/socket', `api.test:${https1.port}`));
+    const refused = await readUntil(s, '}');
+    assert.match(refused, /^HTTP\/1\.1 403 /);
+    assert.match(refused, /upgrade_not_allowed/);
+    assert.match(refused, /access: read-write \(or full\)/);
+    s.destroy();
   });
 
   test('an upgrade to anything but WebSocket is refused on inspected endpoints', async () => {
@@ -554,7 +633,8 @@ describe('egress proxy protocol handling', () => {
     await new Promise((r) => sock.once('connect', r));
     sock.write(wsUpgradeRequest(`http://api.test:${http1.port}/socket`, `api.test:${http1.port}`));
     assert.match(await readUntil(sock, '\r\n\r\n'), /^HTTP\/1\.1 101 /);
-    sock.write('abc');
+    // An L4 endpoint is a tunnel: its bytes are not inspected, framed or not.
+    sock.write(wsFrame('abc'));
     assert.match(await readUntil(sock, 'echo:abc'), /echo:abc/);
     sock.destroy();
   });
@@ -571,7 +651,11 @@ describe('egress proxy protocol handling', () => {
       assert.equal(none.status, 403);
       const body = JSON.parse(none.body);
       assert.equal(body.code, 'ssrf_blocked');
-      assert.match(body.rule_missing, /allowed_ips: \[127\.0\.0\.1\]/);
+      // The sandbox is not told where the name points; the operator's event says it.
+      assert.doesNotMatch(none.body, /127\.0\.0\.1/);
+      assert.match(body.rule_missing, /allowed_ips naming the address internal\.test resolves to/);
+      const event = fx.events.filter((e) => e.code === 'ssrf_blocked').at(-1);
+      assert.match(event?.reason ?? '', /internal\.test resolves to 127\.0\.0\.1/);
       fx.setPolicy(withIps(['127.0.0.0/8']));
       assert.equal((await viaProxy(fx.port, url)).status, 403);
       fx.setPolicy(withIps(['127.0.0.1']));
@@ -591,10 +675,14 @@ describe('egress proxy protocol handling', () => {
     try {
       const meta = await connect(fx.port, 'metadata.test:80');
       assert.equal(meta.status, 403);
-      assert.match(meta.body, /link-local/);
+      assert.match(meta.body, /ssrf_blocked/);
+      assert.doesNotMatch(meta.body, /169\.254/);
       const mixed = await connect(fx.port, 'mixed.test:443');
       assert.equal(mixed.status, 403);
-      assert.match(mixed.body, /10\.0\.0\.5/);
+      assert.doesNotMatch(mixed.body, /10\.0\.0\.5|93\.184/, 'no address reaches the sandbox');
+      const events = fx.events.filter((e) => e.code === 'ssrf_blocked');
+      assert.ok(events.some((e) => /169\.254\.169\.254.*link-local/.test(e.reason)), 'the operator sees the metadata address');
+      assert.ok(events.some((e) => /10\.0\.0\.5/.test(e.reason)), 'and the private one');
     } finally {
       fx.setPolicy(base());
     }
