@@ -252,7 +252,7 @@ export async function benchEgress(log: (line: string) => void = () => undefined)
     policy: () => policy,
     identify: descendantIdentifier(process.pid),
     ca: sandboxCA,
-    onEvent: () => events++,
+    onEvent: () => { events++; },
     resolve: async () => local,
     upstreamCA: upstreamCA.certPem,
   });

@@ -111,6 +111,31 @@ function chainTip(store: Store): AuditPosition {
   return head;
 }
 
+type AppendListener = (head: AuditPosition) => void;
+const listeners = new WeakMap<Store, Set<AppendListener>>();
+
+/**
+ * Told the new head after every append to `store`'s log. Called inside the appending transaction,
+ * which may still roll back: a listener that needs committed state reads it later (anchors.ts).
+ */
+export function onAppended(store: Store, listener: AppendListener): () => void {
+  const set = listeners.get(store) ?? new Set<AppendListener>();
+  set.add(listener);
+  listeners.set(store, set);
+  return () => set.delete(listener);
+}
+
+/** Why the log cannot be appended to now (its head and its last record disagree), or undefined. */
+export function auditTipProblem(store: Store): string | undefined {
+  try {
+    chainTip(store);
+    return undefined;
+  } catch (error) {
+    if (error instanceof AuditIntegrityError) return error.message;
+    throw error;
+  }
+}
+
 /** Appends prepared entries in one write transaction (or savepoint, inside a caller's transaction). */
 export function appendPrepared(store: Store, prepared: readonly PreparedEntry[]): AuditRecord[] {
   if (prepared.length === 0) return [];
@@ -125,6 +150,7 @@ export function appendPrepared(store: Store, prepared: readonly PreparedEntry[])
       tip = { seq: fields.seq, hash };
     }
     store.auditRows.setHead(tip);
+    for (const listener of listeners.get(store) ?? []) listener(tip);
     return records;
   });
 }

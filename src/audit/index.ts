@@ -10,6 +10,7 @@
 export {
   appendAudit,
   appendMany,
+  auditTipProblem,
   AuditEntryError,
   AuditIntegrityError,
   MAX_PAYLOAD_BYTES,
@@ -17,6 +18,7 @@ export {
   type AuditRecord,
 } from './append.js';
 export { createAuditWriter, type AuditWriter, type AuditWriterOptions } from './writer.js';
+export { ANCHOR_FILE, newestAnchor, startAnchoring, type Anchor, type Anchoring, type AnchoringOptions } from './anchors.js';
 export { verifyAudit, auditHead, type VerifyOptions, type VerifyResult } from './verify.js';
 export { exportAudit, AUDIT_EXPORT_FORMATS, type AuditExportFormat, type ExportOptions } from './export.js';
 export { toOcsf, OCSF_VERSION } from './ocsf.js';

@@ -4,7 +4,7 @@
 import { closeSync, fsyncSync, openSync, renameSync, unlinkSync } from 'node:fs';
 import path from 'node:path';
 import {
-  exportAudit, GENESIS_HASH, verifyAudit, type AuditExportFormat, type VerifyResult,
+  exportAudit, GENESIS_HASH, newestAnchor, verifyAudit, type AuditExportFormat, type VerifyResult,
 } from '../audit/index.js';
 import type { AuditPosition, Store } from '../store/index.js';
 import { databasePath, isBrokenPipe, openExistingStore, writeAllSync } from './audit-io.js';
@@ -31,6 +31,8 @@ interface VerifyOutcome {
   result: VerifyResult;
   /** The stored head, read in the same snapshot as the walk. */
   head?: AuditPosition;
+  /** Which anchor the log was checked against, if any, in words. */
+  anchorNote?: string;
 }
 
 function verifyStore(store: Store, anchor: AuditPosition | undefined): VerifyOutcome {
@@ -57,14 +59,15 @@ function nextSteps(file: string, firstBroken: number): string {
 }
 
 function printVerifyOutcome(outcome: VerifyOutcome, file: string, exists: boolean, json: boolean): void {
-  const { result, head } = outcome;
+  const { result, head, anchorNote } = outcome;
   const broken = result.firstBroken;
   if (json) {
     printLine(1, JSON.stringify(broken === undefined
-      ? { ok: true, records: result.records, head, database: file, exists }
-      : { ok: false, records: result.records, first_broken: broken, database: file, exists, next: nextSteps(file, broken.seq) }));
+      ? { ok: true, records: result.records, head, database: file, exists, anchor: anchorNote }
+      : { ok: false, records: result.records, first_broken: broken, database: file, exists, anchor: anchorNote, next: nextSteps(file, broken.seq) }));
     return;
   }
+  if (anchorNote) printLine(1, anchorNote);
   if (broken === undefined) {
     if (!exists) {
       printLine(1, `no audit log yet (${file} does not exist): 0 records`);
@@ -80,21 +83,30 @@ function printVerifyOutcome(outcome: VerifyOutcome, file: string, exists: boolea
   printLine(1, nextSteps(file, broken.seq));
 }
 
-/** `warden audit verify`: 0 when the whole log (and the anchor, if given) checks out, 1 otherwise. */
+/**
+ * `warden audit verify`: 0 when the whole log checks out against its head and an anchor, 1
+ * otherwise. The anchor is the one given (`--anchor`), else the newest the gateway wrote outside
+ * the database (the anchor file, the system journal): that is what catches a truncated tail.
+ */
 export function auditVerifyCommand(opts: AuditVerifyOptions): number {
   const file = databasePath();
+  const found = opts.anchor === undefined ? newestAnchor(path.dirname(file), { journal: true }) : undefined;
+  const anchor = opts.anchor ?? found;
   const store = openExistingStore();
   let outcome: VerifyOutcome;
   if (store === undefined) {
-    outcome = verifyMissingDatabase(opts.anchor);
+    outcome = verifyMissingDatabase(anchor);
   } else {
     try {
-      outcome = verifyStore(store, opts.anchor);
+      outcome = verifyStore(store, anchor);
     } finally {
       store.close();
     }
   }
-  printVerifyOutcome(outcome, file, store !== undefined, opts.json);
+  const anchorNote = opts.anchor !== undefined ? `checked against the anchor given: record ${opts.anchor.seq}`
+    : found !== undefined ? `checked against the newest anchor: record ${found.seq}, from ${found.source}${found.ts ? `, written ${found.ts}` : ''}`
+    : 'no anchor found outside the database: a truncated tail cannot be detected (the gateway writes anchors as the log grows)';
+  printVerifyOutcome({ ...outcome, anchorNote }, file, store !== undefined, opts.json);
   return outcome.result.ok ? 0 : BROKEN;
 }
 

@@ -13,7 +13,7 @@ interface Check {
 }
 
 /** `warden doctor`: every prerequisite of a sandbox, each with a fix when it is missing. */
-export function doctorCommand(opts: { json: boolean }): number {
+export async function doctorCommand(opts: { json: boolean }): Promise<number> {
   const checks = [
     toolCheck('bwrap', 'bubblewrap'),
     toolCheck('nsenter', 'util-linux'),
@@ -24,6 +24,7 @@ export function doctorCommand(opts: { json: boolean }): number {
     sandboxCheck(),
     landlockCheck(),
     homeCheck(),
+    await auditCheck(),
   ];
   if (opts.json) {
     printLine(1, JSON.stringify({ ok: checks.every((c) => c.ok), checks }, null, 2));
@@ -141,6 +142,32 @@ function landlockCheck(): Check {
   return abi === undefined
     ? { name: 'landlock', ok: false, detail: 'this kernel does not provide Landlock (policies with hard_requirement will refuse to start)', fix: 'use Linux 5.13+ with landlock in the lsm= boot parameter' }
     : { name: 'landlock', ok: true, detail: `ABI ${abi}` };
+}
+
+/** The audit log can take records (no record, no action), and the gateway reports no fault. */
+async function auditCheck(): Promise<Check> {
+  const home = wardenHome();
+  const name = 'audit log';
+  const fix = 'run `warden audit verify` to see what changed; a log changed outside warden cannot be appended to until the operator decides';
+  const { existsSync } = await import('node:fs');
+  const { DATABASE_FILE } = await import('../store/index.js');
+  if (!existsSync(`${home}/${DATABASE_FILE}`)) return { name, ok: true, detail: 'no log yet' };
+  const { openStore } = await import('../store/index.js');
+  const { auditTipProblem } = await import('../audit/index.js');
+  const store = openStore(home);
+  let problem: string | undefined;
+  try {
+    problem = auditTipProblem(store);
+  } finally {
+    store.close();
+  }
+  if (problem) return { name, ok: false, detail: problem, fix };
+  const { gatewayRunning, callGateway } = await import('../gateway/index.js');
+  if (await gatewayRunning(home)) {
+    const status = await callGateway(home, 'ping', {}, { autoStart: false }) as { auditFault?: string };
+    if (status.auditFault) return { name, ok: false, detail: `the gateway reports: ${status.auditFault}`, fix };
+  }
+  return { name, ok: true, detail: 'records can be appended' };
 }
 
 /**

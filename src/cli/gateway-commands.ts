@@ -194,9 +194,10 @@ async function gatewayStatus(json: boolean): Promise<number> {
     print(json, { running: false, home }, `gateway not running for ${home} (commands start it on demand; \`warden gateway start\` starts it now)`);
     return 1;
   }
-  const status = await callGateway(home, 'ping', {}, { autoStart: false }) as { pid: number; sandboxes: number };
-  print(json, { running: true, home, ...status }, `gateway running (pid ${status.pid}) for ${home}, ${status.sandboxes} sandbox(es) running`);
-  return 0;
+  const status = await callGateway(home, 'ping', {}, { autoStart: false }) as { pid: number; sandboxes: number; auditFault?: string };
+  print(json, { running: true, home, ...status }, `gateway running (pid ${status.pid}) for ${home}, ${status.sandboxes} sandbox(es) running` +
+    (status.auditFault ? `\nFAULT: ${status.auditFault}; run \`warden audit verify\`` : ''));
+  return status.auditFault ? 1 : 0;
 }
 
 async function gatewayStop(json: boolean): Promise<number> {

@@ -123,9 +123,9 @@ Docs: docs/commands.md, docs/policy.md, docs/security-model.md`);
     .description('Check every prerequisite (bubblewrap, user namespaces, seccomp, Landlock, the sandbox uid, WARDEN_HOME) ' +
       'and print a fix for each failure. Exit 0 when all pass, 1 otherwise.')
     .option('--json', 'print the checks as JSON')
-    .action((opts: { json?: boolean }) => {
+    .action(async (opts: { json?: boolean }) => {
       mode.json = Boolean(opts.json);
-      setExit(doctorCommand({ json: Boolean(opts.json) }));
+      setExit(await doctorCommand({ json: Boolean(opts.json) }));
     });
 
   // The audit log, read straight from the store: `audit verify`, `audit export`, `logs NAME [-f]`.

@@ -100,6 +100,8 @@ export class IdentityService {
       }
       this.running.add(sandbox);
       slot.busy = pending;
+      // Busy, the worker keeps the process alive (its answer is awaited); idle, it does not.
+      slot.worker.ref();
       slot.worker.postMessage(pending.job);
     }
   }
@@ -121,6 +123,7 @@ export class IdentityService {
     const pending = slot.busy;
     if (!pending || pending.job.id !== reply.id) return;
     slot.busy = undefined;
+    slot.worker.unref();
     this.running.delete(pending.job.sandbox);
     if ('identity' in reply) pending.resolve(reply.identity);
     else pending.reject(new IdentityError(reply.error));

@@ -227,10 +227,16 @@ class EgressProxyImpl implements EgressProxy {
   }
 
   private emit(i: Omit<Parameters<typeof buildEvent>[0], 'sandbox'>): void {
+    void this.record(i);
+  }
+
+  /** Records an event; resolves false when it could not be recorded (never throws). */
+  private async record(i: Omit<Parameters<typeof buildEvent>[0], 'sandbox'>): Promise<boolean> {
     try {
-      this.opts.onEvent(buildEvent({ ...i, sandbox: this.opts.sandbox }));
+      await this.opts.onEvent(buildEvent({ ...i, sandbox: this.opts.sandbox }));
+      return true;
     } catch {
-      // a failing listener must not take the proxy down
+      return false;
     }
   }
 
@@ -275,7 +281,13 @@ class EgressProxyImpl implements EgressProxy {
     if (!check.ok) return refuse(ssrfVerdict(conn, r.host, check));
     facts.ip = check.addresses[0];
 
-    this.emit({ layer: r.layer, verdict: 'allow', code: verdict.code, reason: verdict.reason, identity, facts, policy: verdict.policy, rule: verdict.rule, audit: verdict.audit, startedAt: r.startedAt });
+    // Security invariant: no audit record, no action. The allow is committed before a byte moves.
+    const recorded = await this.record({ layer: r.layer, verdict: 'allow', code: verdict.code, reason: verdict.reason, identity, facts, policy: verdict.policy, rule: verdict.rule, audit: verdict.audit, startedAt: r.startedAt });
+    if (!recorded) {
+      const reason = 'the decision could not be recorded in the audit log, so the action is refused';
+      this.emit({ layer: r.layer, verdict: 'deny', code: 'audit_unavailable', reason, identity, facts, policy: verdict.policy, startedAt: r.startedAt });
+      return { ok: false, status: 503, body: { error: `${reason}; the operator can check with \`warden doctor\``, code: 'audit_unavailable', host: r.host, port: r.port } };
+    }
     return { ok: true, identity, conn, addresses: check.addresses, forwardPath, facts };
   }
 

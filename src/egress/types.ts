@@ -100,7 +100,7 @@ export interface EgressEvent {
   sandbox: string;
   kind: 'egress';
   verdict: 'allow' | 'deny';
-  code: DecisionCode | 'bad_request' | 'upstream_error';
+  code: DecisionCode | 'bad_request' | 'upstream_error' | 'audit_unavailable';
   /** connect = CONNECT tunnel, http = absolute-form request, l7 = request inside a tunnel. */
   layer: 'connect' | 'http' | 'l7';
   binary: { path: string; pid: number; ancestors: string[] };
@@ -140,7 +140,12 @@ export interface EgressProxyOptions {
   /** Kernel-derived identity of the process behind a client socket. */
   identify: (socket: import('node:net').Socket) => Promise<ProcessIdentity>;
   ca: SandboxCA;
-  onEvent: (e: EgressEvent) => void;
+  /**
+   * Records a decision. For an allowed action the proxy waits for the returned promise before
+   * anything is relayed, and refuses the action if it rejects (or this throws): no audit record, no
+   * action. Denials are recorded without waiting.
+   */
+  onEvent: (e: EgressEvent) => void | Promise<unknown>;
   /** Name resolution; default dns.lookup (all addresses). IP literals are never resolved. */
   resolve?: (host: string) => Promise<string[]>;
   /** Trusted roots (PEM) for upstream TLS; default: Node's bundled/system roots. */

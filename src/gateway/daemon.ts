@@ -1,6 +1,6 @@
 import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, readlinkSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import net from 'node:net';
-import { createAuditWriter, appendAudit, type AuditWriter } from '../audit/index.js';
+import { createAuditWriter, appendAudit, startAnchoring, type AuditWriter } from '../audit/index.js';
 import { openStore } from '../store/index.js';
 import { GatewayError, readJsonLine, type GatewayReply, type GatewayRequest } from './protocol.js';
 import { answers } from './client.js';
@@ -32,6 +32,8 @@ export async function runGateway(home: string, log: (line: string) => void): Pro
   removeAbandonedCgroups(detectCgroups());
   const store = openStore(home);
   const writer = createAuditWriter(store);
+  // The head goes outside the database as the log grows: a truncated log is then still caught.
+  const anchoring = startAnchoring(store, home);
   const manager = new SandboxManager(store, writer, home, log);
   let restored!: Promise<void>;
   // Calls wait until the sandboxes that were running run again, so none is seen half-restored.
@@ -52,7 +54,13 @@ export async function runGateway(home: string, log: (line: string) => void): Pro
         server.close();
         await manager.shutdown();
         await writer.close();
-        appendAudit(store, { kind: 'gateway.stopped', actor: 'gateway', payload: { pid: process.pid } });
+        try {
+          appendAudit(store, { kind: 'gateway.stopped', actor: 'gateway', payload: { pid: process.pid } });
+        } catch (error) {
+          // The sandboxes are stopped already; a log that refuses the record must not keep the gateway up.
+          log(`could not record the stop in the audit log: ${(error as Error).message}`);
+        }
+        anchoring.stop();
         store.close();
         rmSync(paths.socket, { force: true });
         log('gateway stopped');

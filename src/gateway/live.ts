@@ -51,7 +51,8 @@ export interface ExecChannel {
 
 export interface LiveSandboxEvents {
   audit(kind: string, payload: unknown): void;
-  verdict(event: EgressEvent): void;
+  /** Records a proxy decision; an allowed action waits for it (and is refused if it fails). */
+  verdict(event: EgressEvent): Promise<unknown>;
   /** The sandbox ended without being asked to (its supervisor died, or setup failed late). */
   ended(code: number): void;
 }

@@ -24,6 +24,8 @@ export interface SandboxView extends SandboxRecord {
  */
 export class SandboxManager {
   private readonly live = new Map<string, LiveSandbox>();
+  /** Set while the audit log refuses records: every action that needs one is refused meanwhile. */
+  private auditFault: string | undefined;
   /** One lifecycle change at a time per sandbox: a start racing a delete must not resurrect it. */
   private readonly busy = new Map<string, Promise<unknown>>();
 
@@ -38,7 +40,7 @@ export class SandboxManager {
 
   async call(op: string, args: Record<string, unknown>, actor: string): Promise<unknown> {
     switch (op) {
-      case 'ping': return { pid: process.pid, sandboxes: this.live.size };
+      case 'ping': return { pid: process.pid, sandboxes: this.live.size, ...(this.auditFault ? { auditFault: this.auditFault } : {}) };
       case 'sandbox.list': return this.store.sandboxes.list().map((record) => this.view(record));
       case 'sandbox.get': return this.view(this.mustGet(name(args)));
       case 'sandbox.create': return this.serialised(name(args), () => this.create(args, actor));
@@ -94,6 +96,14 @@ export class SandboxManager {
     const cwd = typeof args.cwd === 'string' ? args.cwd : undefined;
     const problem = startProblem({ argv, env, cwd: cwd ?? '/', tty });
     if (problem) throw new GatewayError('bad_request', `exec: ${problem}`);
+    // No audit record, no action: who asked to run what is committed before anything starts.
+    try {
+      appendAudit(this.store, { kind: 'exec.requested', sandbox: sandboxName, actor, payload: { argv, tty: tty !== null, ...(cwd !== undefined ? { cwd } : {}) } });
+      this.auditFault = undefined;
+    } catch (error) {
+      this.auditFault = `the audit log refused a record (${(error as Error).message}); actions that need a record are refused`;
+      throw new GatewayError('audit_unavailable', `the exec could not be recorded in the audit log, so it was not started: ${(error as Error).message}`);
+    }
     const startedAt = Date.now();
     const relayed = { stdin: 0, stdout: 0, stderr: 0 };
     let execId = 0;
@@ -236,7 +246,7 @@ export class SandboxManager {
     if (!revision) throw new GatewayError('internal', `sandbox ${record.name} has no policy revision`);
     const sandbox = new LiveSandbox(record, validated(revision.policy), this.home, {
       audit: (kind, payload) => this.audit(kind, record.name, 'gateway', payload),
-      verdict: (event) => this.audit('egress.verdict', record.name, null, event),
+      verdict: (event) => this.recorded(this.writer.append({ kind: 'egress.verdict', sandbox: record.name, actor: null, payload: event })),
       ended: (code) => {
         if (this.live.get(record.name) !== sandbox) return;
         this.live.delete(record.name);
@@ -305,7 +315,23 @@ export class SandboxManager {
   }
 
   private audit(kind: string, sandbox: string, actor: string | null, payload: unknown): void {
-    this.writer.append({ kind, sandbox, actor, payload }).catch((error: unknown) => this.log(`audit append failed: ${(error as Error).message}`));
+    this.recorded(this.writer.append({ kind, sandbox, actor, payload })).catch(() => undefined);
+  }
+
+  /**
+   * The outcome of an append, noted: a failure becomes the gateway's audit fault (shown by
+   * `warden gateway status` and `warden doctor`) until an append succeeds again.
+   */
+  private async recorded<T>(append: Promise<T>): Promise<T> {
+    try {
+      const record = await append;
+      this.auditFault = undefined;
+      return record;
+    } catch (error) {
+      this.auditFault = `the audit log refused a record (${(error as Error).message}); actions that need a record are refused`;
+      this.log(this.auditFault);
+      throw error;
+    }
   }
 
   private mustGet(sandboxName: string): SandboxRecord {

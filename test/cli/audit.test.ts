@@ -5,9 +5,9 @@ import crypto from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { canonicalJson, type AuditRecord } from '../../src/audit/index.js';
+import { canonicalJson, startAnchoring, verifyAudit, type AuditRecord } from '../../src/audit/index.js';
 import { warden, type Result } from '../e2e/helpers.js';
-import { append, auditHome, lines, mixedLog, tamper, type AuditHome } from './audit-fixture.js';
+import { append, auditHome, lines, mixedLog, tamper, withStore, type AuditHome } from './audit-fixture.js';
 
 const BROKEN = 1;
 const USAGE = 2;
@@ -95,6 +95,21 @@ describe('warden audit verify', () => {
   test('the tail deleted with the head left alone: exit 1 at the first missing record', withLog((home) => {
     tamper(home.home, 'DELETE FROM audit WHERE seq >= 18');
     assertBrokenAt(home, 18, /truncated/);
+  }));
+
+  test('tail truncation with the head moved back is caught by the anchor written outside the database', withLog((home, records) => {
+    // What the gateway does as the log grows: the head goes to WARDEN_HOME/audit.anchors.
+    withStore(home.home, (store) => startAnchoring(store, home.home, { journal: false }).stop());
+    const intact = warden(['audit', 'verify'], { env: home.env });
+    assert.equal(intact.status, 0, show(intact));
+    assert.match(intact.stdout, new RegExp(`checked against the newest anchor: record ${records.length}, from .*audit\\.anchors`));
+    // Delete the last records and move the head back: the shorter chain is consistent in itself.
+    const kept = records[14]!;
+    tamper(home.home, 'DELETE FROM audit WHERE seq > 15', `UPDATE audit_head SET seq = ${kept.seq}, hash = '${kept.hash}'`);
+    withStore(home.home, (store) => assert.equal(verifyAudit(store).ok, true, 'without the anchor, the truncation does not show'));
+    const truncated = warden(['audit', 'verify'], { env: home.env });
+    assert.equal(truncated.status, BROKEN, show(truncated));
+    assert.match(truncated.stdout, new RegExp(`BROKEN at record ${records.length}: record ${records.length} named by the anchor no longer exists`));
   }));
 
   test('--anchor: the recorded head must still hold; a malformed anchor is a usage error', withLog((home, records) => {

@@ -13,7 +13,7 @@ test('doctor checks every prerequisite and passes on a working machine', { skip:
     const r = warden(['doctor', '--json'], { env: { WARDEN_HOME: home.dir } });
     const report = JSON.parse(r.stdout) as DoctorReport;
     assert.deepEqual(report.checks.map((c) => c.name),
-      ['bwrap', 'nsenter', 'native helpers', 'user namespaces', 'sandbox uid', 'cgroups', 'sandbox + seccomp', 'landlock', 'WARDEN_HOME']);
+      ['bwrap', 'nsenter', 'native helpers', 'user namespaces', 'sandbox uid', 'cgroups', 'sandbox + seccomp', 'landlock', 'WARDEN_HOME', 'audit log']);
     assert.equal(r.status, report.ok ? 0 : 1);
     for (const name of ['native helpers', 'sandbox + seccomp', 'WARDEN_HOME']) assert.ok(report.checks.find((c) => c.name === name)?.ok, `${name}: ${r.stdout}`);
   } finally {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import {
   IS_ROOT, PROJECT_OWNER, REPO_ROOT, SKIP_NO_BWRAP, SKIP_NOT_ROOT, WARDEN, inSandbox, onHost, onHostAsProjectOwner, projectDir, tempDir,
   warden, writePolicy,
@@ -349,7 +349,9 @@ describe('resources are bounded', { skip: SKIP_NOT_ROOT || SKIP_NO_BWRAP }, () =
   });
 
   test('/tmp and /dev/shm are bounded in-memory filesystems; /dev is read-only', () => {
-    const policy = writePolicy(tempDir('warden-e2e-tmp-').dir, 'version: 1\nlimits:\n  tmp_size: 8M\n');
+    const area = tempDir('warden-e2e-tmp-');
+    after(area.cleanup);
+    const policy = writePolicy(area.dir, 'version: 1\nlimits:\n  tmp_size: 8M\n');
     const r = inSandbox('head -c 20M /dev/zero 2>&1 > /tmp/big; echo tmp=$?; touch /dev/evil 2>&1; echo dev=$?; df -k /dev/shm | tail -1',
       ['--policy', policy]);
     assert.match(r.stdout, /No space left on device\ntmp=1\n/);
@@ -390,7 +392,7 @@ describe('files the host runs later stay read-only in the workdir', { skip: SKIP
   test('the policy can make one writable, with a warning', () => {
     const work = projectDir('warden-e2e-hostfiles-');
     try {
-      const policy = writePolicy(tempDir('warden-e2e-hf-').dir, 'version: 1\nworkdir_files:\n  writable: [.vscode]\n');
+      const policy = writePolicy(work.dir, 'version: 1\nworkdir_files:\n  writable: [.vscode]\n', '.policy.yaml');
       const r = inSandbox('mkdir /sandbox/.vscode && echo "{}" > /sandbox/.vscode/settings.json && echo vscode=ok; echo x > /sandbox/.envrc 2>/dev/null || echo envrc=refused',
         ['--policy', policy, '--workdir', work.dir]);
       assert.equal(r.stdout, 'vscode=ok\nenvrc=refused\n', r.stderr);

@@ -86,7 +86,7 @@ export async function startProxy(initial: Record<string, NetworkPolicy>, extra: 
     // is looked at.
     identify: descendantIdentifier(process.pid),
     ca,
-    onEvent: (e) => events.push(e),
+    onEvent: (e) => void events.push(e),
     resolve: async (host) => {
       const a = TEST_NAMES[host];
       if (!a) throw new Error(`test resolver: unknown name ${host}`);

@@ -6,7 +6,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { IdentityError, descendantPids, identifyTcpPeer, parseNetTable, readParentPid } from '../../src/egress/identity.js';
+import { IdentityError, descendantPids, identifyTcpPeer, parseNetTable, readParentPid, taintOf } from '../../src/egress/identity.js';
 
 const HEADER = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
 const row = (local: string, remote: string, inode: number): string => `   0: ${local} ${remote} 01 00000000:00000000 00:00000000 00000000     0        0 ${inode} 1 0000000000000000 20 4 30 10 -1\n`;
@@ -170,5 +170,68 @@ describe('identity on this machine (/proc)', () => {
       for (const s of accepted) s.destroy();
       server.close();
     }
+  });
+});
+
+describe('planted code (taintOf)', () => {
+  function proc(maps: string, environ: string[]): { root: string; cleanup: () => void } {
+    const root = fs.mkdtempSync(path.join(os.tmpdir(), 'warden-taint-'));
+    fs.mkdirSync(path.join(root, '7'));
+    fs.writeFileSync(path.join(root, '7', 'maps'), maps);
+    fs.writeFileSync(path.join(root, '7', 'environ'), environ.join('\0') + '\0');
+    return { root, cleanup: () => fs.rmSync(root, { recursive: true, force: true }) };
+  }
+  const clean = [
+    '55d0c0000000-55d0c0010000 r-xp 00000000 08:01 131 /usr/bin/curl',
+    '7f0000000000-7f0000100000 r-xp 00000000 08:01 140 /usr/lib/x86_64-linux-gnu/libc.so.6',
+    '7f0000200000-7f0000300000 rwxp 00000000 00:00 0 ',
+    '7ffd00000000-7ffd00002000 r-xp 00000000 00:00 0 [vdso]',
+    '7f0000400000-7f0000500000 rw-p 00000000 08:01 150 /sandbox/data.bin',
+  ].join('\n');
+  const writable = ['/sandbox', '/tmp', '/dev/shm'];
+
+  test('system code, JIT memory and data mapped from the workdir are fine', () => {
+    const p = proc(clean, ['PATH=/usr/bin', 'LD_LIBRARY_PATH=/usr/lib/extra']);
+    try {
+      assert.equal(taintOf(p.root, 7, writable), undefined);
+    } finally {
+      p.cleanup();
+    }
+  });
+
+  test('code mapped from a writable path, a memfd or a deleted file is not', () => {
+    for (const [line, reason] of [
+      ['7f0000600000-7f0000700000 r-xp 00000000 08:01 160 /sandbox/evil.so', /runs code from \/sandbox\/evil\.so, which the sandbox can write/],
+      ['7f0000600000-7f0000700000 r-xp 00000000 00:01 161 /memfd:x (deleted)', /memory file/],
+      ['7f0000600000-7f0000700000 r-xp 00000000 08:01 162 /usr/lib/old.so (deleted)', /deleted file/],
+      ['7f0000600000-7f0000700000 r-xp 00000000 00:20 163 /dev/shm/payload', /\/dev\/shm\/payload/],
+    ] as const) {
+      const p = proc(`${clean}\n${line}`, []);
+      try {
+        assert.match(taintOf(p.root, 7, writable) ?? '', reason, line);
+      } finally {
+        p.cleanup();
+      }
+    }
+  });
+
+  test('loader variables naming a writable path (or a relative one) are not, even before anything is mapped', () => {
+    for (const [entry, reason] of [
+      ['LD_PRELOAD=/tmp/x.so', /LD_PRELOAD naming \/tmp\/x\.so/],
+      ['LD_LIBRARY_PATH=/usr/lib:/sandbox/lib', /LD_LIBRARY_PATH naming \/sandbox\/lib/],
+      ['LD_AUDIT=audit.so', /LD_AUDIT naming audit\.so/],
+      ['LD_PRELOAD=/usr/lib/../../sandbox/x.so', /LD_PRELOAD naming/],
+    ] as const) {
+      const p = proc(clean, [entry]);
+      try {
+        assert.match(taintOf(p.root, 7, writable) ?? '', reason, entry);
+      } finally {
+        p.cleanup();
+      }
+    }
+  });
+
+  test('a process whose memory map cannot be read is not trusted', () => {
+    assert.match(taintOf('/nonexistent-proc', 7, writable) ?? '', /cannot be read/);
   });
 });
