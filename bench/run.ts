@@ -32,6 +32,11 @@ async function main(): Promise<void> {
     const { benchGateway } = await import('./gateway.js');
     rows.push(...await benchGateway(log));
   }
+  if (!only || only === 'load') {
+    log('gateway under load and under attack ...');
+    const { benchLoad } = await import('./load.js');
+    rows.push(...await benchLoad(log));
+  }
   const context = [
     `date: ${new Date().toISOString()}`,
     `machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'unknown cpu'}, ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB, ${os.type()} ${os.release()}`,

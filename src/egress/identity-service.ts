@@ -56,18 +56,33 @@ export class IdentityService {
 
   constructor(private readonly workers = 2) {}
 
-  identify(sandbox: string, request: IdentityRequest): Promise<ProcessIdentity> {
+  /** Identifies a caller; a search still queued when `signal` aborts (the client left) is dropped. */
+  identify(sandbox: string, request: IdentityRequest, signal?: AbortSignal): Promise<ProcessIdentity> {
     if (this.closed) return Promise.reject(new IdentityError('the identity service is closed'));
     const queue = this.queues.get(sandbox) ?? [];
     if (queue.length >= MAX_PENDING_PER_SANDBOX) {
       return Promise.reject(new IdentityError(`sandbox ${sandbox} has ${queue.length} connections waiting to be identified already`));
     }
     return new Promise((resolve, reject) => {
-      queue.push({ job: { ...request, budget: request.budget ?? DEFAULT_BUDGET, id: this.nextId++, sandbox }, resolve, reject });
+      const pending: Pending = { job: { ...request, budget: request.budget ?? DEFAULT_BUDGET, id: this.nextId++, sandbox }, resolve, reject };
+      queue.push(pending);
       this.queues.set(sandbox, queue);
       if (!this.turn.includes(sandbox)) this.turn.push(sandbox);
+      signal?.addEventListener('abort', () => this.drop(sandbox, pending), { once: true });
       this.dispatch();
     });
+  }
+
+  private drop(sandbox: string, pending: Pending): void {
+    const queue = this.queues.get(sandbox);
+    const index = queue?.indexOf(pending) ?? -1;
+    if (index < 0) return; // running or done: it finishes, bounded anyway
+    queue!.splice(index, 1);
+    if (queue!.length === 0) {
+      this.queues.delete(sandbox);
+      this.turn = this.turn.filter((name) => name !== sandbox);
+    }
+    pending.reject(new IdentityError('the client went away before it was identified'));
   }
 
   /** Drops a sandbox's queued searches and the workers' memory of it. */
@@ -155,8 +170,8 @@ export function identityService(): IdentityService {
  * An `identify` function for a proxy serving the processes below `rootPid` in this process's own
  * network namespace (tests and benchmarks run clients this way, without a sandbox).
  */
-export function descendantIdentifier(rootPid: number, service = identityService()): (socket: import('node:net').Socket) => Promise<ProcessIdentity> {
-  return (socket) => {
+export function descendantIdentifier(rootPid: number, service = identityService()): (socket: import('node:net').Socket, signal?: AbortSignal) => Promise<ProcessIdentity> {
+  return (socket, signal) => {
     const { remoteAddress, remotePort, localAddress, localPort } = socket;
     if (!remoteAddress || !remotePort || !localAddress || !localPort) return Promise.reject(new IdentityError('socket is not a connected TCP socket'));
     return service.identify(`host-${rootPid}`, {
@@ -164,6 +179,6 @@ export function descendantIdentifier(rootPid: number, service = identityService(
       netTablePid: process.pid,
       candidates: { descendantsOf: rootPid },
       boundaries: [],
-    });
+    }, signal);
   };
 }

@@ -142,7 +142,9 @@ class EgressProxyImpl implements EgressProxy {
     }
     // Identify the caller as early as possible, while it is certainly still connected.
     const state: ClientState = { identity: Promise.resolve(null), known: null, pins: new Map() };
-    state.identity = withTimeout(this.opts.identify(socket), IDENTIFY_TIMEOUT_MS, 'identifying the caller took too long').then(
+    const gone = new AbortController();
+    socket.once('close', () => gone.abort());
+    state.identity = withTimeout(this.opts.identify(socket, gone.signal), IDENTIFY_TIMEOUT_MS, 'identifying the caller took too long').then(
       (id) => {
         state.known = id;
         return id;

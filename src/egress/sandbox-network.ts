@@ -41,11 +41,11 @@ export interface SandboxNetworkOptions {
  */
 export function prepareSandboxNetwork(options: SandboxNetworkOptions): SandboxNetworkSetup {
   const ca = createSandboxCA();
-  let identify: ((socket: Socket) => Promise<ProcessIdentity>) | undefined;
+  let identify: ((socket: Socket, signal?: AbortSignal) => Promise<ProcessIdentity>) | undefined;
   const proxy = createEgressProxy({
     sandbox: options.sandbox,
     policy: () => options.policy().network_policies,
-    identify: (socket) => identify ? identify(socket) : Promise.reject(new Error('sandbox not attached')),
+    identify: (socket, signal) => identify ? identify(socket, signal) : Promise.reject(new Error('sandbox not attached')),
     ca,
     onEvent: options.onEvent,
   });
@@ -69,7 +69,7 @@ export function prepareSandboxNetwork(options: SandboxNetworkOptions): SandboxNe
     network: {
       port: PROXY_PORT,
       attach: (listener, { initPid, candidates }) => {
-        identify = (socket) => {
+        identify = (socket, signal) => {
           const { remoteAddress, remotePort, localAddress, localPort } = socket;
           if (!remoteAddress || !remotePort || !localAddress || !localPort) return Promise.reject(new Error('socket is not a connected TCP socket'));
           return identityService().identify(options.sandbox, {
@@ -78,7 +78,7 @@ export function prepareSandboxNetwork(options: SandboxNetworkOptions): SandboxNe
             candidates,
             boundaries: [initPid, ...(options.boundaries?.() ?? [])],
             writable: writablePaths(options.policy()),
-          });
+          }, signal);
         };
         listener.on('connection', (socket) => proxy.handleConnection(socket));
       },

@@ -138,7 +138,8 @@ export interface EgressProxyOptions {
   /** Read on every decision, so a new policy object applies to the next connection/request. */
   policy: () => Record<string, NetworkPolicy>;
   /** Kernel-derived identity of the process behind a client socket. */
-  identify: (socket: import('node:net').Socket) => Promise<ProcessIdentity>;
+  /** `signal` aborts when the client has gone: a search not started yet can be dropped. */
+  identify: (socket: import('node:net').Socket, signal?: AbortSignal) => Promise<ProcessIdentity>;
   ca: SandboxCA;
   /**
    * Records a decision. For an allowed action the proxy waits for the returned promise before

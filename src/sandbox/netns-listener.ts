@@ -15,5 +15,11 @@ server.once('error', (error) => {
   process.exit(1);
 });
 server.listen({ port, host: '127.0.0.1', exclusive: true }, () => {
-  process.send!('listening', server, { keepOpen: false }, (error) => process.exit(error ? 1 : 0));
+  // Exits only once the parent says it has the socket: exiting right after sending could let
+  // the parent see the exit before the message (seen under load), and take it for a failure.
+  process.once('message', () => process.exit(0));
+  process.send!('listening', server, { keepOpen: false }, (error) => {
+    if (error) process.exit(1);
+  });
+  setTimeout(() => process.exit(1), 10_000).unref();
 });

@@ -36,8 +36,12 @@ export function openListenerInSandbox(initPid: number, port: number, privileged:
     }, TIMEOUT_MS);
     helper.once('message', (message, handle) => {
       clearTimeout(timer);
-      if (message === 'listening' && handle) resolve(handle as net.Server);
-      else reject(new NetworkBridgeError('the proxy listener helper sent no socket'));
+      if (message === 'listening' && handle) {
+        resolve(handle as net.Server);
+        helper.send('received', () => undefined);
+      } else {
+        reject(new NetworkBridgeError('the proxy listener helper sent no socket'));
+      }
     });
     helper.once('exit', (code) => {
       clearTimeout(timer);

@@ -165,6 +165,46 @@ time.sleep(2); print("ready", flush=True); time.sleep(300)
     assert.match(events, /not trusted as itself: it runs code from \/sandbox\/evil\.so, which the sandbox can write/);
   });
 
+  test('fuzz: random requests and exec frames never crash or wedge the gateway, and a bad env gets one reply', async () => {
+    await home.json(['sandbox', 'create', 'fuzzed']);
+    const socketPath = path.join(home.dir, 'gateway.sock');
+    const talk = (data: Buffer): Promise<string> => new Promise((resolve) => {
+      const socket = net.connect(socketPath);
+      let text = '';
+      socket.setTimeout(5000, () => socket.destroy());
+      socket.on('data', (d: Buffer) => { text += d.toString('latin1'); });
+      socket.on('close', () => resolve(text));
+      socket.on('error', () => resolve(text));
+      socket.on('connect', () => socket.end(data));
+    });
+    // One JSON line per reply, even for an exec whose env is bad (it once got two).
+    const badEnv = await talk(Buffer.from(JSON.stringify({ op: 'exec', args: { name: 'fuzzed', argv: ['true'], env: { 'A=B': 1 }, tty: null } }) + '\n'));
+    assert.equal(badEnv.split('\n').filter(Boolean).length, 1, badEnv);
+    assert.match(badEnv, /"ok":false.*bad_request/);
+    let seed = 7;
+    const next = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const samples = [
+      JSON.stringify({ op: 'sandbox.get', args: { name: 'fuzzed' } }),
+      JSON.stringify({ op: 'policy.update', args: { name: 'fuzzed', changes: [{ op: 'add-endpoint', host: 'x.example', port: 443 }] } }),
+      JSON.stringify({ op: 'exec', args: { name: 'fuzzed', argv: ['cat'], env: {}, tty: null } }),
+    ];
+    const deadline = Date.now() + 3000;
+    let runs = 0;
+    while (Date.now() < deadline) {
+      const sample = Buffer.from(samples[Math.floor(next() * samples.length)]! + '\n');
+      const bytes = [...sample];
+      for (let edits = 1 + Math.floor(next() * 5); edits > 0; edits--) bytes.splice(Math.floor(next() * bytes.length), Math.floor(next() * 3), Math.floor(next() * 256));
+      // Random frame bytes after the line, as an exec client's input would be.
+      const tail = Buffer.from(Array.from({ length: Math.floor(next() * 40) }, () => Math.floor(next() * 256)));
+      await talk(Buffer.concat([Buffer.from(bytes), tail]));
+      runs++;
+    }
+    assert.ok(runs > 10);
+    const still = await home.run(['exec', 'fuzzed', '--', 'echo', 'alive']);
+    assert.equal(still.stdout, 'alive\n', still.stderr);
+    assert.equal((await home.run(['gateway', 'status'])).status, 0);
+  });
+
   test('no audit record, no action: with the log refusing records, allowed requests and new execs are refused, and doctor says why', async () => {
     await home.json(['sandbox', 'create', 'audited', '--policy', policyFile]);
     assert.equal((await home.run(['exec', 'audited', '--', ...curl()])).stdout, '200', 'control: allowed while the log takes records');

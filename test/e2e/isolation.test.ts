@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import {
   IS_ROOT, PROJECT_OWNER, REPO_ROOT, SKIP_NO_BWRAP, SKIP_NOT_ROOT, WARDEN, inSandbox, onHost, onHostAsProjectOwner, projectDir, tempDir,
   warden, writePolicy,
@@ -350,13 +350,16 @@ describe('resources are bounded', { skip: SKIP_NOT_ROOT || SKIP_NO_BWRAP }, () =
 
   test('/tmp and /dev/shm are bounded in-memory filesystems; /dev is read-only', () => {
     const area = tempDir('warden-e2e-tmp-');
-    after(area.cleanup);
-    const policy = writePolicy(area.dir, 'version: 1\nlimits:\n  tmp_size: 8M\n');
-    const r = inSandbox('head -c 20M /dev/zero 2>&1 > /tmp/big; echo tmp=$?; touch /dev/evil 2>&1; echo dev=$?; df -k /dev/shm | tail -1',
-      ['--policy', policy]);
-    assert.match(r.stdout, /No space left on device\ntmp=1\n/);
-    assert.match(r.stdout, /Read-only file system\ndev=1\n/);
-    assert.match(r.stdout, /^tmpfs\s+262144\s/m, '/dev/shm is 256 MiB');
+    try {
+      const policy = writePolicy(area.dir, 'version: 1\nlimits:\n  tmp_size: 8M\n');
+      const r = inSandbox('head -c 20M /dev/zero 2>&1 > /tmp/big; echo tmp=$?; touch /dev/evil 2>&1; echo dev=$?; df -k /dev/shm | tail -1',
+        ['--policy', policy]);
+      assert.match(r.stdout, /No space left on device\ntmp=1\n/);
+      assert.match(r.stdout, /Read-only file system\ndev=1\n/);
+      assert.match(r.stdout, /^tmpfs\s+262144\s/m, '/dev/shm is 256 MiB');
+    } finally {
+      area.cleanup();
+    }
   });
 });
 
