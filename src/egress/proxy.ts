@@ -23,7 +23,7 @@ import { type Resolver, type UpstreamAgents, bufferedForwarder, createAgents, di
 import { checkInspectedRequest, hostMismatch, sniMismatch, ssrfVerdict } from './verdicts.js';
 import { upgradeRequestProblem, WebSocketFrameGuard } from './websocket.js';
 
-const DEFAULT_LIMITS: EgressLimits = { maxHeaderBytes: 16 * 1024, maxConnections: 1024, idleMs: 5 * 60_000 };
+const DEFAULT_LIMITS: EgressLimits = { maxHeaderBytes: 16 * 1024, maxConnections: 256, idleMs: 5 * 60_000 };
 /** A new connection must finish its first request head within this time. */
 const FIRST_REQUEST_MS = 30_000;
 const CONNECT_TIMEOUT_MS = 10_000;

@@ -126,7 +126,7 @@ export interface SandboxCA {
 export interface EgressLimits {
   /** Largest request head (request line + headers) accepted, in bytes. Default 16 KiB. */
   maxHeaderBytes: number;
-  /** Largest number of client connections open at once. Default 1024. */
+  /** Largest number of client connections open at once (one proxy per sandbox). Default 256. */
   maxConnections: number;
   /** A connection (or tunnel) with no traffic for this long is closed. Default 5 minutes. */
   idleMs: number;

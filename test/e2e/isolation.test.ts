@@ -251,7 +251,8 @@ describe('mounts are the objects warden checked', { skip: SKIP_NO_BWRAP }, () =>
       // that happen (inotify on the cgroup directory) and swap cfg for a link at that moment.
       const watched = pidsCgroupParent();
       mkdirSync(watched, { recursive: true });
-      const swapper = spawn(PY, ['-c', SWAP_ON_CGROUP, watched, path.join(work.dir, 'cfg'), secret.dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+      const name = `race-${process.pid}`;
+      const swapper = spawn(PY, ['-c', SWAP_ON_CGROUP, watched, path.join(work.dir, 'cfg'), secret.dir, name], { stdio: ['ignore', 'pipe', 'pipe'] });
       let said = '';
       const swapperDone = new Promise<void>((resolve) => swapper.on('close', () => resolve()));
       await new Promise<void>((resolve) => swapper.stdout.on('data', (d: Buffer) => {
@@ -259,7 +260,7 @@ describe('mounts are the objects warden checked', { skip: SKIP_NO_BWRAP }, () =>
         if (said.includes('ready')) resolve();
       }));
       const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, [WARDEN, 'run', '--policy', policy, '--workdir', work.dir, '--', 'sh', '-c', 'cat /sandbox/cfg/token'], { stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, [WARDEN, 'run', '--name', name, '--policy', policy, '--workdir', work.dir, '--', 'sh', '-c', 'cat /sandbox/cfg/token'], { stdio: ['ignore', 'pipe', 'pipe'] });
         let stdout = '';
         let stderr = '';
         child.stdout.on('data', (d: Buffer) => { stdout += d; });
@@ -278,17 +279,31 @@ describe('mounts are the objects warden checked', { skip: SKIP_NO_BWRAP }, () =>
   });
 });
 
-/** Waits for a new cgroup below argv[1], then replaces directory argv[2] with a link to argv[3]. */
+/**
+ * Waits for the cgroup of sandbox argv[4] to appear below argv[1] (other tests' sandboxes may come
+ * and go meanwhile), then replaces directory argv[2] with a link to argv[3].
+ */
 const SWAP_ON_CGROUP = `
-import ctypes, os, select, sys
+import ctypes, os, select, struct, sys, time
 libc = ctypes.CDLL(None, use_errno=True)
 fd = libc.inotify_init1(0)
 libc.inotify_add_watch(fd, sys.argv[1].encode(), 0x100)
 print("ready", flush=True)
-if select.select([fd], [], [], 30)[0]:
-    os.rename(sys.argv[2], sys.argv[2] + ".moved")
-    os.symlink(sys.argv[3], sys.argv[2])
-    print("swapped", flush=True)
+deadline = time.time() + 30
+while time.time() < deadline:
+    if not select.select([fd], [], [], 1)[0]:
+        continue
+    data = os.read(fd, 4096)
+    names, at = [], 0
+    while at < len(data):
+        length = struct.unpack_from("iIII", data, at)[3]
+        names.append(data[at + 16:at + 16 + length].split(b"\\0")[0].decode())
+        at += 16 + length
+    if any(name.startswith(sys.argv[4] + "-") or name.startswith("warden-" + sys.argv[4] + "-") for name in names):
+        os.rename(sys.argv[2], sys.argv[2] + ".moved")
+        os.symlink(sys.argv[3], sys.argv[2])
+        print("swapped", flush=True)
+        break
 `;
 
 /** Where warden makes sandbox cgroups for the pids controller, below this process's own cgroup. */
