@@ -1,11 +1,11 @@
 import type { AuditPosition, Store } from '../store/index.js';
 import { canonicalJson, CanonicalJsonError } from './canonical.js';
 import { GENESIS_HASH, recordHash } from './chain.js';
+import { redactValue } from './redact.js';
 
 /**
  * What a caller appends. The log assigns seq, ts, prev_hash and hash.
- * SECURITY: the payload is stored verbatim and kept forever. Callers pass payloads that are
- * already redacted: no credentials, tokens, authorization headers or provider keys, ever.
+ * SECURITY: the payload is kept forever; it is stored as redactValue returns it (redact.ts).
  */
 export interface AuditEntry {
   /** Dotted lowercase name of what happened, e.g. 'egress.verdict', 'sandbox.created', 'policy.revision'. */
@@ -76,7 +76,7 @@ export function prepareEntry(entry: AuditEntry): PreparedEntry {
   if (typeof entry?.kind !== 'string' || entry.kind.length > MAX_KIND || !KIND.test(entry.kind)) {
     throw new AuditEntryError(`audit kind ${JSON.stringify(entry?.kind)} is not a dotted lowercase name like 'egress.verdict'`);
   }
-  const payload = entry.payload === undefined ? {} : entry.payload;
+  const payload = entry.payload === undefined ? {} : redactValue(entry.payload);
   let payloadText: string;
   try {
     payloadText = canonicalJson(payload);

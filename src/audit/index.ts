@@ -1,9 +1,10 @@
 // Public surface of the audit component: warden's append-only, hash-chained log of every verdict
 // and every change (DESIGN.md "Governance model: Audit"; format in docs/audit.md).
 //
-// SECURITY: the log stores payloads verbatim and forever, and exports them. It never redacts:
-// callers pass payloads that are already free of secrets (credentials, tokens, authorization
-// headers, provider keys, placeholder values).
+// SECURITY: the log keeps payloads forever and exports them, so every payload passes the one set of
+// redaction patterns (redact.ts) when it is appended: known token shapes, values named as secrets
+// (query parameters, flags, headers, JSON keys) and every registered secret's exact value. Callers
+// still keep secrets out of payloads; this is the net under them.
 //
 // Atomic with other state: call appendAudit/appendMany inside store.transaction(() => ...) to
 // commit a change (e.g. a policy revision) and its audit record together or not at all.
@@ -24,3 +25,5 @@ export { exportAudit, AUDIT_EXPORT_FORMATS, type AuditExportFormat, type ExportO
 export { toOcsf, OCSF_VERSION } from './ocsf.js';
 export { canonicalJson, CanonicalJsonError } from './canonical.js';
 export { GENESIS_HASH, hashInput, recordHash, type HashedFields } from './chain.js';
+export { redactText, redactArgv, redactValue, registerSecret, forgetSecrets, REDACTED } from './redact.js';
+export { DECISION_KINDS, type DecisionKind, type DecisionRecord } from './records.js';

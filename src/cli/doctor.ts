@@ -1,5 +1,7 @@
 import { spawnSync } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { detectCgroups, findLandlockHelper, findNativeHelper, findTool, peerCredentials, probeLandlockAbi, uidRange } from '../sandbox/index.js';
 import { wardenHome } from '../store/index.js';
 import { printLine } from './output.js';
@@ -119,9 +121,12 @@ function cgroupCheck(): Check {
 function sandboxCheck(): Check {
   const name = 'sandbox + seccomp';
   try {
-    // The same path a user takes: this very CLI, `warden run`, with the default policy.
+    // The same path a user takes: this very CLI, `warden run`, with the default policy. Its own
+    // WARDEN_HOME, so the probe leaves no record in (and makes no change to) the user's.
+    const probeHome = mkdtempSync(path.join(os.tmpdir(), 'warden-doctor-probe-'));
     const probe = spawnSync(process.execPath, [process.argv[1] ?? '', 'run', '--', 'sh', '-c', 'grep -E "^(Seccomp|NoNewPrivs|CapEff):" /proc/self/status'],
-      { encoding: 'utf8', timeout: 15_000 });
+      { encoding: 'utf8', timeout: 15_000, env: { ...process.env, WARDEN_HOME: probeHome } });
+    rmSync(probeHome, { recursive: true, force: true });
     const output = probe.stdout;
     const seccomp = /Seccomp:\s+2/.test(output);
     const nnp = /NoNewPrivs:\s+1/.test(output);

@@ -117,13 +117,24 @@ export function registerGatewayCommands(program: Command, policy: Command, setEx
     .option('--json', 'print as JSON')
     .action((name: string, a: string, b: string, opts: { json?: boolean }) =>
       run(opts.json, async () => (await import('./policy-history.js')).policyDiff(name, a, b, Boolean(opts.json)))());
-  policy.command('explain').summary('which rule decides a request, and why').argument('<NAME>')
-    .argument('<TARGET>', 'URL (https://host/path) or HOST:PORT')
-    .requiredOption('--binary <path>', 'the program making the request, as a path inside the sandbox')
+  policy.command('explain').summary('which stage and rule decide an action, and why (for a sandbox, or a policy file)')
+    .description('Runs the action through the same checkpoint that decides it in a sandbox, without recording it.\n' +
+      'Give a sandbox NAME, or --policy FILE instead of NAME. Exit 0 when allowed, 1 when not, 2 on bad usage.')
+    .usage('[NAME] <TARGET> --binary PATH [options]   (or: --policy FILE <TARGET> --binary PATH)')
+    .argument('<ARGS...>', '[NAME] TARGET: TARGET is a URL (https://host/path?query) or HOST:PORT')
+    .option('--policy <file>', 'explain against this policy file instead of a sandbox\'s current policy')
+    .requiredOption('--binary <path>', 'the program acting, as a path inside the sandbox')
+    .option('--ancestor <path>', 'an ancestor of the program, nearest parent first (repeatable)', collect)
     .option('--method <method>', 'HTTP method (default GET)')
-    .option('--json', 'print as JSON')
-    .action((name: string, target: string, opts: { binary: string; method?: string; json?: boolean }) =>
-      run(opts.json, async () => (await import('./policy-history.js')).policyExplain(name, target, opts.binary, opts.method, Boolean(opts.json)))());
+    .option('--path <raw-path>', 'with HOST:PORT: the request path and query, used byte for byte')
+    .option('--resolve <host:address>', 'what a name resolves to, so the address check can be explained (repeatable)', collect)
+    .option('--json', 'print the explanation as JSON')
+    .action((args: string[], opts: ExplainOptions) =>
+      run(opts.json, async () => (await import('./policy-history.js')).policyExplain(args, opts))());
+}
+
+export interface ExplainOptions {
+  policy?: string; binary: string; ancestor?: string[]; method?: string; path?: string; resolve?: string[]; json?: boolean;
 }
 
 interface UpdateOptions {

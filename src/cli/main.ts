@@ -81,7 +81,7 @@ Docs: docs/commands.md, docs/policy.md, docs/security-model.md`);
     .option('-e, --env <NAME=VALUE>', 'set a variable inside the sandbox (repeatable); nothing else of your environment goes in',
       (value: string, previous: string[] | undefined) => [...(previous ?? []), value])
     .option('-n, --name <name>', 'sandbox name, shown as hostname warden-<name> (default: run-<random>)')
-    .option('--events <file>', 'append network allow/deny events here as JSON lines (default: $WARDEN_HOME/events/<name>.jsonl)')
+    .option('--events <file>', 'also append each network decision here as a JSON line (all of them go to the audit log: `warden logs NAME`)')
     .option('--json', 'on failure, print a machine-readable error object on stdout')
     .argument('<CMD...>', 'the command and its arguments')
     .passThroughOptions();

@@ -1,27 +1,23 @@
-import { appendFileSync, mkdirSync } from 'node:fs';
-import path from 'node:path';
-import { prepareSandboxNetwork, type EgressEvent, type SandboxNetworkSetup } from '../egress/index.js';
+import { appendFileSync } from 'node:fs';
+import { createCheckpoint } from '../checkpoint/index.js';
+import { prepareSandboxNetwork, type SandboxNetworkSetup } from '../egress/index.js';
+import { governanceStages } from '../governance/index.js';
 import type { Policy } from '../policy/index.js';
-import { terminalSafe } from './audit-io.js';
-import { printLine } from './output.js';
+import type { RunRecords } from './run-records.js';
 
 /**
- * The egress proxy of a one-shot `warden run`, in warden's own process, with its event log.
- * Denials are also printed on stderr, one line each, as they happen.
+ * The egress proxy of a one-shot `warden run`, in warden's own process: its decisions go through
+ * the sandbox's checkpoint into the audit log (and, with --events FILE, also to FILE as JSON lines).
  */
-export function prepareRunNetwork(policy: Policy, sandbox: string, eventLog: string): SandboxNetworkSetup {
-  mkdirSync(path.dirname(eventLog), { recursive: true, mode: 0o700 });
-  return prepareSandboxNetwork({ sandbox, policy: () => policy, onEvent: (event) => recordEvent(event, eventLog) });
-}
-
-function recordEvent(event: EgressEvent, eventLog: string): void {
-  appendFileSync(eventLog, JSON.stringify(event) + '\n', { mode: 0o600 });
-  // Hosts, paths and binary names come from the sandbox: no terminal escapes reach the user.
-  if (event.verdict === 'deny') printLine(2, terminalSafe(denialLine(event)));
-}
-
-/** One line per denial on warden's stderr: who, where, why. */
-export function denialLine(event: EgressEvent): string {
-  const what = event.method ? `${event.method} ${event.destination.host}:${event.destination.port}${event.path ?? ''}` : `${event.destination.host}:${event.destination.port}`;
-  return `warden: denied ${event.binary.path || 'unknown binary'} (pid ${event.binary.pid}) -> ${what}: ${event.reason}`;
+export function prepareRunNetwork(policy: Policy, sandbox: string, records: RunRecords, eventsFile: string | undefined): SandboxNetworkSetup {
+  const checkpoint = createCheckpoint({
+    sandbox,
+    policy: () => policy,
+    recorder: (record, kind) => {
+      if (eventsFile !== undefined) appendFileSync(eventsFile, JSON.stringify({ kind, ...record }) + '\n', { mode: 0o600 });
+      return records.decision(record, kind);
+    },
+    stages: governanceStages(),
+  });
+  return prepareSandboxNetwork({ checkpoint, policy: () => policy });
 }

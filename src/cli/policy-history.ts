@@ -1,7 +1,10 @@
-// `warden policy get|history|diff|explain NAME`: read from the store, no gateway needed.
+// `warden policy get|history|diff|explain`: read from the store (or a file), no gateway needed.
 import { stringify } from 'yaml';
-import { explainRequest } from '../egress/index.js';
-import { diffPolicies, parsePolicy, renderDiff, type Policy } from '../policy/index.js';
+import { explainAction, ExplainError, type ExplainRequest } from '../checkpoint/index.js';
+import { governanceStages } from '../governance/index.js';
+import { diffPolicies, loadPolicyFile, parsePolicy, PolicyError, renderDiff, type Policy } from '../policy/index.js';
+import type { ExplainOptions } from './gateway-commands.js';
+import { describeReadError } from './policy.js';
 import { openStore, wardenHome, type PolicyRevision, type Store } from '../store/index.js';
 import { CliError, printLine } from './output.js';
 
@@ -39,30 +42,73 @@ export async function policyDiff(name: string, a: string, b: string, json: boole
   });
 }
 
-export async function policyExplain(name: string, target: string, binary: string, method: string | undefined, json: boolean): Promise<number> {
-  return withStore((store) => {
-    const policy = asPolicy(current(store, name));
-    const hostPort = /^\[?([^\]/]+?)\]?:(\d+)$/.exec(target);
-    const request = /^[a-z]+:\/\//i.test(target)
-      ? { binary, url: target, method }
-      : hostPort ? { binary, host: hostPort[1]!, port: Number(hostPort[2]), method } : undefined;
-    if (!request) throw new CliError('usage', `${JSON.stringify(target)}: give a URL (https://host/path) or HOST:PORT`, 2);
-    let explanation;
-    try {
-      explanation = explainRequest(policy, request);
-    } catch (error) {
-      throw new CliError('usage', (error as Error).message, 2);
-    }
-    if (json) printLine(1, JSON.stringify(explanation));
-    else {
-      printLine(1, `${explanation.verdict.toUpperCase()} (${explanation.stage}${explanation.policy ? `, policy ${explanation.policy}` : ''}${explanation.rule ? `, ${explanation.rule}` : ''})`);
-      for (const reason of explanation.reasons) printLine(1, `  - ${reason}`);
-    }
-    return explanation.verdict === 'allow' ? 0 : 1;
-  });
+export async function policyExplain(args: string[], opts: ExplainOptions): Promise<number> {
+  const expected = opts.policy === undefined ? 2 : 1;
+  if (args.length !== expected) {
+    throw new CliError('usage', opts.policy === undefined
+      ? 'usage: warden policy explain NAME TARGET --binary PATH (or --policy FILE TARGET --binary PATH)'
+      : 'usage: warden policy explain --policy FILE TARGET --binary PATH (no sandbox NAME with --policy)', 2);
+  }
+  const target = args[expected - 1]!;
+  const policy = opts.policy === undefined ? withStore((store) => asPolicy(current(store, args[0]!))) : policyFromFile(opts.policy);
+  const request: ExplainRequest = { binary: opts.binary, ...targetOf(target, opts), resolve: resolveTable(opts.resolve ?? []) };
+  if (opts.ancestor) request.ancestors = opts.ancestor;
+  let explanation;
+  try {
+    explanation = await explainAction(policy, request, governanceStages());
+  } catch (error) {
+    if (error instanceof ExplainError) throw new CliError('usage', error.message, 2);
+    throw error;
+  }
+  if (opts.json) printLine(1, JSON.stringify(explanation));
+  else {
+    const where = [explanation.stage, explanation.code, explanation.policy ? `policy ${explanation.policy}` : '', explanation.rule ?? ''].filter((part) => part !== '');
+    printLine(1, `${explanation.verdict.toUpperCase()} (${where.join(', ')})`);
+    for (const reason of explanation.reasons) printLine(1, `  - ${reason}`);
+  }
+  return explanation.verdict === 'allow' ? 0 : 1;
 }
 
-function withStore(fn: (store: Store) => number): number {
+function targetOf(target: string, opts: ExplainOptions): Partial<ExplainRequest> {
+  if (/^[a-z]+:\/\//i.test(target)) {
+    if (opts.path !== undefined) throw new CliError('usage', '--path goes with HOST:PORT; a URL carries its own path', 2);
+    return { url: target, ...(opts.method !== undefined ? { method: opts.method } : {}) };
+  }
+  const hostPort = /^\[?([^\]/]+?)\]?:(\d+)$/.exec(target);
+  if (!hostPort) throw new CliError('usage', `${JSON.stringify(target)}: give a URL (https://host/path) or HOST:PORT`, 2);
+  return {
+    host: hostPort[1]!, port: Number(hostPort[2]),
+    ...(opts.method !== undefined ? { method: opts.method } : {}),
+    ...(opts.path !== undefined ? { path: opts.path } : {}),
+  };
+}
+
+/** --resolve HOST:ADDRESS (IPv6 addresses in brackets or bare after the first colon). */
+function resolveTable(entries: string[]): Record<string, string[]> {
+  const table: Record<string, string[]> = {};
+  for (const entry of entries) {
+    const colon = entry.indexOf(':');
+    if (colon <= 0 || colon === entry.length - 1) throw new CliError('usage', `--resolve ${JSON.stringify(entry)}: write HOST:ADDRESS, such as api.example.com:93.184.216.34`, 2);
+    const host = entry.slice(0, colon);
+    const address = entry.slice(colon + 1).replace(/^\[(.*)\]$/, '$1');
+    (table[host] ??= []).push(address);
+  }
+  return table;
+}
+
+function policyFromFile(file: string): Policy {
+  try {
+    return loadPolicyFile(file);
+  } catch (error) {
+    if (error instanceof PolicyError) throw new CliError('policy_invalid', `invalid policy:\n${error.format()}`, 1, { diagnostics: error.diagnostics });
+    if (error instanceof Error && (error as NodeJS.ErrnoException).code !== undefined) {
+      throw new CliError('policy_unreadable', describeReadError(file, error as NodeJS.ErrnoException), 1);
+    }
+    throw error;
+  }
+}
+
+function withStore<T>(fn: (store: Store) => T): T {
   const store = openStore(wardenHome());
   try {
     return fn(store);

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { CliError } from './output.js';
 import { describeReadError } from './policy.js';
 import type { RunCliOptions } from './main.js';
@@ -25,21 +24,26 @@ export async function runCommand(command: string[], opts: RunCliOptions): Promis
     // No network policies, no proxy: the sandbox then has no network at all, and starts
     // without loading the egress component.
     const networked = Object.keys(policy.network_policies).length > 0;
-    const net = networked
-      ? (await import('./network.js')).prepareRunNetwork(policy, name, opts.events ?? path.join(home, 'events', `${name}.jsonl`))
-      : undefined;
+    const records = await (await import('./run-records.js')).openRunRecords(home, name, { argv: command, networked, ...(opts.workdir !== undefined ? { workdir: opts.workdir } : {}) });
+    let exitCode = SETUP_FAILED;
     try {
-      const result = await runInSandbox({
-        policy, command, name,
-        env: { ...net?.env, ...env },
-        workdir: opts.workdir,
-        wardenHome: home,
-        files: net?.files,
-        network: net?.network,
-      });
-      return result.exitCode;
+      const net = networked ? (await import('./network.js')).prepareRunNetwork(policy, name, records, opts.events) : undefined;
+      try {
+        const result = await runInSandbox({
+          policy, command, name,
+          env: { ...net?.env, ...env },
+          workdir: opts.workdir,
+          wardenHome: home,
+          files: net?.files,
+          network: net?.network,
+        });
+        exitCode = result.exitCode;
+        return exitCode;
+      } finally {
+        await net?.close();
+      }
     } finally {
-      await net?.close();
+      await records.finish(exitCode);
     }
   } catch (error) {
     throw toCliError(error);

@@ -4,7 +4,7 @@
 
 import crypto from 'node:crypto';
 import * as der from './der.js';
-import { parseIp } from './ip.js';
+import { parseIp } from '../policy/index.js';
 import type { SandboxCA } from './types.js';
 
 const OID = {

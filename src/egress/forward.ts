@@ -4,8 +4,10 @@
 import http from 'node:http';
 import https from 'node:https';
 import type net from 'node:net';
+import type { Verdict } from '../checkpoint/index.js';
+import { isIpLiteral } from '../policy/index.js';
 import { endToEndHeaders, formatAuthority, headerValues } from './http-util.js';
-import { isIpLiteral } from './ip.js';
+import type { ResponseFilter } from './types.js';
 import type { UpstreamAgents } from './upstream.js';
 import { upgradeResponseProblem } from './websocket.js';
 
@@ -18,6 +20,20 @@ export interface Upstream {
   /** Origin-form target to send. */
   path: string;
   defaultPort: number;
+}
+
+/** The client's headers as sent upstream: end-to-end only, without Host (set from the destination) and Expect. */
+export function requestHeaders(raw: readonly string[], drop: readonly string[] = []): string[] {
+  return endToEndHeaders(raw, ['host', 'expect', ...drop]);
+}
+
+export interface RequestHandlers {
+  /** Nothing was sent to the client yet and the upstream failed. */
+  failed(err: Error): void;
+  /** Asked once the response head arrived: a filter reads the body whole before the client gets it. */
+  filterFor?: ((status: number, rawHeaders: readonly string[]) => ResponseFilter | undefined) | undefined;
+  /** A filter refused the body: records it and says what to answer instead. */
+  refused(verdict: Verdict): { status: number; body: unknown };
 }
 
 export class Forwarder {
@@ -46,18 +62,30 @@ export class Forwarder {
     return options;
   }
 
-  /** Forward one request and stream the answer back; `failed` is called if nothing was sent yet. */
-  request(req: http.IncomingMessage, res: http.ServerResponse, up: Upstream, failed: (err: Error) => void): void {
-    const headers = endToEndHeaders(req.rawHeaders, ['host', 'expect']);
+  /** Forward one request and pass the answer back (streamed, or read whole through a filter). */
+  request(req: http.IncomingMessage, res: http.ServerResponse, up: Upstream, headers: string[], handlers: RequestHandlers): void {
     const agent = up.tls ? this.agents.https : this.agents.http;
     const upReq = (up.tls ? https : http).request(this.options(req, up, headers, agent));
     upReq.on('response', (upRes) => {
-      res.writeHead(upRes.statusCode ?? 502, upRes.statusMessage, endToEndHeaders(upRes.rawHeaders));
+      const status = upRes.statusCode ?? 502;
+      let filter: ResponseFilter | undefined;
+      try {
+        filter = handlers.filterFor?.(status, upRes.rawHeaders);
+      } catch (error) {
+        upRes.destroy();
+        handlers.failed(error as Error);
+        return;
+      }
+      if (filter) {
+        filteredBody(upRes, res, filter, handlers);
+        return;
+      }
+      res.writeHead(status, upRes.statusMessage, endToEndHeaders(upRes.rawHeaders));
       relayBody(upRes, res);
     });
     upReq.on('error', (err) => {
       if (res.headersSent) res.destroy();
-      else failed(err);
+      else handlers.failed(err);
     });
     res.on('close', () => {
       if (!res.writableFinished) upReq.destroy();
@@ -73,11 +101,10 @@ export class Forwarder {
    * answer the client's key.
    */
   upgrade(
-    req: http.IncomingMessage, socket: net.Socket, up: Upstream, options: { upgradeTo: string; inspect: boolean },
+    req: http.IncomingMessage, socket: net.Socket, up: Upstream, clientHeaders: string[], options: { upgradeTo: string; inspect: boolean },
     upgraded: (upstream: net.Socket, upstreamHead: Buffer) => void, failed: (err: Error) => void,
   ): void {
-    const drop = ['host', ...(options.inspect ? ['sec-websocket-extensions'] : [])];
-    const headers = [...endToEndHeaders(req.rawHeaders, drop), 'Connection', 'Upgrade', 'Upgrade', options.upgradeTo];
+    const headers = [...clientHeaders, 'Connection', 'Upgrade', 'Upgrade', options.upgradeTo];
     const key = headerValues(req.rawHeaders, 'sec-websocket-key')[0] ?? '';
     const upReq = (up.tls ? https : http).request(this.options(req, up, headers, false));
     upReq.on('upgrade', (upRes, upSocket: net.Socket, upHead: Buffer) => {
@@ -104,6 +131,72 @@ function responseHead(status: number, message: string | undefined, raw: readonly
   const lines = [`HTTP/1.1 ${status} ${message ?? ''}`];
   for (let i = 0; i + 1 < raw.length; i += 2) lines.push(`${raw[i]}: ${raw[i + 1]}`);
   return `${lines.join('\r\n')}\r\n\r\n`;
+}
+
+/** Headers that describe the body as received, so they are replaced when a filter changes it. */
+const BODY_FRAMING = ['content-length', 'content-encoding'];
+
+/**
+ * Reads a response body whole (up to the filter's limit), lets the filter replace or refuse it,
+ * and answers the client. A body over the limit is passed on unread or refused, as the filter says.
+ */
+function filteredBody(from: http.IncomingMessage, to: http.ServerResponse, filter: ResponseFilter, handlers: RequestHandlers): void {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let done = false;
+  const refuse = (verdict: Verdict): void => {
+    done = true;
+    from.destroy();
+    const answer = handlers.refused(verdict);
+    const json = JSON.stringify(answer.body);
+    to.writeHead(answer.status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(json), 'Cache-Control': 'no-store' });
+    to.end(json);
+  };
+  from.on('data', (chunk: Buffer) => {
+    if (done) return;
+    size += chunk.length;
+    if (size <= filter.maxBytes) {
+      chunks.push(chunk);
+      return;
+    }
+    if (filter.oversize !== 'pass') {
+      refuse(filter.oversize.refuse);
+      return;
+    }
+    // Too large to read whole: what was read and the rest are passed on as received.
+    done = true;
+    from.pause();
+    to.writeHead(from.statusCode ?? 502, from.statusMessage, endToEndHeaders(from.rawHeaders));
+    to.write(Buffer.concat(chunks));
+    to.write(chunk);
+    chunks.length = 0;
+    relayBody(from, to);
+    from.resume();
+  });
+  from.on('error', () => to.destroy());
+  from.on('end', () => {
+    if (done) return;
+    done = true;
+    const encoding = headerValues(from.rawHeaders, 'content-encoding')[0];
+    filter.filter(Buffer.concat(chunks), encoding).then((result) => {
+      if ('refuse' in result) {
+        done = false;
+        refuse(result.refuse);
+        return;
+      }
+      const headers = endToEndHeaders(from.rawHeaders, BODY_FRAMING);
+      if (result.encoding !== undefined) headers.push('Content-Encoding', result.encoding);
+      headers.push('Content-Length', String(result.body.length));
+      to.writeHead(from.statusCode ?? 502, from.statusMessage, headers);
+      to.end(result.body);
+    }, () => {
+      // A filter that fails lets nothing through (fail closed).
+      to.destroy();
+    });
+  });
+  to.on('close', () => {
+    if (!from.complete) from.destroy();
+  });
 }
 
 /** Copy a response body to the client, with backpressure. */

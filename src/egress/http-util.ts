@@ -2,8 +2,7 @@
 // targets (authority-form for CONNECT, absolute-form for plain HTTP), Host comparison, and
 // hop-by-hop headers.
 
-import { normaliseHost } from './hosts.js';
-import { parseIp } from './ip.js';
+import { normaliseHost, parseIp } from '../policy/index.js';
 
 export interface Authority {
   /** Normalised host (lower case, no trailing dot, IPv6 without brackets). */

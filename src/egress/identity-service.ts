@@ -6,7 +6,7 @@
 
 import { Worker } from 'node:worker_threads';
 import { DEFAULT_BUDGET, IdentityError, type IdentifyBudget } from './identity.js';
-import type { ProcessIdentity } from './types.js';
+import type { ProcessIdentity } from '../policy/index.js';
 
 /** Where a sandbox's processes are listed: its cgroup, or (without one) its init's descendants. */
 export type CandidateSource = { cgroupProcs: string } | { descendantsOf: number };

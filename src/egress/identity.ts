@@ -12,8 +12,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { type IpAddress, ipEquals, parseIp, unmapIPv4 } from './ip.js';
-import type { AncestorIdentity, ProcessIdentity } from './types.js';
+import { type AncestorIdentity, type IpAddress, ipEquals, parseIp, type ProcessIdentity, unmapIPv4 } from '../policy/index.js';
 
 export class IdentityError extends Error {
   override name = 'IdentityError';

@@ -1,27 +1,23 @@
-// The egress proxy. Two HTTP/1.1 parsers (node's llhttp, strict mode) are used as plain
-// parsers only: the outer one reads what a client sends to the proxy (CONNECT authority-form,
-// absolute-form http:// requests), the inner one reads requests inside an inspected tunnel.
-// Targets, Host headers and hop-by-hop headers are handled here and in forward.ts explicitly;
-// nothing relies on node's own proxy behaviour. Sockets are handed in with handleConnection,
-// so the listening socket can live anywhere (for example inside a sandbox's network namespace).
+// The egress proxy's transport: client connections (identified by the kernel as they arrive),
+// two HTTP/1.1 parsers (node's llhttp, strict mode, used as plain parsers only: the outer one
+// reads what a client sends to the proxy, the inner one reads requests inside an inspected
+// tunnel), CONNECT tunnels (relayed raw, or terminated with the sandbox CA) and the relays a
+// policy change re-checks. Requests themselves are routes.ts's. Sockets are handed in with
+// handleConnection, so the listening socket can live anywhere (inside a sandbox's namespace).
 
 import http from 'node:http';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { answerAndClose, sendJson } from './answers.js';
-import { CompiledPolicy, type ConnectionDecision, PolicyCompiler } from './decision.js';
-import { Forwarder, type Upstream } from './forward.js';
-import { headerValues, hostHeaderMatches, parseAbsoluteTarget, parseAuthority, rawJsonResponse } from './http-util.js';
-import { BinaryLedger } from './integrity.js';
-import { isIpLiteral } from './ip.js';
-import { RelayRegistry } from './relays.js';
-import { type RequestFacts, buildEvent, denialBody } from './report.js';
-import { checkResolution } from './ssrf.js';
+import type { Checkpoint, ConnectionAction, HttpRequestAction, Subject, Verdict } from '../checkpoint/index.js';
+import { answerAndClose } from './answers.js';
+import { Forwarder } from './forward.js';
+import { parseAuthority, rawJsonResponse } from './http-util.js';
+import { type OpenRelay, RelayRegistry } from './relays.js';
+import { denialBody, refusalStatus } from './report.js';
+import { type ClientState, type Origin, Routes, type TunnelState } from './routes.js';
 import { TlsTerminator } from './termination.js';
-import type { EgressEvent, EgressLimits, EgressProxy, EgressProxyOptions, ProcessIdentity, Verdict } from './types.js';
-import { type Resolver, type UpstreamAgents, bufferedForwarder, createAgents, dialFirst, systemResolver } from './upstream.js';
-import { checkInspectedRequest, hostMismatch, sniMismatch, ssrfVerdict } from './verdicts.js';
-import { upgradeRequestProblem, WebSocketFrameGuard } from './websocket.js';
+import type { EgressLimits, EgressProxy, EgressProxyOptions } from './types.js';
+import { type UpstreamAgents, bufferedForwarder, createAgents, dialFirst, systemResolver } from './upstream.js';
 
 const DEFAULT_LIMITS: EgressLimits = { maxHeaderBytes: 16 * 1024, maxConnections: 256, idleMs: 5 * 60_000 };
 /** A new connection must finish its first request head within this time. */
@@ -29,57 +25,15 @@ const FIRST_REQUEST_MS = 30_000;
 const CONNECT_TIMEOUT_MS = 10_000;
 /** An identity lookup that has not finished by then counts as failed (fail closed). */
 const IDENTIFY_TIMEOUT_MS = 10_000;
-const MAX_PINNED_NAMES = 32;
 const ESTABLISHED = 'HTTP/1.1 200 Connection Established\r\n\r\n';
-
-interface ClientState {
-  identity: Promise<ProcessIdentity | null>;
-  /** The identity once known (for events about requests that fail before it is awaited). */
-  known: ProcessIdentity | null;
-  identityError?: string;
-  /** Names resolved for absolute-form requests on this connection: resolved once, then pinned. */
-  pins: Map<string, string[]>;
-  firstRequestTimer?: NodeJS.Timeout | undefined;
-}
-
-interface TunnelState {
-  client: ClientState;
-  host: string;
-  port: number;
-  /** Addresses resolved and checked when the tunnel was opened; requests go to the first. */
-  addresses: string[];
-  tls: boolean;
-}
-
-interface Route {
-  layer: EgressEvent['layer'];
-  client: ClientState;
-  host: string;
-  port: number;
-  method?: string;
-  /** Origin-form target; absent for CONNECT (inspected tunnels check each request later). */
-  pathAndQuery?: string;
-  /** The Upgrade header, for upgrade requests. */
-  upgrade?: string;
-  /** For requests inside a tunnel: the addresses the tunnel was opened to. */
-  tunnelAddresses?: string[];
-  startedAt: number;
-}
-
-type Authorization =
-  | { ok: true; identity: ProcessIdentity | null; conn: ConnectionDecision; addresses: string[]; forwardPath: string | undefined; facts: RequestFacts }
-  | { ok: false; status: number; body: unknown };
 
 class EgressProxyImpl implements EgressProxy {
   private readonly limits: EgressLimits;
-  private readonly compiler = new PolicyCompiler();
-  private readonly emptyPolicy = new CompiledPolicy({});
-  private readonly ledger = new BinaryLedger();
-  private readonly resolver: Resolver;
+  private readonly checkpoint: Checkpoint;
   private readonly agents: UpstreamAgents;
-  private readonly forwarder: Forwarder;
   private readonly terminator: TlsTerminator;
   private readonly relays: RelayRegistry;
+  private readonly routes: Routes;
   private readonly outer: http.Server;
   private readonly inner: http.Server;
   private readonly clients = new Map<net.Socket, ClientState>();
@@ -89,23 +43,30 @@ class EgressProxyImpl implements EgressProxy {
 
   constructor(private readonly opts: EgressProxyOptions) {
     this.limits = { ...DEFAULT_LIMITS, ...(opts.limits ?? {}) };
-    this.resolver = opts.resolve ?? systemResolver;
+    this.checkpoint = opts.checkpoint;
     this.agents = createAgents(opts.upstreamCA);
-    this.forwarder = new Forwarder(this.agents, opts.upstreamCA);
     this.terminator = new TlsTerminator(opts.ca);
     this.relays = new RelayRegistry(this.limits.idleMs);
-    this.relays.refused = (relay, error) => this.emit({ layer: 'l7', verdict: 'deny', code: 'upgrade_not_allowed', reason: `WebSocket connection closed: ${error.message}`, identity: relay.identity, facts: { host: relay.host, port: relay.port, ip: relay.address }, startedAt: performance.now() });
+    this.relays.refused = (relay, error) => this.report(relay.action, relay.subject, 'upgrade_not_allowed', `WebSocket connection closed: ${error.message}`);
+    this.routes = new Routes({
+      sandbox: this.checkpoint.sandbox,
+      checkpoint: this.checkpoint,
+      forwarder: new Forwarder(this.agents, opts.upstreamCA),
+      relays: this.relays,
+      hooks: opts.hooks ?? {},
+      resolve: opts.resolve ?? systemResolver,
+    });
     this.outer = this.parserServer();
     this.inner = this.parserServer();
 
-    this.outer.on('request', (req, res) => this.guard(res, this.onProxyRequest(req, res, false)));
-    this.outer.on('checkContinue', (req, res) => this.guard(res, this.onProxyRequest(req, res, true)));
-    this.outer.on('connect', (req, socket: net.Socket, head: Buffer) => this.guardSocket(socket, this.onConnect(req, socket, head)));
-    this.outer.on('upgrade', (req, socket: net.Socket, head: Buffer) => this.guardSocket(socket, this.onProxyUpgrade(req, socket, head)));
+    this.outer.on('request', (req, res) => this.guard(res, () => this.routes.request(req, res, this.proxyOrigin(req.socket), false)));
+    this.outer.on('checkContinue', (req, res) => this.guard(res, () => this.routes.request(req, res, this.proxyOrigin(req.socket), true)));
+    this.outer.on('connect', (req, socket: net.Socket, head: Buffer) => this.guardSocket(socket, () => this.onConnect(req, socket, head)));
+    this.outer.on('upgrade', (req, socket: net.Socket, head: Buffer) => this.guardSocket(socket, () => this.routes.upgrade(req, socket, head, this.proxyOrigin(socket))));
 
-    this.inner.on('request', (req, res) => this.guard(res, this.onTunnelRequest(req, res, false)));
-    this.inner.on('checkContinue', (req, res) => this.guard(res, this.onTunnelRequest(req, res, true)));
-    this.inner.on('upgrade', (req, socket: net.Socket, head: Buffer) => this.guardSocket(socket, this.onTunnelUpgrade(req, socket, head)));
+    this.inner.on('request', (req, res) => this.guard(res, () => this.routes.request(req, res, this.tunnelOrigin(req.socket), false)));
+    this.inner.on('checkContinue', (req, res) => this.guard(res, () => this.routes.request(req, res, this.tunnelOrigin(req.socket), true)));
+    this.inner.on('upgrade', (req, socket: net.Socket, head: Buffer) => this.guardSocket(socket, () => this.routes.upgrade(req, socket, head, this.tunnelOrigin(socket))));
     this.inner.on('connect', (_req, socket: net.Socket) => {
       answerAndClose(socket, rawJsonResponse(405, { error: 'CONNECT inside a tunnel is not supported', code: 'bad_request' }));
     });
@@ -176,6 +137,18 @@ class EgressProxyImpl implements EgressProxy {
     return state;
   }
 
+  private proxyOrigin(socket: net.Socket): Origin {
+    const client = this.clientOf(socket);
+    if (!client) throw new Error('a request on a connection the proxy does not know');
+    return { kind: 'proxy', client };
+  }
+
+  private tunnelOrigin(socket: net.Socket): Origin {
+    const tunnel = this.tunnels.get(socket);
+    if (!tunnel) throw new Error('a request on a tunnel the proxy does not know');
+    return { kind: 'tunnel', tunnel };
+  }
+
   listen(port: number, host: string): Promise<net.AddressInfo> {
     const server = net.createServer((s) => this.handleConnection(s));
     this.listeners.add(server);
@@ -185,24 +158,37 @@ class EgressProxyImpl implements EgressProxy {
     });
   }
 
-  revalidate(): number {
-    const policy = this.compiled();
+  /**
+   * After a policy change: each open relay's own action is decided again under the new policy
+   * (with the address it dialled), and only the relays no longer allowed are closed, each with the
+   * reason the checkpoint gives. A raw tunnel whose endpoint is now inspected is closed too: its
+   * requests could no longer be checked.
+   */
+  async revalidate(): Promise<number> {
+    const generation = this.checkpoint.generation;
     let closed = 0;
-    for (const r of this.relays.list()) {
-      const d = policy.decideConnection(r.host, r.port, r.identity, this.ledger);
-      let verdict: Verdict = d;
-      if (d.verdict === 'allow' && !d.raw) {
-        verdict = { ...d, verdict: 'deny', code: 'l7_not_allowed', reason: `${r.host}:${r.port} now requires request inspection` };
-      } else if (d.verdict === 'allow') {
-        const check = checkResolution([r.address], d.matches.map((m) => m.allowedIps));
-        if (!check.ok) verdict = { ...d, verdict: 'deny', code: 'ssrf_blocked', reason: check.reason };
+    for (const relay of this.relays.list()) {
+      if (relay.generation === generation) continue;
+      const refusal = await this.recheck(relay);
+      if (refusal === undefined) {
+        relay.generation = generation;
+        continue;
       }
-      if (verdict.verdict === 'allow') continue;
-      r.close();
+      relay.close();
       closed++;
-      this.emit({ layer: 'connect', verdict: 'deny', code: verdict.code, reason: `policy changed, open tunnel closed: ${verdict.reason}`, identity: r.identity, facts: { host: r.host, port: r.port, ip: r.address }, policy: verdict.policy, startedAt: performance.now() });
+      this.report(relay.action, relay.subject, refusal.code, `policy changed, open connection closed: ${refusal.reason}`, refusal.policy);
     }
     return closed;
+  }
+
+  private async recheck(relay: OpenRelay): Promise<Verdict | undefined> {
+    const decision = await this.checkpoint.decide(relay.action, relay.subject, { record: false, resolve: () => Promise.resolve([relay.address]) });
+    const verdict = decision.verdict;
+    if (verdict.verdict !== 'allow') return verdict;
+    if (relay.action.type === 'connection' && decision.network?.raw === false) {
+      return { ...verdict, verdict: 'deny', code: 'l7_not_allowed', reason: `${relay.action.host}:${relay.action.port} is now inspected: its requests must be checked one by one, which an open tunnel does not allow` };
+    }
+    return undefined;
   }
 
   async close(): Promise<void> {
@@ -218,158 +204,8 @@ class EgressProxyImpl implements EgressProxy {
     await Promise.all(stopped);
   }
 
-  // ---- decisions --------------------------------------------------------------------------
-
-  private compiled(): CompiledPolicy {
-    try {
-      return this.compiler.compiled(this.opts.policy());
-    } catch {
-      return this.emptyPolicy; // no readable policy: nothing is allowed
-    }
-  }
-
-  private emit(i: Omit<Parameters<typeof buildEvent>[0], 'sandbox'>): void {
-    void this.record(i);
-  }
-
-  /** Records an event; resolves false when it could not be recorded (never throws). */
-  private async record(i: Omit<Parameters<typeof buildEvent>[0], 'sandbox'>): Promise<boolean> {
-    try {
-      await this.opts.onEvent(buildEvent({ ...i, sandbox: this.opts.sandbox }));
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
-  /**
-   * The one decision path: connection rule (host, port, binary), then for inspected endpoints
-   * the request rule, then name resolution and the SSRF guard. Emits one event for the outcome.
-   */
-  private async authorize(r: Route): Promise<Authorization> {
-    const identity = await r.client.identity;
-    const facts: RequestFacts = { host: r.host, port: r.port, method: r.method, path: r.pathAndQuery?.split('?')[0] };
-    const refuse = (v: Verdict): Authorization => {
-      this.emit({ layer: r.layer, verdict: 'deny', code: v.code, reason: v.reason, identity, facts, policy: v.policy, rule: v.rule, startedAt: r.startedAt });
-      return { ok: false, status: 403, body: denialBody(v, facts, identity) };
-    };
-
-    const conn = this.compiled().decideConnection(r.host, r.port, identity, this.ledger);
-    if (conn.verdict === 'deny') {
-      const reason = conn.code === 'unidentified' && r.client.identityError ? `${conn.reason}: ${r.client.identityError}` : conn.reason;
-      return refuse({ ...conn, reason });
-    }
-
-    let verdict: Verdict = conn;
-    let forwardPath = r.pathAndQuery;
-    if (r.pathAndQuery !== undefined && !conn.raw) {
-      const checked = checkInspectedRequest(conn, { method: r.method ?? 'GET', pathAndQuery: r.pathAndQuery, upgrade: r.upgrade });
-      if (checked.path !== undefined) facts.path = checked.path;
-      if (checked.verdict === 'deny') return refuse(checked);
-      verdict = checked;
-      forwardPath = checked.forwardPath;
-    }
-
-    let addresses: string[];
-    try {
-      addresses = r.tunnelAddresses ?? (await this.resolveFor(r.client, r.host));
-    } catch (err) {
-      const reason = `cannot resolve ${r.host}: ${(err as Error).message}`;
-      this.emit({ layer: r.layer, verdict: 'deny', code: 'upstream_error', reason, identity, facts, policy: conn.policy, startedAt: r.startedAt });
-      return { ok: false, status: 502, body: { error: reason, code: 'upstream_error', host: r.host, port: r.port } };
-    }
-    // Re-checked on every request, also inside a tunnel: allowed_ips may have changed.
-    const check = checkResolution(addresses, conn.matches.map((m) => m.allowedIps));
-    if (!check.ok) return refuse(ssrfVerdict(conn, r.host, check));
-    facts.ip = check.addresses[0];
-
-    // Security invariant: no audit record, no action. The allow is committed before a byte moves.
-    const recorded = await this.record({ layer: r.layer, verdict: 'allow', code: verdict.code, reason: verdict.reason, identity, facts, policy: verdict.policy, rule: verdict.rule, audit: verdict.audit, startedAt: r.startedAt });
-    if (!recorded) {
-      const reason = 'the decision could not be recorded in the audit log, so the action is refused';
-      this.emit({ layer: r.layer, verdict: 'deny', code: 'audit_unavailable', reason, identity, facts, policy: verdict.policy, startedAt: r.startedAt });
-      return { ok: false, status: 503, body: { error: `${reason}; the operator can check with \`warden doctor\``, code: 'audit_unavailable', host: r.host, port: r.port } };
-    }
-    return { ok: true, identity, conn, addresses: check.addresses, forwardPath, facts };
-  }
-
-  private async resolveFor(client: ClientState, host: string): Promise<string[]> {
-    if (isIpLiteral(host)) return [host];
-    const pinned = client.pins.get(host);
-    if (pinned) return pinned;
-    const addresses = await this.resolver(host);
-    if (client.pins.size >= MAX_PINNED_NAMES) client.pins.clear();
-    client.pins.set(host, addresses);
-    return addresses;
-  }
-
-  // ---- absolute-form requests (plain HTTP through the proxy) --------------------------------
-
-  private async onProxyRequest(req: http.IncomingMessage, res: http.ServerResponse, expectContinue: boolean): Promise<void> {
-    const startedAt = performance.now();
-    const client = this.clientOf(req.socket);
-    if (!client) {
-      res.destroy();
-      return;
-    }
-    const target = parseAbsoluteTarget(req.url ?? '');
-    if (!target || target.scheme !== 'http') {
-      const error = target
-        ? `${target.scheme}:// requests must use CONNECT`
-        : 'this is an egress proxy: send absolute-form requests (GET http://host/path) or CONNECT host:port';
-      this.badRequest(client, res, error, startedAt);
-      return;
-    }
-    // In absolute-form the target is authoritative and the Host header is replaced by it
-    // (RFC 9112 section 3.2.2), so a disagreeing Host header cannot steer the request.
-    const { host, port } = target.authority;
-    const auth = await this.authorize({ layer: 'http', client, host, port, method: req.method ?? 'GET', pathAndQuery: target.pathAndQuery, startedAt });
-    if (!auth.ok) {
-      sendJson(res, auth.status, auth.body);
-      return;
-    }
-    if (expectContinue) res.writeContinue();
-    const up: Upstream = { tls: false, address: auth.addresses[0]!, host, port, path: auth.forwardPath ?? target.pathAndQuery, defaultPort: 80 };
-    this.forwarder.request(req, res, up, (err) => this.upstreamFailedResponse(res, 'http', up, auth, err));
-  }
-
-  private async onProxyUpgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer): Promise<void> {
-    const startedAt = performance.now();
-    const client = this.clientOf(socket);
-    if (!client) {
-      socket.destroy();
-      return;
-    }
-    const target = parseAbsoluteTarget(req.url ?? '');
-    if (!target || target.scheme !== 'http') {
-      answerAndClose(socket, rawJsonResponse(400, { error: 'upgrade requests through the proxy must use absolute-form http:// targets or CONNECT', code: 'bad_request' }));
-      return;
-    }
-    const { host, port } = target.authority;
-    const upgrade = this.singleUpgrade(req, socket, client, { host, port, method: req.method }, startedAt);
-    if (upgrade === undefined) return;
-    const auth = await this.authorize({ layer: 'http', client, host, port, method: req.method ?? 'GET', pathAndQuery: target.pathAndQuery, upgrade, startedAt });
-    if (!auth.ok) {
-      answerAndClose(socket, rawJsonResponse(auth.status, auth.body));
-      return;
-    }
-    const up: Upstream = { tls: false, address: auth.addresses[0]!, host, port, path: auth.forwardPath ?? target.pathAndQuery, defaultPort: 80 };
-    this.forwardUpgrade(req, socket, head, up, auth, upgrade);
-  }
-
-  /**
-   * The one Upgrade value of a request, or undefined after refusing it. Security invariant: what
-   * is checked is what is sent upstream; two Upgrade headers (h2c and websocket) could pass a
-   * check of one and switch the server to the other. On inspected endpoints the handshake must be
-   * a clean WebSocket one (websocket.ts).
-   */
-  private singleUpgrade(req: http.IncomingMessage, socket: net.Socket, client: ClientState, facts: RequestFacts, startedAt: number): string | undefined {
-    const values = headerValues(req.rawHeaders, 'upgrade');
-    const problem = values.length !== 1 ? `expected one Upgrade header, got ${values.length}` : undefined;
-    if (problem === undefined) return values[0]!.trim();
-    this.emit({ layer: 'http', verdict: 'deny', code: 'bad_request', reason: `upgrade refused: ${problem}`, identity: client.known, facts, startedAt });
-    answerAndClose(socket, rawJsonResponse(400, { error: `upgrade refused: ${problem}`, code: 'bad_request' }));
-    return undefined;
+  private report(action: ConnectionAction | HttpRequestAction, subject: Subject, code: Verdict['code'], reason: string, policy?: string): void {
+    this.checkpoint.report(action, subject, { verdict: 'deny', code, stage: 'transport', reason, rule_missing: '', hint: '', ...(policy !== undefined ? { policy } : {}) });
   }
 
   // ---- CONNECT ----------------------------------------------------------------------------
@@ -383,26 +219,49 @@ class EgressProxyImpl implements EgressProxy {
     }
     const authority = parseAuthority(req.url ?? '');
     if (!authority) {
-      this.emit({ layer: 'connect', verdict: 'deny', code: 'bad_request', reason: `malformed CONNECT target ${JSON.stringify(String(req.url).slice(0, 100))}`, identity: client.known, facts: { host: '', port: 0 }, startedAt });
+      this.report({ type: 'connection', layer: 'connect', host: '', port: 0 }, this.subjectNow(client), 'bad_request', `malformed CONNECT target ${JSON.stringify(String(req.url).slice(0, 100))}`);
       answerAndClose(socket, rawJsonResponse(400, { error: 'CONNECT needs a host:port target', code: 'bad_request' }));
       return;
     }
     // The authority-form target decides the destination; a CONNECT's own Host header is never
     // forwarded, so it is not consulted.
     const { host, port } = authority;
-    const auth = await this.authorize({ layer: 'connect', client, host, port, startedAt });
-    if (!auth.ok) {
-      answerAndClose(socket, rawJsonResponse(auth.status, auth.body));
+    const action: ConnectionAction = { type: 'connection', layer: 'connect', host, port };
+    const local = this.opts.hooks?.localServices !== undefined && Object.hasOwn(this.opts.hooks.localServices, host);
+    if (local) {
+      // warden's own names are answered in-process: the tunnel is always terminated, and each
+      // request inside goes to the local service.
+      this.terminate(socket, head, { client, host, port, addresses: [], tls: true });
       return;
     }
-    if (auth.conn.raw) {
-      await this.openRawTunnel(socket, head, host, port, auth, startedAt);
+    const identity = await client.identity;
+    const subject: Subject = { sandbox: this.checkpoint.sandbox, process: identity, ...(client.identityError ? { identityError: client.identityError } : {}) };
+    const decision = await this.checkpoint.decide(action, subject, { resolve: (name) => this.resolveFor(client, name), startedAt });
+    if (decision.verdict.verdict !== 'allow') {
+      answerAndClose(socket, rawJsonResponse(refusalStatus(decision.verdict), denialBody(decision.verdict, { host, port }, identity)));
       return;
     }
+    const network = decision.network!;
+    if (network.raw) {
+      await this.openRawTunnel(socket, head, action, subject, network.addresses, this.checkpoint.generation);
+      return;
+    }
+    this.terminate(socket, head, { client, host, port, addresses: network.addresses, tls: true });
+  }
+
+  private resolveFor(client: ClientState, host: string): Promise<string[]> {
+    return this.routes.resolveFor(client, host);
+  }
+
+  private subjectNow(client: ClientState): Subject {
+    return { sandbox: this.checkpoint.sandbox, process: client.known, ...(client.identityError ? { identityError: client.identityError } : {}) };
+  }
+
+  /** Answers the CONNECT and hands what the client sends next (TLS or plain HTTP) to the inner parser. */
+  private terminate(socket: net.Socket, head: Buffer, tunnel: TunnelState): void {
     socket.write(ESTABLISHED);
     socket.setTimeout(this.limits.idleMs, () => socket.destroy());
-    const tunnel: TunnelState = { client, host, port, addresses: auth.addresses, tls: true };
-    this.terminator.accept(socket, head, host, {
+    this.terminator.accept(socket, head, tunnel.host, {
       plain: (s) => {
         this.tunnels.set(s, { ...tunnel, tls: false });
         this.inner.emit('connection', s);
@@ -412,19 +271,25 @@ class EgressProxyImpl implements EgressProxy {
         this.inner.emit('connection', s);
       },
       sniRefused: (name) => {
-        const v = sniMismatch(name, host);
-        this.emit({ layer: 'l7', verdict: 'deny', code: v.code, reason: v.reason, identity: client.known, facts: { host, port }, startedAt: performance.now() });
+        const action: ConnectionAction = { type: 'connection', layer: 'l7', host: tunnel.host, port: tunnel.port };
+        this.checkpoint.report(action, this.subjectNow(tunnel.client), {
+          verdict: 'deny', code: 'sni_mismatch', stage: 'transport',
+          reason: `TLS server name ${name} differs from the CONNECT target ${tunnel.host}`,
+          rule_missing: 'a TLS server name equal to the CONNECT host', hint: 'open one CONNECT tunnel per destination host',
+        });
       },
     });
   }
 
-  private async openRawTunnel(socket: net.Socket, head: Buffer, host: string, port: number, auth: Authorization & { ok: true }, startedAt: number): Promise<void> {
+  private async openRawTunnel(socket: net.Socket, head: Buffer, action: ConnectionAction, subject: Subject, addresses: string[], generation: number): Promise<void> {
     const forwarder = bufferedForwarder();
     let upstream: net.Socket;
     try {
-      upstream = await dialFirst(auth.addresses, port, CONNECT_TIMEOUT_MS, forwarder.onread);
+      upstream = await dialFirst(addresses, action.port, CONNECT_TIMEOUT_MS, forwarder.onread);
     } catch (err) {
-      this.upstreamFailedSocket(socket, 'connect', { ...auth.facts, ip: auth.addresses[0] }, auth.identity, err as Error, startedAt);
+      const reason = `upstream ${action.host}:${action.port} failed: ${(err as Error).message}`;
+      this.report(action, subject, 'upstream_error', reason);
+      answerAndClose(socket, rawJsonResponse(502, { error: reason, code: 'upstream_error', host: action.host, port: action.port }));
       return;
     }
     if (socket.destroyed) {
@@ -434,147 +299,11 @@ class EgressProxyImpl implements EgressProxy {
     socket.write(ESTABLISHED);
     if (head.length > 0) upstream.write(head);
     forwarder.attach(upstream, socket);
-    this.relays.relay(socket, upstream, { identity: auth.identity, host, port, address: upstream.remoteAddress ?? auth.addresses[0]! }, true);
+    this.relays.relay(socket, upstream, { action, subject, address: upstream.remoteAddress ?? addresses[0]!, generation }, true);
     upstream.resume();
   }
 
-  // ---- requests inside an inspected tunnel ---------------------------------------------------
-
-  /** Origin-form target of a request inside a tunnel, or a refusal when it names another host. */
-  private tunnelTarget(req: http.IncomingMessage, t: TunnelState): { pathAndQuery: string } | { refusal: Verdict } | null {
-    const url = req.url ?? '';
-    let pathAndQuery: string;
-    if (url.startsWith('/')) {
-      pathAndQuery = url;
-    } else {
-      const abs = parseAbsoluteTarget(url);
-      if (!abs) return null;
-      if (abs.authority.host !== t.host || abs.authority.port !== t.port) {
-        return { refusal: hostMismatch(`request target ${abs.authority.host}:${abs.authority.port}`, t.host, t.port) };
-      }
-      pathAndQuery = abs.pathAndQuery;
-    }
-    const hosts = headerValues(req.rawHeaders, 'host');
-    if (hosts.length !== 1) {
-      return { refusal: hostMismatch(hosts.length === 0 ? 'a request without a Host header' : 'several Host headers', t.host, t.port) };
-    }
-    if (!hostHeaderMatches(hosts[0]!, t.host, t.port)) return { refusal: hostMismatch(`Host ${hosts[0]}`, t.host, t.port) };
-    return { pathAndQuery };
-  }
-
-  private async onTunnelRequest(req: http.IncomingMessage, res: http.ServerResponse, expectContinue: boolean): Promise<void> {
-    const startedAt = performance.now();
-    const t = this.tunnels.get(req.socket);
-    if (!t) {
-      res.destroy();
-      return;
-    }
-    const target = this.tunnelTarget(req, t);
-    const facts: RequestFacts = { host: t.host, port: t.port, method: req.method };
-    if (!target) {
-      this.badRequest(t.client, res, 'malformed request target', startedAt, facts);
-      return;
-    }
-    if ('refusal' in target) {
-      this.emit({ layer: 'l7', verdict: 'deny', code: target.refusal.code, reason: target.refusal.reason, identity: t.client.known, facts, startedAt });
-      sendJson(res, 403, denialBody(target.refusal, facts, t.client.known));
-      return;
-    }
-    const auth = await this.authorize({ layer: 'l7', client: t.client, host: t.host, port: t.port, method: req.method ?? 'GET', pathAndQuery: target.pathAndQuery, tunnelAddresses: t.addresses, startedAt });
-    if (!auth.ok) {
-      sendJson(res, auth.status, auth.body);
-      return;
-    }
-    if (expectContinue) res.writeContinue();
-    const up: Upstream = { tls: t.tls, address: auth.addresses[0]!, host: t.host, port: t.port, path: auth.forwardPath ?? target.pathAndQuery, defaultPort: t.tls ? 443 : 80 };
-    this.forwarder.request(req, res, up, (err) => this.upstreamFailedResponse(res, 'l7', up, auth, err));
-  }
-
-  private async onTunnelUpgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer): Promise<void> {
-    const startedAt = performance.now();
-    const t = this.tunnels.get(socket);
-    if (!t) {
-      socket.destroy();
-      return;
-    }
-    const target = this.tunnelTarget(req, t);
-    const facts: RequestFacts = { host: t.host, port: t.port, method: req.method };
-    if (!target) {
-      answerAndClose(socket, rawJsonResponse(400, { error: 'malformed request target', code: 'bad_request' }));
-      return;
-    }
-    if ('refusal' in target) {
-      this.emit({ layer: 'l7', verdict: 'deny', code: target.refusal.code, reason: target.refusal.reason, identity: t.client.known, facts, startedAt });
-      answerAndClose(socket, rawJsonResponse(403, denialBody(target.refusal, facts, t.client.known)));
-      return;
-    }
-    const upgrade = this.singleUpgrade(req, socket, t.client, facts, startedAt);
-    if (upgrade === undefined) return;
-    const auth = await this.authorize({ layer: 'l7', client: t.client, host: t.host, port: t.port, method: req.method ?? 'GET', pathAndQuery: target.pathAndQuery, upgrade, tunnelAddresses: t.addresses, startedAt });
-    if (!auth.ok) {
-      answerAndClose(socket, rawJsonResponse(auth.status, auth.body));
-      return;
-    }
-    const up: Upstream = { tls: t.tls, address: auth.addresses[0]!, host: t.host, port: t.port, path: auth.forwardPath ?? target.pathAndQuery, defaultPort: t.tls ? 443 : 80 };
-    this.forwardUpgrade(req, socket, head, up, auth, upgrade);
-  }
-
-  /**
-   * Relays an allowed upgrade. On an inspected endpoint the handshake is checked both ways and,
-   * after the 101, every byte each way must belong to a WebSocket frame (websocket.ts): raw
-   * requests after a switch of protocols never reach the server unchecked.
-   */
-  private forwardUpgrade(req: http.IncomingMessage, socket: net.Socket, head: Buffer, up: Upstream, auth: Authorization & { ok: true }, upgradeTo: string): void {
-    const inspect = !auth.conn.raw;
-    if (inspect) {
-      const problem = upgradeRequestProblem(req.rawHeaders);
-      if (problem !== undefined) {
-        this.emit({ layer: 'l7', verdict: 'deny', code: 'upgrade_not_allowed', reason: `upgrade refused: ${problem}`, identity: auth.identity, facts: auth.facts, startedAt: performance.now() });
-        answerAndClose(socket, rawJsonResponse(400, { error: `upgrade refused: ${problem}`, code: 'upgrade_not_allowed' }));
-        return;
-      }
-    }
-    this.forwarder.upgrade(
-      req,
-      socket,
-      up,
-      { upgradeTo, inspect },
-      (upstream, upstreamHead) => {
-        const info = { identity: auth.identity, host: up.host, port: up.port, address: up.address };
-        if (!inspect) {
-          if (upstreamHead.length > 0) socket.write(upstreamHead);
-          if (head.length > 0) upstream.write(head);
-          this.relays.relay(socket, upstream, info);
-          return;
-        }
-        const guards = { fromClient: new WebSocketFrameGuard('client'), fromUpstream: new WebSocketFrameGuard('server') };
-        this.relays.relay(socket, upstream, info, false, guards);
-        // Bytes that came with the handshakes go through the same checks, in order.
-        if (upstreamHead.length > 0) guards.fromUpstream.write(upstreamHead);
-        if (head.length > 0) guards.fromClient.write(head);
-      },
-      (err) => this.upstreamFailedSocket(socket, up.tls ? 'l7' : 'http', auth.facts, auth.identity, err, performance.now()),
-    );
-  }
-
   // ---- failures ---------------------------------------------------------------------------
-
-  private badRequest(client: ClientState, res: http.ServerResponse, error: string, startedAt: number, facts: RequestFacts = { host: '', port: 0 }): void {
-    this.emit({ layer: facts.host ? 'l7' : 'http', verdict: 'deny', code: 'bad_request', reason: error, identity: client.known, facts, startedAt });
-    sendJson(res, 400, { error, code: 'bad_request' });
-  }
-
-  private upstreamFailedResponse(res: http.ServerResponse, layer: EgressEvent['layer'], up: Upstream, auth: Authorization & { ok: true }, err: Error): void {
-    const reason = `upstream ${up.host}:${up.port} failed: ${err.message}`;
-    this.emit({ layer, verdict: 'deny', code: 'upstream_error', reason, identity: auth.identity, facts: auth.facts, startedAt: performance.now() });
-    sendJson(res, 502, { error: reason, code: 'upstream_error', host: up.host, port: up.port });
-  }
-
-  private upstreamFailedSocket(socket: net.Socket, layer: EgressEvent['layer'], facts: RequestFacts, identity: ProcessIdentity | null, err: Error, startedAt: number): void {
-    const reason = `upstream ${facts.host}:${facts.port} failed: ${err.message}`;
-    this.emit({ layer, verdict: 'deny', code: 'upstream_error', reason, identity, facts, startedAt });
-    answerAndClose(socket, rawJsonResponse(502, { error: reason, code: 'upstream_error', host: facts.host, port: facts.port }));
-  }
 
   private onClientError(err: NodeJS.ErrnoException, socket: net.Socket): void {
     if (err.code === 'ECONNRESET' || !socket.writable || socket.destroyed) {
@@ -584,28 +313,32 @@ class EgressProxyImpl implements EgressProxy {
     const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
     const tunnel = this.tunnels.get(socket);
     const client = this.clients.get(socket) ?? tunnel?.client;
-    this.emit({
-      layer: tunnel ? 'l7' : 'http',
-      verdict: 'deny',
-      code: 'bad_request',
-      reason: `malformed request (${err.code ?? err.message})`,
-      identity: client?.known ?? null,
-      facts: { host: tunnel?.host ?? '', port: tunnel?.port ?? 0 },
-      startedAt: performance.now(),
-    });
+    const action: ConnectionAction = { type: 'connection', layer: tunnel ? 'l7' : 'http', host: tunnel?.host ?? '', port: tunnel?.port ?? 0 };
+    this.report(action, client ? this.subjectNow(client) : { sandbox: this.checkpoint.sandbox, process: null }, 'bad_request', `malformed request (${err.code ?? err.message})`);
     answerAndClose(socket, rawJsonResponse(tooLarge ? 431 : 400, { error: tooLarge ? 'request head too large' : 'malformed request', code: 'bad_request' }));
   }
 
   /** Run an async handler; an unexpected failure answers 502 instead of crashing the proxy. */
-  private guard(res: http.ServerResponse, p: Promise<void>): void {
-    p.catch((err: unknown) => {
-      if (!res.headersSent) sendJson(res, 502, { error: `proxy error: ${(err as Error).message}`, code: 'upstream_error' });
-      else res.destroy();
+  private guard(res: http.ServerResponse, handler: () => Promise<void>): void {
+    settle(handler).catch((err: unknown) => {
+      if (!res.headersSent) {
+        res.writeHead(502, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ error: `proxy error: ${(err as Error).message}`, code: 'upstream_error' }));
+      } else res.destroy();
     });
   }
 
-  private guardSocket(socket: net.Socket, p: Promise<void>): void {
-    p.catch(() => socket.destroy());
+  private guardSocket(socket: net.Socket, handler: () => Promise<void>): void {
+    settle(handler).catch(() => socket.destroy());
+  }
+}
+
+/** The handler's promise; a synchronous throw becomes a rejection. */
+function settle(handler: () => Promise<void>): Promise<void> {
+  try {
+    return handler();
+  } catch (error) {
+    return Promise.reject(error);
   }
 }
 

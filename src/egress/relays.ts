@@ -1,16 +1,19 @@
 // Byte relays between a client and an upstream socket (raw CONNECT tunnels, WebSockets),
-// tracked so that a policy change can close the ones it no longer allows.
+// tracked with the decision that authorised each, so that a policy change re-decides that same
+// action and closes only the relays it no longer allows.
 
 import type net from 'node:net';
 import type { Transform } from 'node:stream';
-import type { ProcessIdentity } from './types.js';
+import type { ConnectionAction, HttpRequestAction, Subject } from '../checkpoint/index.js';
 
 export interface RelayInfo {
-  identity: ProcessIdentity | null;
-  host: string;
-  port: number;
+  /** The action that was allowed: the CONNECT for a raw tunnel, the upgrade request for a WebSocket. */
+  action: ConnectionAction | HttpRequestAction;
+  subject: Subject;
   /** The address actually dialled. */
   address: string;
+  /** The checkpoint's policy generation the relay was last allowed under. */
+  generation: number;
 }
 
 export interface OpenRelay extends RelayInfo {

@@ -1,7 +1,9 @@
-// What the proxy says about a decision: the JSON body of a 403 and the event record. Both name
-// the missing rule so an operator (or the agent) can tell exactly what to change.
+// What the proxy tells the sandbox about a refusal: the JSON body of a 403 (or 502, 503) naming the
+// missing rule, so the agent (or its operator) can tell exactly what to change. The operator's
+// record of the same decision is the checkpoint's.
 
-import type { DecisionCode, EgressEvent, ProcessIdentity, Verdict } from './types.js';
+import type { DecisionCode, Verdict } from '../checkpoint/index.js';
+import type { ProcessIdentity } from '../policy/index.js';
 
 export interface DenialBody {
   error: string;
@@ -19,7 +21,6 @@ export interface DenialBody {
 export interface RequestFacts {
   host: string;
   port: number;
-  ip?: string | undefined;
   method?: string | undefined;
   path?: string | undefined;
 }
@@ -40,41 +41,10 @@ export function denialBody(v: Verdict, facts: RequestFacts, identity: ProcessIde
   };
 }
 
-export interface EventInput {
-  sandbox: string;
-  layer: EgressEvent['layer'];
-  verdict: 'allow' | 'deny';
-  code: EgressEvent['code'];
-  reason: string;
-  identity: ProcessIdentity | null;
-  facts: RequestFacts;
-  policy?: string | undefined;
-  rule?: string | undefined;
-  audit?: boolean | undefined;
-  startedAt: number;
-}
-
-export function buildEvent(i: EventInput): EgressEvent {
-  const e: EgressEvent = {
-    ts: new Date().toISOString(),
-    sandbox: i.sandbox,
-    kind: 'egress',
-    verdict: i.verdict,
-    code: i.code,
-    layer: i.layer,
-    binary: {
-      path: i.identity?.exe ?? '',
-      pid: i.identity?.pid ?? 0,
-      ancestors: i.identity?.ancestors.map((a) => a.exe) ?? [],
-    },
-    destination: { host: i.facts.host, port: i.facts.port, ...(i.facts.ip ? { ip: i.facts.ip } : {}) },
-    reason: i.reason,
-    latency_ms: Math.round((performance.now() - i.startedAt) * 1000) / 1000,
-  };
-  if (i.facts.method !== undefined) e.method = i.facts.method;
-  if (i.facts.path !== undefined) e.path = i.facts.path;
-  if (i.policy !== undefined) e.policy = i.policy;
-  if (i.rule !== undefined) e.rule = i.rule;
-  if (i.audit) e.audit = true;
-  return e;
+/** The HTTP status a refusal is answered with. */
+export function refusalStatus(v: Verdict): number {
+  if (v.code === 'upstream_error') return 502;
+  if (v.code === 'audit_unavailable') return 503;
+  if (v.code === 'bad_request') return 400;
+  return 403;
 }

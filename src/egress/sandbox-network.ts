@@ -1,10 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { Server, Socket } from 'node:net';
-import type { Policy } from '../policy/index.js';
+import type { Checkpoint } from '../checkpoint/index.js';
+import type { Policy, ProcessIdentity } from '../policy/index.js';
 import { createSandboxCA } from './ca.js';
 import { identityService, type CandidateSource } from './identity-service.js';
 import { createEgressProxy } from './proxy.js';
-import type { EgressEvent, ProcessIdentity } from './types.js';
+import type { EgressHooks } from './types.js';
 
 /** The loopback port inside every sandbox where its egress proxy listens. */
 export const PROXY_PORT = 3128;
@@ -17,16 +18,17 @@ export interface SandboxNetworkSetup {
   network: { port: number; attach: (listener: Server, sandbox: { initPid: number; candidates: CandidateSource }) => void };
   env: Record<string, string>;
   files: Array<{ path: string; content: string }>;
-  /** Re-checks open connections after the policy changed; returns how many were closed. */
-  revalidate: () => number;
+  /** Re-checks open connections after the policy changed; resolves with how many were closed. */
+  revalidate: () => Promise<number>;
   close: () => Promise<void>;
 }
 
 export interface SandboxNetworkOptions {
-  sandbox: string;
-  /** Read on every decision, so a new policy applies to the next request. */
+  /** Decides (and records) every connection and request; its sandbox names the proxy's. */
+  checkpoint: Checkpoint;
+  /** The policy in force (the paths the sandbox can write matter to identification). */
   policy: () => Policy;
-  onEvent: (event: EgressEvent) => void;
+  hooks?: EgressHooks;
   /**
    * Processes that are never a caller's ancestor for policy purposes (a named sandbox's
    * supervisor); the sandbox's init always is one.
@@ -42,12 +44,12 @@ export interface SandboxNetworkOptions {
 export function prepareSandboxNetwork(options: SandboxNetworkOptions): SandboxNetworkSetup {
   const ca = createSandboxCA();
   let identify: ((socket: Socket, signal?: AbortSignal) => Promise<ProcessIdentity>) | undefined;
+  const sandbox = options.checkpoint.sandbox;
   const proxy = createEgressProxy({
-    sandbox: options.sandbox,
-    policy: () => options.policy().network_policies,
+    checkpoint: options.checkpoint,
     identify: (socket, signal) => identify ? identify(socket, signal) : Promise.reject(new Error('sandbox not attached')),
     ca,
-    onEvent: options.onEvent,
+    ...(options.hooks ? { hooks: options.hooks } : {}),
   });
   const proxyUrl = `http://127.0.0.1:${PROXY_PORT}`;
   const env: Record<string, string> = {
@@ -72,7 +74,7 @@ export function prepareSandboxNetwork(options: SandboxNetworkOptions): SandboxNe
         identify = (socket, signal) => {
           const { remoteAddress, remotePort, localAddress, localPort } = socket;
           if (!remoteAddress || !remotePort || !localAddress || !localPort) return Promise.reject(new Error('socket is not a connected TCP socket'));
-          return identityService().identify(options.sandbox, {
+          return identityService().identify(sandbox, {
             connection: { peerAddress: remoteAddress, peerPort: remotePort, localAddress, localPort },
             netTablePid: initPid,
             candidates,
@@ -85,7 +87,7 @@ export function prepareSandboxNetwork(options: SandboxNetworkOptions): SandboxNe
     },
     revalidate: () => proxy.revalidate(),
     close: async () => {
-      identityService().forget(options.sandbox);
+      identityService().forget(sandbox);
       await proxy.close();
     },
   };

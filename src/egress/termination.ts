@@ -4,7 +4,7 @@
 
 import type net from 'node:net';
 import tls from 'node:tls';
-import { normaliseHost } from './hosts.js';
+import { normaliseHost } from '../policy/index.js';
 import type { SandboxCA } from './types.js';
 
 const TLS_HANDSHAKE_RECORD = 0x16;

@@ -1,6 +1,9 @@
 import { appendFileSync, readFileSync, renameSync, statSync } from 'node:fs';
 import type { Writable } from 'node:stream';
-import { prepareSandboxNetwork, type EgressEvent, type SandboxNetworkSetup } from '../egress/index.js';
+import type { DecisionKind, DecisionRecord } from '../audit/index.js';
+import { createCheckpoint } from '../checkpoint/index.js';
+import { prepareSandboxNetwork, type SandboxNetworkSetup } from '../egress/index.js';
+import { governanceStages, type BreakerTrip } from '../governance/index.js';
 import type { Policy } from '../policy/index.js';
 import {
   decodeExit, decodeStartFailed, decodeU32, encodeFrame, encodeResize, encodeSignal, encodeStart, encodeU32, FRAME, FrameDecoder,
@@ -51,8 +54,10 @@ export interface ExecChannel {
 
 export interface LiveSandboxEvents {
   audit(kind: string, payload: unknown): void;
-  /** Records a proxy decision; an allowed action waits for it (and is refused if it fails). */
-  verdict(event: EgressEvent): Promise<unknown>;
+  /** Records a decision of the sandbox's checkpoint; an allowed action waits for it (and is refused if it fails). */
+  decision(record: DecisionRecord, kind: DecisionKind): Promise<unknown>;
+  /** A circuit breaker opened; for `stop`, the owner stops the sandbox. */
+  tripped(trip: BreakerTrip): void;
   /** The sandbox ended without being asked to (its supervisor died, or setup failed late). */
   ended(code: number): void;
 }
@@ -99,10 +104,15 @@ export class LiveSandbox {
 
   /** Resolves once the supervisor runs inside the sandbox; rejects with the setup error otherwise. */
   start(): Promise<void> {
-    const network = prepareSandboxNetwork({
+    const checkpoint = createCheckpoint({
       sandbox: this.record.name,
       policy: () => this.policy,
-      onEvent: (event) => this.events.verdict(event),
+      recorder: (record, kind) => this.events.decision(record, kind),
+      stages: governanceStages({ onTrip: (trip) => this.events.tripped(trip) }),
+    });
+    const network = prepareSandboxNetwork({
+      checkpoint,
+      policy: () => this.policy,
       // The supervisor is never anyone's ancestor for policy purposes: commands it starts have
       // the identity they would have under `warden run`.
       boundaries: () => this.supervisorPids(),
@@ -168,10 +178,10 @@ export class LiveSandbox {
     await this.exited.catch(() => undefined);
   }
 
-  /** Replaces the policy; the proxy applies it to the next decision and re-checks open tunnels. */
-  setPolicy(policy: Policy): number {
+  /** Replaces the policy; the proxy applies it to the next decision and re-decides open relays. */
+  setPolicy(policy: Policy): Promise<number> {
     this.policy = policy;
-    return this.network?.revalidate() ?? 0;
+    return this.network?.revalidate() ?? Promise.resolve(0);
   }
 
   /** Starts a command inside; its events go to `sink`. */

@@ -237,7 +237,7 @@ export class SandboxManager {
       appendAudit(this.store, { kind: 'policy.revision', sandbox: sandboxName, actor, payload: { rev: added.rev, reason: added.reason, diff } });
       return added;
     });
-    const closed = live ? live.setPolicy(after) : 0;
+    const closed = live ? await live.setPolicy(after) : 0;
     return { name: sandboxName, rev: revision.rev, live: live !== undefined, closedConnections: closed, diff };
   }
 
@@ -246,7 +246,13 @@ export class SandboxManager {
     if (!revision) throw new GatewayError('internal', `sandbox ${record.name} has no policy revision`);
     const sandbox = new LiveSandbox(record, validated(revision.policy), this.home, {
       audit: (kind, payload) => this.audit(kind, record.name, 'gateway', payload),
-      verdict: (event) => this.recorded(this.writer.append({ kind: 'egress.verdict', sandbox: record.name, actor: null, payload: event })),
+      decision: (decision, kind) => this.recorded(this.writer.append({ kind, sandbox: record.name, actor: null, payload: decision })),
+      tripped: (trip) => {
+        this.audit('governance.breaker', record.name, 'gateway', trip);
+        if (trip.action === 'stop') {
+          void this.serialised(record.name, () => this.stop(record.name, 'gateway')).catch((error: unknown) => this.log(`could not stop sandbox ${record.name} after its breaker opened: ${(error as Error).message}`));
+        }
+      },
       ended: (code) => {
         if (this.live.get(record.name) !== sandbox) return;
         this.live.delete(record.name);

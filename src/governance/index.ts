@@ -4,6 +4,8 @@
 import { shippedModel, type DirectiveModel } from './scanner/model.js';
 import { scanText as scanWith } from './scanner/scan.js';
 import type { ScanOptions, ScanResult } from './scanner/types.js';
+import { governanceStages as createGovernanceStages, type GovernanceOptions } from './stages.js';
+import type { Stage } from '../checkpoint/index.js';
 
 export {
   SCAN_CATEGORIES,
@@ -28,4 +30,12 @@ export { trainDirectiveModel, renderWeightsModule, seededRandom, DEFAULT_TRAININ
 /** Scans with a given model (a freshly trained one, in training and evaluation). */
 export function scanTextWithModel(model: DirectiveModel, text: string, options: ScanOptions = {}): ScanResult {
   return scanWith(text, options, model);
+}
+
+// The checkpoint stages that enforce a policy's `governance:` section.
+export type { BreakerTrip, GovernanceOptions } from './stages.js';
+
+/** The governance stages of one sandbox's checkpoint, scanning with the shipped model unless told otherwise. */
+export function governanceStages(options: Partial<GovernanceOptions> = {}): Stage[] {
+  return createGovernanceStages({ scan: scanText, ...options });
 }

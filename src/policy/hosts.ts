@@ -1,24 +1,59 @@
-// Endpoint hosts and allowed_ips entries: what is accepted, in what normal form, and which
-// address ranges a policy can never open.
+// Host names, the one place they are parsed: destinations as a client names them
+// (normaliseHost), endpoint host patterns as a policy writes them (normaliseEndpointHost), and an
+// index of patterns that answers a lookup without scanning every rule.
+//
+//   example.com       exactly that name
+//   *.example.com     exactly one more label (api.example.com, not a.b.example.com, not example.com)
+//   **.example.com    one or more labels (api.example.com, a.b.example.com, not example.com)
+//   other wildcards   (e.g. *-aiplatform.googleapis.com) label globs, checked one by one
+//
+// Matching is case-insensitive and ignores one trailing dot, on both sides. IP literals are
+// written in one canonical form (addresses.ts), so every spelling of an address matches the same.
 
-import { isIP } from 'node:net';
+import { formatIp, parseIp } from './addresses.js';
+import { HOST_GLOB, type Matcher, compileGlob, isGlob } from './glob.js';
 
 const MAX_HOST_LENGTH = 253;
+
 const LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
 
 /**
- * Validates and normalises an endpoint host: case-folded, trailing dot removed, IPv6
- * brackets removed. Wildcards only as a whole leading label: `*.` (exactly one label) or
- * `**.` (any depth). Returns the normalised host, or the reason it is refused.
+ * Canonical form of a destination host, or null when it is not a valid DNS name or IP literal.
+ * IPv6 literals may come with brackets; they are returned without.
  */
-export function normaliseHost(raw: string): { host: string } | { error: string } {
+export function normaliseHost(raw: string): string | null {
+  let host = raw.trim().toLowerCase();
+  if (host.startsWith('[') && host.endsWith(']')) {
+    const ip = parseIp(host.slice(1, -1));
+    return ip && ip.family === 6 ? formatIp(ip) : null;
+  }
+  if (host.endsWith('.')) host = host.slice(0, -1);
+  if (host.length === 0 || host.length > MAX_HOST_LENGTH) return null;
+  const ip = parseIp(host);
+  if (ip) {
+    // A zone id (fe80::1%eth0) names an interface of the proxy's host: never a destination.
+    if (host.includes('%')) return null;
+    return formatIp(ip);
+  }
+  const labels = host.split('.');
+  if (!labels.every((l) => LABEL.test(l))) return null;
+  return host;
+}
+
+/**
+ * Validates and normalises an endpoint host as a policy writes it: case-folded, trailing dot
+ * removed, IP literals in canonical form without brackets. Wildcards only as a whole leading
+ * label: `*.` (exactly one label) or `**.` (any depth). Returns the host, or why it is refused.
+ */
+export function normaliseEndpointHost(raw: string): { host: string } | { error: string } {
   if (raw.trim() !== raw || raw === '') return { error: 'expected a host name without spaces' };
   let host = raw.toLowerCase();
   if (host.startsWith('[') && host.endsWith(']')) {
-    const inner = host.slice(1, -1);
-    return isIP(inner) === 6 ? { host: inner } : { error: 'expected an IPv6 address inside [ ]' };
+    const ip = parseIp(host.slice(1, -1));
+    return ip?.family === 6 && !host.includes('%') ? { host: formatIp(ip) } : { error: 'expected an IPv6 address inside [ ]' };
   }
-  if (isIP(host) !== 0) return { host };
+  const ip = parseIp(host);
+  if (ip && !host.includes('%')) return { host: formatIp(ip) };
   if (host.endsWith('.')) host = host.slice(0, -1);
   if (/[^\x20-\x7e]/.test(host)) return { error: 'expected an ASCII host name: write internationalised names in their punycode (xn--) form' };
   if (host === '*' || host === '**') {
@@ -39,82 +74,58 @@ export function normaliseHost(raw: string): { host: string } | { error: string }
   return { host };
 }
 
-// ---------------------------------------------------------------------------------------------
-// Addresses for allowed_ips
-
-interface Range { version: 4 | 6; first: bigint; last: bigint; single: boolean }
-
-function ipToBigInt(address: string): { version: 4 | 6; value: bigint } | undefined {
-  const version = isIP(address);
-  if (version === 4) {
-    return { version: 4, value: address.split('.').reduce((acc, part) => (acc << 8n) | BigInt(Number(part)), 0n) };
-  }
-  if (version !== 6) return undefined;
-  let head = address;
-  let tail4: bigint | undefined;
-  const dotted = /:(\d+\.\d+\.\d+\.\d+)$/.exec(address);
-  if (dotted?.[1]) {
-    tail4 = ipToBigInt(dotted[1])?.value;
-    head = address.slice(0, -dotted[1].length) + '0:0';
-  }
-  const [left = '', right] = head.split('::');
-  const leftParts = left === '' ? [] : left.split(':');
-  const rightParts = right === undefined || right === '' ? [] : right.split(':');
-  const missing = 8 - leftParts.length - rightParts.length;
-  const groups = [...leftParts, ...Array<string>(right === undefined ? 0 : missing).fill('0'), ...rightParts];
-  let value = groups.reduce((acc, group) => (acc << 16n) | BigInt(parseInt(group, 16)), 0n);
-  if (tail4 !== undefined) value = (value & ~0xffffffffn) | tail4;
-  return { version: 6, value };
+/** Canonical form of an endpoint host pattern (wildcards kept). */
+export function normaliseHostPattern(raw: string): string {
+  let p = raw.trim().toLowerCase();
+  if (p.endsWith('.')) p = p.slice(0, -1);
+  if (!isGlob(p)) return normaliseHost(p) ?? p;
+  return p;
 }
 
-function parseRange(entry: string): Range | undefined {
-  const [address = '', prefixText, extra] = entry.split('/');
-  if (extra !== undefined) return undefined;
-  const ip = ipToBigInt(address);
-  if (!ip) return undefined;
-  const bits = ip.version === 4 ? 32 : 128;
-  if (prefixText !== undefined && !/^\d{1,3}$/.test(prefixText)) return undefined;
-  const prefix = prefixText === undefined ? bits : Number(prefixText);
-  if (prefix > bits) return undefined;
-  const hostBits = BigInt(bits - prefix);
-  const first = (ip.value >> hostBits) << hostBits;
-  return { version: ip.version, first, last: first + (1n << hostBits) - 1n, single: prefix === bits };
-}
+const NONE: readonly never[] = Object.freeze([]);
 
-function overlaps(a: Range, b: Range): boolean {
-  return a.version === b.version && a.first <= b.last && b.first <= a.last;
-}
+export class HostIndex<T> {
+  private readonly exact = new Map<string, T[]>();
+  private readonly oneLabel = new Map<string, T[]>();
+  private readonly anyDepth = new Map<string, T[]>();
+  private readonly globs: Array<{ match: Matcher; value: T }> = [];
 
-const MAPPED_V4 = 0xffff00000000n;
-function v4Block(first: string, prefix: number): Range[] {
-  const v4 = parseRange(`${first}/${prefix}`)!;
-  // The same block seen through IPv4-mapped IPv6 (::ffff:a.b.c.d).
-  return [v4, { version: 6, first: MAPPED_V4 | v4.first, last: MAPPED_V4 | v4.last, single: v4.single }];
-}
-const LOOPBACK = [...v4Block('127.0.0.0', 8), parseRange('::1')!];
-const NEVER_ALLOWED: Array<{ ranges: Range[]; why: string; what: string }> = [
-  {
-    ranges: [...v4Block('169.254.0.0', 16), parseRange('fe80::/10')!],
-    why: 'link-local addresses (cloud metadata among them) can never be allowed',
-    what: 'link-local, such as the cloud metadata service',
-  },
-  { ranges: [...v4Block('0.0.0.0', 32), parseRange('::')!], why: 'the unspecified address can never be allowed', what: 'the unspecified address' },
-];
-
-/**
- * Security invariant: allowed_ips may open private ranges on purpose, but never link-local
- * (metadata services) or the unspecified address, and loopback only as one exact address
- * (so `0.0.0.0/0` or `127.0.0.0/8` cannot open the host's own services wholesale).
- */
-export function allowedIpProblem(entry: string): string | undefined {
-  const range = parseRange(entry);
-  if (!range) return 'expected an IP address or CIDR block such as 10.0.0.0/8';
-  for (const rule of NEVER_ALLOWED) {
-    if (!rule.ranges.some((r) => overlaps(r, range))) continue;
-    return range.single ? rule.why : `"${entry}" overlaps addresses that can never be allowed (${rule.what})`;
+  add(pattern: string, value: T): void {
+    const p = normaliseHostPattern(pattern);
+    if (p.startsWith('**.') && !isGlob(p.slice(3))) return push(this.anyDepth, p.slice(3), value);
+    if (p.startsWith('*.') && !isGlob(p.slice(2))) return push(this.oneLabel, p.slice(2), value);
+    if (isGlob(p)) {
+      this.globs.push({ match: compileGlob(p, HOST_GLOB), value });
+      return;
+    }
+    push(this.exact, p, value);
   }
-  if (LOOPBACK.some((r) => overlaps(r, range)) && !range.single) {
-    return 'loopback can be allowed only as one exact address (such as 127.0.0.1), not as a block';
+
+  /** Every value whose pattern matches `host` (already normalised with normaliseHost). */
+  lookup(host: string): readonly T[] {
+    let out: T[] | undefined;
+    const add = (list: T[] | undefined): void => {
+      if (!list) return;
+      out = out ? out.concat(list) : list;
+    };
+    add(this.exact.get(host));
+    const firstDot = host.indexOf('.');
+    if (firstDot > 0) {
+      if (this.oneLabel.size > 0) add(this.oneLabel.get(host.slice(firstDot + 1)));
+      if (this.anyDepth.size > 0) {
+        // Every proper suffix that starts after a dot: at most one lookup per label.
+        for (let dot = firstDot; dot >= 0; dot = host.indexOf('.', dot + 1)) {
+          add(this.anyDepth.get(host.slice(dot + 1)));
+        }
+      }
+    }
+    for (const g of this.globs) if (g.match(host)) add([g.value]);
+    return out ?? NONE;
   }
-  return undefined;
+}
+
+function push<T>(map: Map<string, T[]>, key: string, value: T): void {
+  const list = map.get(key);
+  if (list) list.push(value);
+  else map.set(key, [value]);
 }

@@ -6,11 +6,11 @@
 // Messages follow one convention that load.ts relies on: a message starting with "expected"
 // describes what was expected, and the loader appends what it found.
 
-import { isIP } from 'node:net';
 import { z } from 'zod';
-import { allowedIpProblem, normaliseHost } from './hosts.js';
+import { allowedIpProblem, isIpLiteral } from './addresses.js';
+import { normaliseEndpointHost } from './hosts.js';
 import { PROTECTED_WORKDIR_FILES } from '../sandbox/index.js';
-import { parseSize } from './sizes.js';
+import { durationMs, parseSize } from './sizes.js';
 import {
   type GovernancePolicy, type InferencePolicy, type L7Match, type L7Rule, type LandlockPolicy, type NetworkBinary, type NetworkEndpoint,
   type NetworkMiddleware, type NetworkPolicy, type PresetHeader, type ProcessPolicy, type QueryMatcher, type ResourceLimitsPolicy,
@@ -98,7 +98,7 @@ function issue(ctx: RefineCtx, path: PropertyKey[], message: string, at: 'key' |
 // Hosts and addresses (the rules themselves live in hosts.ts)
 
 const hostPattern = z.string({ error: 'expected a host name' }).transform((raw, ctx) => {
-  const result = normaliseHost(raw);
+  const result = normaliseEndpointHost(raw);
   if ('error' in result) {
     ctx.issues.push({ code: 'custom', message: result.error, input: raw });
     return z.NEVER;
@@ -332,7 +332,7 @@ function checkTcpEndpoint(endpoint: Record<string, unknown>, ctx: RefineCtx): vo
   for (const key of REQUEST_LEVEL_FIELDS) {
     if (endpoint[key] !== undefined) issue(ctx, [key], `"${key}" is not valid with protocol tcp: a native TCP stream is not inspected`, 'key');
   }
-  if (typeof endpoint.host === 'string' && isIP(endpoint.host) !== 0) {
+  if (typeof endpoint.host === 'string' && isIpLiteral(endpoint.host)) {
     issue(ctx, ['host'], 'protocol tcp needs a DNS host name, not an IP address');
   }
   if (endpoint.tls !== undefined) issue(ctx, ['tls'], '"tls" is not valid with protocol tcp: the stream is passed through as is', 'key');
@@ -567,17 +567,6 @@ const middlewaresSchema = mapOf(middlewareSchema).check(always((middlewares, ctx
 
 // ---------------------------------------------------------------------------------------------
 // warden's own governance section
-
-const DURATION = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/;
-
-/** Parses "45s", "10m", "1h", "1h30m" into milliseconds; undefined when malformed or zero. */
-export function durationMs(text: string): number | undefined {
-  const match = DURATION.exec(text);
-  if (!match || text === '') return undefined;
-  const [, h = '0', m = '0', s = '0'] = match;
-  const ms = ((Number(h) * 60 + Number(m)) * 60 + Number(s)) * 1000;
-  return ms > 0 && Number.isSafeInteger(ms) ? ms : undefined;
-}
 
 const DURATION_EXPECTED = 'expected a duration such as "45s", "10m", "1h" or "1h30m"';
 const duration = z.string({ error: DURATION_EXPECTED }).superRefine((value, ctx) => {

@@ -24,12 +24,28 @@ function toResult(r: SpawnSyncReturns<string>): Result {
   return { status: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 
+let defaultHome: string | undefined;
+
+/**
+ * The environment warden runs with in tests: WARDEN_HOME is this test file's own temporary one
+ * (every run writes to the audit log there), unless the test gives one; removed when the test
+ * process exits, so nothing is left in the real home.
+ */
+export function testEnv(env: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  if (defaultHome === undefined) {
+    const home = mkdtempSync(path.join(os.tmpdir(), 'warden-test-home-'));
+    defaultHome = home;
+    process.once('exit', () => rmSync(home, { recursive: true, force: true }));
+  }
+  return { ...process.env, WARDEN_HOME: defaultHome, ...env };
+}
+
 /** Runs the warden CLI to completion. */
 export function warden(args: string[], opts: { input?: string; env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Result {
   return toResult(spawnSync(process.execPath, [WARDEN, ...args], {
     encoding: 'utf8',
     input: opts.input ?? '',
-    env: { ...process.env, ...opts.env },
+    env: testEnv(opts.env),
     timeout: opts.timeoutMs ?? 30_000,
   }));
 }
@@ -85,7 +101,7 @@ export function writePolicy(dir: string, yaml: string, name = 'policy.yaml'): st
  * signal tests, and whenever the test itself serves what the sandbox talks to).
  */
 export function wardenAsync(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): { pid: number; done: Promise<Result>; stdout: () => string } {
-  const child = spawn(process.execPath, [WARDEN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env } });
+  const child = spawn(process.execPath, [WARDEN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: testEnv(opts.env) });
   let stdout = '';
   let stderr = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });

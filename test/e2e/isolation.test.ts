@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import {
   IS_ROOT, PROJECT_OWNER, REPO_ROOT, SKIP_NO_BWRAP, SKIP_NOT_ROOT, WARDEN, inSandbox, onHost, onHostAsProjectOwner, projectDir, tempDir,
-  warden, writePolicy,
+  testEnv, warden, writePolicy,
 } from './helpers.js';
 
 const PY = '/usr/bin/python3';
@@ -96,7 +96,7 @@ describe('setuid and setgid bits cannot be set inside', { skip: SKIP_PY }, () =>
 
 describe('each sandbox runs as a uid of its own', { skip: SKIP_NOT_ROOT || SKIP_NO_BWRAP }, () => {
   test('two concurrent runs get different unprivileged uids from the reserved range, and neither is an account', async () => {
-    const sleeper = spawn(process.execPath, [WARDEN, 'run', '--', 'sh', '-c', 'id -u; sleep 5'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const sleeper = spawn(process.execPath, [WARDEN, 'run', '--', 'sh', '-c', 'id -u; sleep 5'], { stdio: ['ignore', 'pipe', 'pipe'], env: testEnv() });
     const first = await new Promise<string>((resolve) => sleeper.stdout.once('data', (d: Buffer) => resolve(d.toString().trim())));
     const second = inSandbox('id -u').stdout.trim();
     sleeper.kill('SIGTERM');
@@ -260,7 +260,7 @@ describe('mounts are the objects warden checked', { skip: SKIP_NO_BWRAP }, () =>
         if (said.includes('ready')) resolve();
       }));
       const r = await new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
-        const child = spawn(process.execPath, [WARDEN, 'run', '--name', name, '--policy', policy, '--workdir', work.dir, '--', 'sh', '-c', 'cat /sandbox/cfg/token'], { stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn(process.execPath, [WARDEN, 'run', '--name', name, '--policy', policy, '--workdir', work.dir, '--', 'sh', '-c', 'cat /sandbox/cfg/token'], { stdio: ['ignore', 'pipe', 'pipe'], env: testEnv() });
         let stdout = '';
         let stderr = '';
         child.stdout.on('data', (d: Buffer) => { stdout += d; });
@@ -336,7 +336,7 @@ describe('resources are bounded', { skip: SKIP_NOT_ROOT || SKIP_NO_BWRAP }, () =
   test('the limits are written where the sandbox\'s processes are (memory, pids, cpu)', async () => {
     const marker = `${5 + (process.pid % 1000) / 1000}`;
     const child = spawn(process.execPath, [WARDEN, 'run', '--memory', '300M', '--cpus', '0.5', '--pids', '77', '--', 'sh', '-c', `echo started; exec sleep ${marker}`],
-      { stdio: ['ignore', 'pipe', 'pipe'] });
+      { stdio: ['ignore', 'pipe', 'pipe'], env: testEnv() });
     try {
       await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
       // The sleep inside the sandbox, as a host pid (its command line is exactly this).

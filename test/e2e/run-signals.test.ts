@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { SKIP_NO_BWRAP, WARDEN, waitFor, wardenAsync } from './helpers.js';
+import { SKIP_NO_BWRAP, WARDEN, testEnv, waitFor, wardenAsync } from './helpers.js';
 
 const TRAP_SCRIPT = (signal: string, code: number) =>
   `trap 'echo got-${signal}; exit ${code}' ${signal}; echo ready; while :; do sleep 0.05; done`;
@@ -116,7 +116,7 @@ describe('terminals', { skip: SKIP_NO_BWRAP || (existsSync('/usr/bin/script') ? 
       'sys.exit(9)',
     ].join('\n');
     const result = spawnSync('python3', ['-c', PTY_DRIVER, process.execPath, WARDEN, 'run', '--', 'python3', '-c', cmd],
-      { encoding: 'utf8', timeout: 60_000 });
+      { encoding: 'utf8', timeout: 60_000, env: testEnv() });
     assert.equal(result.status, 0, result.stderr);
     assert.match(result.stdout, /child-got-INT/);
     assert.match(result.stdout, /parent-got-INT child-exit=3/);

@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import type { NetworkEndpoint, NetworkPolicy } from '../../src/policy/types.js';
-import type { DecisionCode } from '../../src/egress/index.js';
+import type { DecisionCode } from '../../src/checkpoint/index.js';
 import { gitEnv, gitHttpBackend, makeRepo } from './git-server.js';
 import { type ProxyFixture, type Started, proxyEnv, run, startHttp, startHttps, startProxy, upstreamCA } from './helpers.js';
 
@@ -318,7 +318,7 @@ describe('real clients through the proxy', () => {
           assert.ok(ev, 'a deny event was emitted');
           assert.equal(ev.code, sc.code);
           assert.equal(ev.binary.path, client.exe);
-          assert.equal(ev.destination.host, sc.host);
+          assert.equal(ev.destination?.host, sc.host);
 
           fx.setPolicy(sc.allowed(ports, client.exe));
           const allowed = await client.fetch(url, sc.method);

@@ -9,9 +9,32 @@ import type net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import tls from 'node:tls';
-import type { NetworkPolicy } from '../../src/policy/types.js';
+import type { DecisionRecord } from '../../src/audit/index.js';
+import { createCheckpoint, type Checkpoint, type CheckpointOptions } from '../../src/checkpoint/index.js';
 import { createEgressProxy, createSandboxCA, descendantIdentifier } from '../../src/egress/index.js';
-import type { EgressEvent, EgressProxy, EgressProxyOptions, SandboxCA } from '../../src/egress/index.js';
+import type { EgressProxy, EgressProxyOptions, SandboxCA } from '../../src/egress/index.js';
+import { defaultPolicy, type NetworkPolicy, type Policy } from '../../src/policy/index.js';
+
+/**
+ * A checkpoint over network policies given as a function (tests swap them). Each new object is
+ * wrapped once, so the checkpoint sees one Policy per revision, as in a sandbox.
+ */
+export function checkpointFor(policies: () => Record<string, NetworkPolicy>, options: Partial<CheckpointOptions> = {}): Checkpoint {
+  let last: Record<string, NetworkPolicy> | undefined;
+  let full: Policy | undefined;
+  return createCheckpoint({
+    sandbox: 'test',
+    policy: () => {
+      const current = policies();
+      if (current !== last || full === undefined) {
+        last = current;
+        full = { ...defaultPolicy(), network_policies: current };
+      }
+      return full;
+    },
+    ...options,
+  });
+}
 
 export interface Started {
   port: number;
@@ -54,7 +77,7 @@ export interface ProxyFixture {
   port: number;
   url: string;
   ca: SandboxCA;
-  events: EgressEvent[];
+  events: DecisionRecord[];
   setPolicy(p: Record<string, NetworkPolicy>): void;
   /** A file holding the sandbox CA and the upstream CA, for clients' trust settings. */
   caBundle: string;
@@ -77,16 +100,14 @@ export const TEST_NAMES: Record<string, string[]> = {
 
 export async function startProxy(initial: Record<string, NetworkPolicy>, extra: Partial<EgressProxyOptions> = {}): Promise<ProxyFixture> {
   let policy = initial;
-  const events: EgressEvent[] = [];
+  const events: DecisionRecord[] = [];
   const ca = createSandboxCA({ name: 'test sandbox' });
   const proxy = createEgressProxy({
-    sandbox: 'test',
-    policy: () => policy,
+    checkpoint: checkpointFor(() => policy, { recorder: (e) => void events.push(e) }),
     // Only this test process and its children can be callers: no other process on the machine
     // is looked at.
     identify: descendantIdentifier(process.pid),
     ca,
-    onEvent: (e) => void events.push(e),
     resolve: async (host) => {
       const a = TEST_NAMES[host];
       if (!a) throw new Error(`test resolver: unknown name ${host}`);

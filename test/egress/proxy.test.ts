@@ -9,7 +9,7 @@ import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { NetworkEndpoint, NetworkPolicy } from '../../src/policy/types.js';
 import { createEgressProxy, descendantIdentifier } from '../../src/egress/index.js';
-import { type ProxyFixture, type Started, policy, startHttp, startHttps, startProxy, upstreamCA } from './helpers.js';
+import { checkpointFor, type ProxyFixture, type Started, policy, startHttp, startHttps, startProxy, upstreamCA } from './helpers.js';
 import { Conversation, connect, rawExchange, requestOver, tlsOver, viaProxy } from './net-helpers.js';
 
 const SELF = fs.realpathSync(process.execPath);
@@ -222,7 +222,7 @@ describe('egress proxy protocol handling', () => {
     assert.equal(body.method, 'GET');
     assert.equal(body.path, '/thing');
     assert.match(body.rule_missing, /other\.test/);
-    const ev = [...fx.events].reverse().find((e) => e.destination.host === 'other.test');
+    const ev = [...fx.events].reverse().find((e) => e.destination?.host === 'other.test');
     assert.equal(ev?.verdict, 'deny');
     assert.equal(ev?.binary.path, SELF);
     fx.setPolicy({ ...base(), other: { endpoints: [{ host: 'other.test', ports: [http1.port], allowed_ips: LOCAL }], binaries: [{ path: SELF }] } });
@@ -299,13 +299,11 @@ describe('egress proxy protocol handling', () => {
 
   test('connection limit and idle timeout', async () => {
     const limited = createEgressProxy({
-      sandbox: 'limits',
-      policy: () => ({}),
+      checkpoint: checkpointFor(() => ({})),
       identify: async () => {
         throw new Error('not needed');
       },
       ca: fx.ca,
-      onEvent: () => undefined,
       limits: { maxConnections: 2, idleMs: 300 },
     });
     const addr = await limited.listen(0, '127.0.0.1');
@@ -332,13 +330,11 @@ describe('egress proxy protocol handling', () => {
 
   test('an unidentifiable caller is refused', async () => {
     const blind = createEgressProxy({
-      sandbox: 'blind',
-      policy: base,
+      checkpoint: checkpointFor(base),
       identify: async () => {
         throw new Error('no such socket');
       },
       ca: fx.ca,
-      onEvent: () => undefined,
       resolve: async () => LOCAL,
     });
     const addr = await blind.listen(0, '127.0.0.1');
@@ -379,10 +375,10 @@ describe('egress proxy protocol handling', () => {
     const t = await connect(fx.port, `raw.test:${echoTcpPort}`);
     assert.equal(t.status, 200);
     const closed = new Promise<void>((r) => t.socket.on('close', () => r()));
-    assert.equal(fx.proxy.revalidate(), 0, 'still allowed: nothing closed');
+    assert.equal(await fx.proxy.revalidate(), 0, 'still allowed: nothing closed');
     fx.setPolicy(policy('self', endpoints().filter((e) => e.host !== 'raw.test'), [SELF]));
     try {
-      assert.equal(fx.proxy.revalidate(), 1);
+      assert.equal(await fx.proxy.revalidate(), 1);
       await closed;
       const ev = [...fx.events].reverse().find((e) => e.reason.startsWith('policy changed'));
       assert.equal(ev?.code, 'no_endpoint');
@@ -434,7 +430,7 @@ describe('egress proxy protocol handling', () => {
     const slash = await c.request({ path: '/a%2Fb', headers: { Host: host } });
     assert.equal(JSON.parse(slash.body).code, 'bad_path');
     s.destroy();
-    const l7 = fx.events.filter((e) => e.layer === 'l7' && e.destination.port === https1.port);
+    const l7 = fx.events.filter((e) => e.layer === 'l7' && e.destination?.port === https1.port);
     assert.ok(l7.some((e) => e.verdict === 'allow' && e.rule === 'access read-only'));
     assert.ok(l7.some((e) => e.verdict === 'deny' && e.method === 'DELETE'));
   });
@@ -470,7 +466,7 @@ describe('egress proxy protocol handling', () => {
   test('L7: a TLS server name different from the CONNECT host is refused', async () => {
     await assert.rejects(l7Session('api.test', 'other.test'));
     await new Promise((r) => setTimeout(r, 20));
-    assert.ok(fx.events.some((e) => e.code === 'sni_mismatch' && e.destination.host === 'api.test'));
+    assert.ok(fx.events.some((e) => e.code === 'sni_mismatch' && e.destination?.host === 'api.test'));
   });
 
   test('L7: plain-HTTP (absolute-form) requests to an inspected endpoint are checked one by one', async () => {
@@ -527,11 +523,9 @@ describe('egress proxy protocol handling', () => {
 
   test('L7: the upstream certificate is verified', async () => {
     const proxy = createEgressProxy({
-      sandbox: 'strict',
-      policy: base,
+      checkpoint: checkpointFor(base),
       identify: fxIdentify(),
       ca: fx.ca,
-      onEvent: () => undefined,
       resolve: async () => LOCAL,
       // no upstreamCA: the test upstream's CA is not trusted
     });

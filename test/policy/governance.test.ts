@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe as suite, test } from 'node:test';
-import { durationMs } from '../../src/policy/schema.js';
+import { durationMs } from '../../src/policy/sizes.js';
 import { accept, assertAt, reject, rejectOnce, yaml } from './helpers.js';
 
 function governance(...lines: string[]): string {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe as suite, test } from 'node:test';
-import { allowedIpProblem, normaliseHost } from '../../src/policy/hosts.js';
+import { allowedIpProblem } from '../../src/policy/addresses.js';
+import { normaliseEndpointHost } from '../../src/policy/hosts.js';
 import { accept, assertAt, endpointPolicy, reject, rejectOnce, yaml } from './helpers.js';
 
 suite('endpoint hosts', () => {
@@ -51,11 +52,13 @@ suite('endpoint hosts', () => {
     });
   }
 
-  test('normaliseHost is the function behind both lists', () => {
-    assert.deepEqual(normaliseHost('A.Example.COM.'), { host: 'a.example.com' });
-    assert.ok('error' in normaliseHost('*.org'));
-    assert.ok('error' in normaliseHost('*'));
-    assert.deepEqual(normaliseHost('*.example.org'), { host: '*.example.org' });
+  test('normaliseEndpointHost is the function behind both lists', () => {
+    assert.deepEqual(normaliseEndpointHost('A.Example.COM.'), { host: 'a.example.com' });
+    assert.ok('error' in normaliseEndpointHost('*.org'));
+    assert.ok('error' in normaliseEndpointHost('*'));
+    assert.deepEqual(normaliseEndpointHost('*.example.org'), { host: '*.example.org' });
+    assert.deepEqual(normaliseEndpointHost('[2001:DB8:0:0::1]'), { host: '2001:db8::1' }, 'IP literals take the one canonical form');
+    assert.ok('error' in normaliseEndpointHost('fe80::1%eth0'), 'a zone names an interface of the proxy host');
   });
 });
 

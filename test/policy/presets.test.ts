@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe as suite, test } from 'node:test';
 import { stringify } from 'yaml';
-import { BinaryLedger, CompiledPolicy, checkInspectedRequest } from '../../src/egress/index.js';
-import type { ProcessIdentity, Verdict } from '../../src/egress/index.js';
+import { BinaryLedger, CompiledPolicy, checkInspectedRequest } from '../../src/policy/index.js';
+import type { PolicyVerdict as Verdict, ProcessIdentity } from '../../src/policy/index.js';
 import {
   PolicyError,
   PolicyMergeError,

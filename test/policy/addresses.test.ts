@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { formatIp, parseIp } from '../../src/egress/ip.js';
-import { checkAddress, checkResolution, classifyAddress, compileAllowedIps } from '../../src/egress/ssrf.js';
+import { formatIp, parseIp } from '../../src/policy/addresses.js';
+import { checkAddress, checkResolution, classifyAddress, compileAllowedIps } from '../../src/policy/addresses.js';
 
 describe('IP parsing', () => {
   test('round-trips canonical text', () => {

@@ -1,9 +1,9 @@
 // Per-request (L7) checks on inspected endpoints: access presets, allow rules and deny rules
 // over method, path and query.
 
-import type { L7Match, NetworkEndpoint, QueryMatcher } from '../policy/types.js';
+import type { L7Match, NetworkEndpoint, QueryMatcher } from './types.js';
 import { type Matcher, PATH_GLOB, VALUE_GLOB, compileGlob } from './glob.js';
-import type { DecisionCode } from './types.js';
+import type { PolicyCode } from './verdict.js';
 import { stripMatrixParams } from './urlpath.js';
 
 const READ_ONLY = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -146,7 +146,7 @@ export interface L7EndpointRef {
 
 export interface L7Decision {
   verdict: 'allow' | 'deny';
-  code: DecisionCode;
+  code: PolicyCode;
   policy: string;
   endpoint: NetworkEndpoint;
   rule?: string;

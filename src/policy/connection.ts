@@ -2,13 +2,20 @@
 // host and port. network_policies are compiled once per policy object into a host index, so a
 // lookup costs a few Map probes however many rules there are.
 
-import type { NetworkEndpoint, NetworkPolicy } from '../policy/types.js';
+import { type AllowedIps, compileAllowedIps } from './addresses.js';
 import { BinaryMatcher } from './binaries.js';
 import { HostIndex } from './hosts.js';
 import type { BinaryLedger } from './integrity.js';
 import { type CompiledL7, compileL7 } from './l7.js';
-import { type AllowedIps, compileAllowedIps } from './ssrf.js';
-import type { ConnectionVerdict, DecisionCode, MatchedEndpoint, ProcessIdentity } from './types.js';
+import type { NetworkEndpoint, NetworkMiddleware, NetworkPolicy, Policy } from './types.js';
+import type { MatchedEndpoint, PolicyCode, PolicyVerdict, ProcessIdentity } from './verdict.js';
+
+/** A connection-level verdict carries the endpoints that matched, for per-request checks. */
+export interface ConnectionVerdict extends PolicyVerdict {
+  matches: MatchedEndpoint[];
+  /** True when any allowing endpoint is L4 only: the tunnel is relayed without inspection. */
+  raw: boolean;
+}
 
 export interface CompiledEndpoint extends MatchedEndpoint {
   ports: ReadonlySet<number>;
@@ -32,11 +39,25 @@ export function isInspected(e: NetworkEndpoint): boolean {
   return e.protocol !== undefined && INSPECTED.has(e.protocol) && e.tls !== 'skip';
 }
 
+/** A middleware warden cannot run, so the traffic it covers is refused (on_error: fail_closed, the default). */
+interface BlockingMiddleware {
+  name: string;
+  middleware: string;
+  exclude: HostIndex<true>;
+}
+
 export class CompiledPolicy {
   private readonly hosts = new HostIndex<CompiledEndpoint>();
+  private readonly blocking = new HostIndex<BlockingMiddleware>();
   readonly endpointCount: number;
 
-  constructor(policies: Readonly<Record<string, NetworkPolicy>>) {
+  constructor(policies: Readonly<Record<string, NetworkPolicy>>, middlewares: Readonly<Record<string, NetworkMiddleware>> = {}) {
+    for (const [name, m] of Object.entries(middlewares)) {
+      if (m.on_error === 'fail_open') continue;
+      const exclude = new HostIndex<true>();
+      for (const pattern of m.endpoints.exclude ?? []) exclude.add(pattern, true);
+      for (const pattern of m.endpoints.include) this.blocking.add(pattern, { name, middleware: m.middleware, exclude });
+    }
     let count = 0;
     for (const [name, rule] of Object.entries(policies)) {
       const binaries = new BinaryMatcher(rule.binaries ?? []);
@@ -67,23 +88,18 @@ export class CompiledPolicy {
    * any ancestor's must be listed in the same rule as a matching endpoint, and each executable
    * relied on must hash the same as the first time this proxy saw its path.
    */
-  decideConnection(host: string, port: number, identity: ProcessIdentity | null, ledger: BinaryLedger): ConnectionDecision {
-    if (!identity) {
-      return deny('unidentified', {
-        reason: 'the calling process could not be identified',
-        rule_missing: 'an identifiable calling process',
-        hint: 'connections whose process cannot be found in /proc are always refused',
-      });
-    }
-    if (identity.tainted) {
-      return deny('binary_tainted', {
-        reason: `${identity.exe} (pid ${identity.pid}) is not trusted as itself: ${identity.tainted}`,
-        rule_missing: 'a caller that runs only its own, unmodified code',
-        hint: 'code loaded from a path the sandbox can write (LD_PRELOAD, a planted library, a memory file) could do anything under an allowed name; run the program without it',
-      });
-    }
+  decideConnection(host: string, port: number, identity: ProcessIdentity, ledger: BinaryLedger): ConnectionDecision {
     const primary = this.decideFor(host, port, identity, ledger);
     if (primary.verdict === 'deny') return primary;
+    const middleware = this.blocking.lookup(host).find((m) => m.exclude.lookup(host).length === 0);
+    if (middleware) {
+      return deny('middleware_unavailable', {
+        policy: primary.policy!,
+        reason: `network_middlewares.${middleware.name} (${middleware.middleware}) covers ${host} with on_error: fail_closed, and warden cannot run middleware`,
+        rule_missing: `a way to run middleware ${middleware.middleware}: warden has none`,
+        hint: `remove ${host} from network_middlewares.${middleware.name}.endpoints.include, or set on_error: fail_open (the middleware then does nothing)`,
+      });
+    }
     for (const other of identity.sharedWith ?? []) {
       const d = this.decideFor(host, port, other, ledger);
       if (d.verdict === 'deny') {
@@ -180,7 +196,7 @@ function checkIntegrity(ledger: BinaryLedger, path: string, sha: string | undefi
 }
 
 function deny(
-  code: DecisionCode,
+  code: PolicyCode,
   fields: { reason: string; rule_missing: string; hint: string; policy?: string; endpoint?: NetworkEndpoint },
 ): ConnectionDecision {
   return { verdict: 'deny', code, ...fields, matches: [], raw: false };
@@ -190,11 +206,11 @@ function deny(
 export class PolicyCompiler {
   private cache = new WeakMap<object, CompiledPolicy>();
 
-  compiled(policies: Readonly<Record<string, NetworkPolicy>>): CompiledPolicy {
-    let c = this.cache.get(policies);
+  compiled(policy: Pick<Policy, 'network_policies' | 'network_middlewares'>): CompiledPolicy {
+    let c = this.cache.get(policy);
     if (!c) {
-      c = new CompiledPolicy(policies);
-      this.cache.set(policies, c);
+      c = new CompiledPolicy(policy.network_policies, policy.network_middlewares);
+      this.cache.set(policy, c);
     }
     return c;
   }

@@ -2,7 +2,7 @@
 // executable paths of its ancestors.
 
 import { realpathSync } from 'node:fs';
-import type { NetworkBinary } from '../policy/types.js';
+import type { NetworkBinary } from './types.js';
 import { type Matcher, PATH_GLOB, compileGlob, isGlob } from './glob.js';
 
 export class BinaryMatcher {

@@ -1,12 +1,12 @@
 // Verdicts the proxy builds beyond the connection decision: per-request checks on inspected
 // endpoints, Host/SNI disagreements and SSRF refusals, each naming what the policy lacks.
 
-import type { CompiledEndpoint, ConnectionDecision } from './decision.js';
+import type { CompiledEndpoint, ConnectionDecision } from './connection.js';
 import { type L7EndpointRef, decideL7, websocketMessagesAllowed } from './l7.js';
-import type { Verdict } from './types.js';
 import { normaliseTarget, targetToForward } from './urlpath.js';
+import type { PolicyVerdict } from './verdict.js';
 
-export interface RequestVerdict extends Verdict {
+export interface RequestVerdict extends PolicyVerdict {
   /** Normalised path (no query), when the target could be normalised. */
   path?: string;
   /** What to send upstream when allowed: the normalised path plus the query as received. */
@@ -100,27 +100,7 @@ export function checkInspectedRequest(conn: ConnectionDecision, req: InspectedRe
   }
 }
 
-export function hostMismatch(what: string, host: string, port: number): Verdict {
-  return {
-    verdict: 'deny',
-    code: 'host_mismatch',
-    reason: `${what} differs from the destination ${host}:${port}`,
-    rule_missing: 'a Host header naming the same host as the request target',
-    hint: 'the destination is fixed by the CONNECT tunnel; send the same host in the Host header',
-  };
-}
-
-export function sniMismatch(servername: string, host: string): Verdict {
-  return {
-    verdict: 'deny',
-    code: 'sni_mismatch',
-    reason: `TLS server name ${servername} differs from the CONNECT target ${host}`,
-    rule_missing: 'a TLS server name equal to the CONNECT host',
-    hint: 'open one CONNECT tunnel per destination host',
-  };
-}
-
-export function ssrfVerdict(conn: ConnectionDecision, host: string, check: { address: string; reason: string }): Verdict {
+export function ssrfVerdict(conn: ConnectionDecision, host: string, check: { address: string; reason: string }): PolicyVerdict {
   const where = conn.endpoint ? `endpoint ${conn.endpoint.host} of network_policies.${conn.policy}` : 'the endpoint';
   return {
     verdict: 'deny',

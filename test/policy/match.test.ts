@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { HOST_GLOB, PATH_GLOB, VALUE_GLOB, compileGlob } from '../../src/egress/glob.js';
-import { HostIndex, normaliseHost } from '../../src/egress/hosts.js';
-import { BinaryMatcher } from '../../src/egress/binaries.js';
+import { HOST_GLOB, PATH_GLOB, VALUE_GLOB, compileGlob } from '../../src/policy/glob.js';
+import { HostIndex, normaliseHost } from '../../src/policy/hosts.js';
+import { BinaryMatcher } from '../../src/policy/binaries.js';
 
 describe('path globs', () => {
   const cases: Array<[string, string, boolean]> = [

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { normaliseTarget, stripMatrixParams, targetToForward } from '../../src/egress/urlpath.js';
+import { normaliseTarget, stripMatrixParams, targetToForward } from '../../src/policy/urlpath.js';
 
 function path(target: string, allowSlash = false): string {
   const r = normaliseTarget(target, allowSlash);

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { NetworkEndpoint } from '../../src/policy/types.js';
-import { compileL7, decideL7, type L7EndpointRef } from '../../src/egress/l7.js';
-import { normaliseTarget } from '../../src/egress/urlpath.js';
+import { compileL7, decideL7, type L7EndpointRef } from '../../src/policy/l7.js';
+import { normaliseTarget } from '../../src/policy/urlpath.js';
 
 function ref(e: Partial<NetworkEndpoint>, policy = 'p'): L7EndpointRef {
   const endpoint: NetworkEndpoint = { host: 'api.test', ports: [443], protocol: 'rest', ...e };
@@ -132,7 +132,7 @@ describe('enforcement, selectors, protocols', () => {
 
 describe('websocket endpoints', () => {
   test('an upgrade needs client messages to be allowed too, since frames are not inspected', async () => {
-    const { websocketMessagesAllowed } = await import('../../src/egress/l7.js');
+    const { websocketMessagesAllowed } = await import('../../src/policy/l7.js');
     const upgradeOnly = ref({ protocol: 'websocket', rules: [{ allow: { method: 'GET', path: '/chat' } }] });
     assert.equal(websocketMessagesAllowed(upgradeOnly.l7, '/chat'), false);
     const withText = ref({ protocol: 'websocket', rules: [{ allow: { method: 'GET', path: '/chat' } }, { allow: { method: 'WEBSOCKET_TEXT', path: '/chat' } }] });

@@ -1,0 +1,175 @@
+// The checkpoint's vocabulary: what is decided (Action), for whom (Subject), the answer (Verdict)
+// and the stages that reach it. Plain data, so that a verdict can be recorded and explained the
+// same way whatever the action.
+
+import type { DecisionRecord } from '../audit/index.js';
+import type { MatchedEndpoint, Policy, PolicyCode, PolicyVerdict, ProcessIdentity } from '../policy/index.js';
+
+/** How a network action reached the proxy: connect = CONNECT, http = absolute-form, l7 = inside an inspected tunnel. */
+export type NetworkLayer = 'connect' | 'http' | 'l7';
+
+/** Opening a connection to host:port (a CONNECT tunnel, or the connection under a plain HTTP request). */
+export interface ConnectionAction {
+  type: 'connection';
+  layer: NetworkLayer;
+  host: string;
+  port: number;
+}
+
+/** One HTTP request; `target` is the origin-form path and query exactly as received, byte for byte. */
+export interface HttpRequestAction {
+  type: 'http_request';
+  layer: NetworkLayer;
+  host: string;
+  port: number;
+  method: string;
+  target: string;
+  /** The Upgrade header's value, for upgrade requests. */
+  upgrade?: string;
+  /** Inside a tunnel: the addresses it was opened to (already checked then, re-checked now). */
+  addresses?: string[];
+}
+
+/** A call to a model through inference.local. */
+export interface ModelCallAction {
+  type: 'model_call';
+  /** The API route called, e.g. `/v1/chat/completions`. */
+  route: string;
+  model?: string;
+}
+
+/** A call to a tool (an MCP server's tool, through the tool gateway). */
+export interface ToolCallAction {
+  type: 'tool_call';
+  /** `server.tool`, as contracts name it (github.create_pull_request). */
+  tool: string;
+  /** A stable digest of the arguments: repeated identical calls are what breakers count. */
+  argumentsDigest: string;
+}
+
+/** A message to another agent over the bus. */
+export interface BusMessageAction {
+  type: 'bus_message';
+  to: string;
+  text: string;
+}
+
+/** The agent asks for more than its policy gives (a new endpoint, a tool, a higher tier). */
+export interface PermissionRequestAction {
+  type: 'permission_request';
+  permission: string;
+  justification?: string;
+}
+
+/**
+ * Text about to reach the agent: an HTTP response body, a tool's result, a message from another
+ * agent, a prompt on its way to a model. Allowed unless governance (the directive scanner) objects.
+ */
+export interface ContentAction {
+  type: 'content';
+  source: 'http_response' | 'tool_result' | 'bus_message' | 'model_prompt';
+  /** Where it comes from: host:port and path, a tool, a sender. */
+  origin: string;
+  text: string;
+}
+
+export type Action =
+  | ConnectionAction | HttpRequestAction | ModelCallAction | ToolCallAction | BusMessageAction | PermissionRequestAction | ContentAction;
+export type NetworkAction = ConnectionAction | HttpRequestAction;
+
+/** Who acts: the sandbox and the calling process, all from the kernel, never from the caller's word. */
+export interface Subject {
+  sandbox: string;
+  /** Null when the kernel could not tell: such an action is always denied. */
+  process: ProcessIdentity | null;
+  /** Why the process is unknown, for the record. */
+  identityError?: string;
+}
+
+/** The stages, in the order they run. A later kind never runs before an earlier one. */
+export const STAGE_KINDS = ['identity', 'policy', 'governance', 'tier'] as const;
+export type StageKind = (typeof STAGE_KINDS)[number];
+/** Outcomes decided by the enforcement point itself (a malformed request, a failed upstream). */
+export type VerdictStage = StageKind | 'transport' | 'audit';
+
+export type Tier = 'auto' | 'peer' | 'committee' | 'human';
+
+export type DecisionCode =
+  | PolicyCode
+  | 'unidentified'
+  | 'binary_tainted'
+  | 'no_decision'
+  | 'breaker_open'
+  | 'contract_violation'
+  | 'approval_required'
+  | 'directive_detected'
+  | 'directive_flagged'
+  | 'bad_request'
+  | 'upstream_error'
+  | 'audit_unavailable'
+  | 'connection_closed';
+
+export interface Verdict extends Omit<PolicyVerdict, 'verdict' | 'code'> {
+  verdict: 'allow' | 'deny' | 'ask' | 'reroute';
+  code: DecisionCode;
+  stage: VerdictStage;
+  /** For ask: who decides. */
+  tier?: Tier;
+  /** For reroute: where the action goes instead (inference.local). */
+  rerouteTo?: string;
+}
+
+/** What the enforcement point needs besides the verdict, for network actions. */
+export interface NetworkFacts {
+  /** Endpoints that matched the connection (for per-request checks inside a tunnel). */
+  matches: MatchedEndpoint[];
+  /** True when the connection is relayed without inspecting requests. */
+  raw: boolean;
+  /** Addresses that passed the address check, in dialling order. */
+  addresses: string[];
+  /** The request path after normalisation (no query). */
+  path?: string;
+  /** What to send upstream: the normalised path plus the query as received. */
+  forwardPath?: string;
+}
+
+/** The checkpoint's answer to one action. */
+export interface Decision {
+  verdict: Verdict;
+  network?: NetworkFacts;
+  /** The record as committed (or, for a denial, as queued) to the audit log. */
+  record?: DecisionRecord;
+}
+
+/** Where an explanation collects what a stage could not check. */
+export interface ExplainTrace {
+  notes: string[];
+}
+
+/** Resolves a host name to addresses; undefined means "not known here" (explain without --resolve). */
+export type Resolver = (host: string) => Promise<string[] | undefined>;
+
+/** Mutable state of one decision, handed to each stage in turn. */
+export interface StageContext {
+  readonly action: Action;
+  readonly subject: Subject;
+  readonly policy: Policy;
+  /** The verdict so far; a stage that sets a denial ends the pipeline. */
+  verdict: Verdict | undefined;
+  network: NetworkFacts | undefined;
+  readonly resolve: Resolver;
+  /** Present when explaining: notes about what could not be checked. */
+  readonly explain: ExplainTrace | undefined;
+}
+
+/**
+ * A step of the pipeline. Stages of one kind run in the order they were registered; `run` may be
+ * synchronous (most are) so a decision pays for a promise only where a stage needs one.
+ */
+export interface Stage {
+  readonly name: string;
+  readonly kind: StageKind;
+  run(ctx: StageContext): void | Promise<void>;
+  /** Told every final verdict (denials included), for stages that count what happened. */
+  observe?(action: Action, verdict: Verdict): void;
+}
