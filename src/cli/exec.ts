@@ -29,7 +29,7 @@ export async function connectCommand(name: string, shell: string | undefined): P
 
 async function relay(name: string, argv: string[], env: Record<string, string>, tty: boolean): Promise<number> {
   const size = () => ({ rows: process.stdout.rows || 24, cols: process.stdout.columns || 80 });
-  const termEnv = tty && process.env.TERM ? { TERM: process.env.TERM } : {};
+  const termEnv: Record<string, string> = tty && process.env.TERM ? { TERM: process.env.TERM } : {};
   const { socket, rest } = await openExec(wardenHome(), { name, argv, env: { ...termEnv, ...env }, tty: tty ? size() : null },
     { progress: (message) => printLine(2, message) });
   const send = (type: (typeof FRAME)[keyof typeof FRAME], payload: Buffer = Buffer.alloc(0)) => {

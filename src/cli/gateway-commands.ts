@@ -4,6 +4,8 @@ import type { Command } from 'commander';
 import path from 'node:path';
 import { CliError, printLine } from './output.js';
 import { addLimitOptions, withLimitFlags, type LimitFlags } from './limits.js';
+import { showingWarnings } from './policy.js';
+import type { Op, OpReply, OpRequest } from '../gateway/index.js';
 import type { Policy, PolicyChange } from '../policy/index.js';
 import { wardenHome } from '../store/index.js';
 
@@ -52,7 +54,7 @@ export function registerGatewayCommands(program: Command, policy: Command, setEx
     .action((name: string, opts: { json?: boolean }) => run(opts.json, () => sandboxSimple('sandbox.get', name, {}, Boolean(opts.json)))());
   for (const [verb, summary] of [['start', 'start a stopped sandbox'], ['stop', 'stop a sandbox (its workdir and policy stay)']] as const) {
     sandbox.command(verb).summary(summary).argument('<NAME>').option('--json', 'print the sandbox as JSON')
-      .action((name: string, opts: { json?: boolean }) => run(opts.json, () => sandboxSimple(`sandbox.${verb}`, name, {}, Boolean(opts.json)))());
+      .action((name: string, opts: { json?: boolean }) => run(opts.json, () => sandboxSimple(`sandbox.${verb}` as const, name, {}, Boolean(opts.json)))());
   }
   sandbox.command('delete').alias('rm').summary('stop and remove a sandbox').argument('<NAME>')
     .option('--purge', 'also delete its workdir (even one you gave with --workdir)')
@@ -246,16 +248,14 @@ async function sandboxCreate(name: string, command: string[], opts: CreateOption
   for (const preset of opts.preset ?? []) policy = mergePolicies(policy, loadPreset(preset));
   policy = await withLimitFlags(policy, opts);
   const result = await gatewayCall('sandbox.create', {
-    name, policy, presets: opts.preset ?? [], workdir: opts.workdir ? path.resolve(opts.workdir) : undefined, env, command,
-  }) as SandboxRow;
+    name, policy, presets: opts.preset ?? [], ...(opts.workdir ? { workdir: path.resolve(opts.workdir) } : {}), env, command,
+  });
   print(Boolean(opts.json), result, `sandbox ${result.name} ${result.state} (policy rev ${result.policyRev}, workdir ${result.workdir})`);
   return 0;
 }
 
-interface SandboxRow { name: string; state: string; createdAt: string; policyRev: number; workdir: string; pid?: number; presets: string[] }
-
 async function sandboxList(json: boolean): Promise<number> {
-  const rows = await gatewayCall('sandbox.list', {}) as SandboxRow[];
+  const rows = await gatewayCall('sandbox.list', {});
   if (json) {
     printLine(1, JSON.stringify(rows));
     return 0;
@@ -268,16 +268,22 @@ async function sandboxList(json: boolean): Promise<number> {
   return 0;
 }
 
-async function sandboxSimple(op: string, name: string, extra: Record<string, unknown>, json: boolean): Promise<number> {
-  const result = await gatewayCall(op, { name, ...extra }) as SandboxRow & { purged?: string | null };
-  if (op === 'sandbox.delete') print(json, result, `sandbox ${name} deleted${result.purged ? `, workdir ${result.purged} removed` : ''}`);
-  else if (op === 'sandbox.get' && !json) printLine(1, JSON.stringify(result, null, 2));
+async function sandboxSimple(op: 'sandbox.get' | 'sandbox.start' | 'sandbox.stop' | 'sandbox.delete', name: string, extra: { purge?: boolean }, json: boolean): Promise<number> {
+  if (op === 'sandbox.delete') {
+    const result = await gatewayCall(op, { name, ...extra });
+    print(json, result, `sandbox ${name} deleted${result.purged ? `, workdir ${result.purged} removed` : ''}`);
+    return 0;
+  }
+  const result = await gatewayCall(op, { name });
+  if (op === 'sandbox.get' && !json) printLine(1, JSON.stringify(result, null, 2));
   else print(json, result, `sandbox ${result.name} ${result.state}`);
   return 0;
 }
 
-async function revise(op: string, name: string, args: Record<string, unknown>, json: boolean): Promise<number> {
-  const result = await gatewayCall(op, { name, ...args }) as { rev: number; live: boolean; diff: unknown };
+type RevisionOp = 'policy.set' | 'policy.update' | 'policy.add-preset';
+
+async function revise<O extends RevisionOp>(op: O, name: string, args: Omit<OpRequest<O>, 'name'>, json: boolean): Promise<number> {
+  const result = await gatewayCall(op, { name, ...args } as OpRequest<O>);
   const { renderDiff } = await import('../policy/index.js');
   print(json, result, `sandbox ${name}: policy rev ${result.rev}${result.live ? ', enforced now' : ' (applies when the sandbox starts)'}\n${renderDiff(result.diff as never)}`);
   return 0;
@@ -286,14 +292,14 @@ async function revise(op: string, name: string, args: Record<string, unknown>, j
 async function loadPolicyArg(file: string): Promise<Policy> {
   const { loadPolicyFile, PolicyError } = await import('../policy/index.js');
   try {
-    return loadPolicyFile(file);
+    return await showingWarnings(loadPolicyFile(file));
   } catch (error) {
     if (error instanceof PolicyError) throw new CliError('policy_invalid', `invalid policy:\n${error.format()}\nNothing was changed.`, 1);
     throw new CliError('policy_unreadable', `cannot read ${file}: ${(error as Error).message}`, 1);
   }
 }
 
-async function gatewayCall(op: string, args: Record<string, unknown>): Promise<unknown> {
+async function gatewayCall<O extends Op>(op: O, args: OpRequest<O>): Promise<OpReply<O>> {
   const { callGateway } = await import('../gateway/index.js');
   return callGateway(wardenHome(), op, args, { progress: (m) => printLine(2, m) });
 }

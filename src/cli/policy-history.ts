@@ -2,7 +2,7 @@
 import { stringify } from 'yaml';
 import { explainAction, ExplainError, type ExplainRequest } from '../checkpoint/index.js';
 import { governanceStages } from '../governance/index.js';
-import { diffPolicies, loadPolicyFile, parsePolicy, PolicyError, renderDiff, type Policy } from '../policy/index.js';
+import { diffPolicies, formatWarning, loadPolicyFile, parsePolicy, PolicyError, policyWarnings, renderDiff, type Policy } from '../policy/index.js';
 import type { ExplainOptions } from './gateway-commands.js';
 import { describeReadError } from './policy.js';
 import { openStore, wardenHome, type PolicyRevision, type Store } from '../store/index.js';
@@ -98,7 +98,9 @@ function resolveTable(entries: string[]): Record<string, string[]> {
 
 function policyFromFile(file: string): Policy {
   try {
-    return loadPolicyFile(file);
+    const policy = loadPolicyFile(file);
+    for (const warning of policyWarnings(policy)) printLine(2, formatWarning(warning));
+    return policy;
   } catch (error) {
     if (error instanceof PolicyError) throw new CliError('policy_invalid', `invalid policy:\n${error.format()}`, 1, { diagnostics: error.diagnostics });
     if (error instanceof Error && (error as NodeJS.ErrnoException).code !== undefined) {

@@ -1,6 +1,6 @@
 import { CliError, printLine } from './output.js';
 
-import type { PolicyDiagnostic } from '../policy/index.js';
+import type { Policy, PolicyDiagnostic } from '../policy/index.js';
 
 interface FileResult {
   file: string;
@@ -10,21 +10,34 @@ interface FileResult {
   /** Set when the file could not be read at all. */
   error?: string;
   diagnostics: PolicyDiagnostic[];
+  /** Keys that load but have no effect in warden. */
+  warnings: PolicyDiagnostic[];
 }
 
+/** Prints what loading `policy` warned about on stderr (keys with no effect), and returns it. */
+export async function showingWarnings(policy: Policy): Promise<Policy> {
+  const { formatWarning, policyWarnings } = await import('../policy/index.js');
+  for (const warning of policyWarnings(policy)) printLine(2, formatWarning(warning));
+  return policy;
+}
+
+
 export async function policyValidateCommand(files: string[], opts: { json: boolean }): Promise<number> {
-  const { loadPolicyFile, PolicyError } = await import('../policy/index.js');
+  const { loadPolicyFile, PolicyError, policyWarnings, formatWarning } = await import('../policy/index.js');
   const results: FileResult[] = [];
   for (const file of files) {
     try {
       const policy = loadPolicyFile(file);
+      const warnings = policyWarnings(policy);
+      // Warnings go to stderr in both modes: a key with no effect is never passed over silently.
+      for (const warning of warnings) printLine(2, formatWarning(warning));
       results.push({ file, valid: true, kind: policy.preset ? 'preset' : 'policy',
-        network_policies: Object.keys(policy.network_policies).length, diagnostics: [] });
+        network_policies: Object.keys(policy.network_policies).length, diagnostics: [], warnings });
     } catch (error) {
       if (error instanceof PolicyError) {
-        results.push({ file, valid: false, diagnostics: error.diagnostics });
+        results.push({ file, valid: false, diagnostics: error.diagnostics, warnings: [] });
       } else if (error instanceof Error && (error as NodeJS.ErrnoException).code !== undefined) {
-        results.push({ file, valid: false, error: describeReadError(file, error as NodeJS.ErrnoException), diagnostics: [] });
+        results.push({ file, valid: false, error: describeReadError(file, error as NodeJS.ErrnoException), diagnostics: [], warnings: [] });
       } else {
         throw CliError.from(error);
       }

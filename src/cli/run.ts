@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { CliError } from './output.js';
-import { describeReadError } from './policy.js';
+import { describeReadError, showingWarnings } from './policy.js';
 import type { RunCliOptions } from './main.js';
 import { withLimitFlags } from './limits.js';
 import type { Policy } from '../policy/index.js';
@@ -59,7 +59,7 @@ async function loadRunPolicy(file: string | undefined): Promise<Policy> {
   }
   const { loadPolicyFile } = await import('../policy/index.js');
   try {
-    return loadPolicyFile(file);
+    return await showingWarnings(loadPolicyFile(file));
   } catch (error) {
     if (error instanceof Error && (error as NodeJS.ErrnoException).code !== undefined) {
       throw new CliError('policy_unreadable', describeReadError(file, error as NodeJS.ErrnoException), SETUP_FAILED);

@@ -4,6 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gatewayPaths } from './paths.js';
+import { parseArgs, parseReply, type Op, type OpArgs, type OpReply, type OpRequest } from './api.js';
 import { GatewayError, readJsonLine, type GatewayReply } from './protocol.js';
 
 const START_TIMEOUT_MS = 15_000;
@@ -16,12 +17,13 @@ export interface ClientOptions {
 }
 
 /** Sends one request to the gateway of `home` and returns its result, or throws GatewayError. */
-export async function callGateway(home: string, op: string, args: Record<string, unknown> = {}, options: ClientOptions = {}): Promise<unknown> {
+export async function callGateway<O extends Op>(home: string, op: O, args: OpRequest<O>, options: ClientOptions = {}): Promise<OpReply<O>> {
+  const checked = checkedArgs(op, args);
   const socket = await connectGateway(home, options);
   try {
-    socket.write(JSON.stringify({ op, args }) + '\n');
+    socket.write(JSON.stringify({ op, args: checked }) + '\n');
     const { value } = await readJsonLine(socket);
-    return unwrap(value);
+    return checkedReply(op, unwrap(value));
   } finally {
     socket.destroy();
   }
@@ -31,17 +33,32 @@ export async function callGateway(home: string, op: string, args: Record<string,
  * Starts an exec: resolves once the gateway accepted it, with the connection (now carrying
  * frames) and any frame bytes that arrived with the reply.
  */
-export async function openExec(home: string, args: Record<string, unknown>, options: ClientOptions = {}): Promise<{ socket: net.Socket; rest: Buffer }> {
+export async function openExec(home: string, args: OpRequest<'exec'>, options: ClientOptions = {}): Promise<{ socket: net.Socket; rest: Buffer }> {
+  const checked = checkedArgs('exec', args);
   const socket = await connectGateway(home, options);
-  socket.write(JSON.stringify({ op: 'exec', args }) + '\n');
+  socket.write(JSON.stringify({ op: 'exec', args: checked }) + '\n');
   try {
     const { value, rest } = await readJsonLine(socket);
-    unwrap(value);
+    checkedReply('exec', unwrap(value));
     return { socket, rest };
   } catch (error) {
     socket.destroy();
     throw error;
   }
+}
+
+function checkedArgs<O extends Op>(op: O, args: OpRequest<O>): OpArgs<O> {
+  const parsed = parseArgs(op, args);
+  if (!parsed.ok) throw new GatewayError('bad_request', parsed.message);
+  return parsed.args;
+}
+
+function checkedReply<O extends Op>(op: O, result: unknown): OpReply<O> {
+  const reply = parseReply(op, result);
+  if (reply === undefined) {
+    throw new GatewayError('bad_reply', `the gateway answered ${op} in a form this warden does not know: is the running gateway of another version? Run \`warden gateway stop\` and retry.`);
+  }
+  return reply;
 }
 
 export async function gatewayRunning(home: string): Promise<boolean> {

@@ -2,6 +2,7 @@ import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, readlinkSync, 
 import net from 'node:net';
 import { createAuditWriter, appendAudit, startAnchoring, type AuditWriter } from '../audit/index.js';
 import { openStore } from '../store/index.js';
+import { isOp, parseArgs, type OpArgs } from './api.js';
 import { GatewayError, readJsonLine, type GatewayReply, type GatewayRequest } from './protocol.js';
 import { answers } from './client.js';
 import { gatewayPaths } from './paths.js';
@@ -176,23 +177,30 @@ async function serve(socket: net.Socket, manager: SandboxManager, writer: AuditW
     request = line.value as GatewayRequest;
     rest = line.rest;
     if (typeof request !== 'object' || request === null || typeof request.op !== 'string') throw new GatewayError('bad_request', 'a request needs an "op"');
+    if (!isOp(request.op)) {
+      throw new GatewayError('unknown_op', `the gateway has no operation ${JSON.stringify(request.op)}: is the CLI newer than the running gateway? Run \`warden gateway stop\` and retry.`);
+    }
   } catch (error) {
     reply(socket, failure(error));
     socket.end();
     return;
   }
+  const op = request.op;
   try {
-    if (request.op === 'exec') return startExec(socket, rest, manager, request.args ?? {}, actor);
-    if (request.op === 'gateway.stop') {
+    // Every argument is checked against the op's schema before anything acts on it.
+    const parsed = parseArgs(op, request.args);
+    if (!parsed.ok) throw new GatewayError('bad_request', parsed.message);
+    if (op === 'exec') return startExec(socket, rest, manager, parsed.args as OpArgs<'exec'>, actor);
+    if (op === 'gateway.stop') {
       reply(socket, { ok: true, result: { pid: process.pid } });
       socket.end();
       stopGateway();
       return;
     }
-    const result = await manager.call(request.op, request.args ?? {}, actor);
+    const result = await manager.call(op, parsed.args as OpArgs<typeof op>, actor);
     reply(socket, { ok: true, result });
   } catch (error) {
-    if (!(error instanceof GatewayError)) log(`error in ${request.op}: ${(error as Error).stack ?? String(error)}`);
+    if (!(error instanceof GatewayError)) log(`error in ${op}: ${(error as Error).stack ?? String(error)}`);
     reply(socket, failure(error));
   }
   socket.end();
@@ -205,7 +213,7 @@ async function serve(socket: net.Socket, manager: SandboxManager, writer: AuditW
  * exec's input window is full. Every client frame is checked; a bad one ends this exec with an
  * error, never the sandbox.
  */
-function startExec(socket: net.Socket, rest: Buffer, manager: SandboxManager, args: Record<string, unknown>, actor: string): void {
+function startExec(socket: net.Socket, rest: Buffer, manager: SandboxManager, args: OpArgs<'exec'>, actor: string): void {
   let unacknowledged = 0;
   let waitingForDrain = false;
   let finished = false;

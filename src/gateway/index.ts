@@ -3,5 +3,6 @@
 export { runGateway, type GatewayHandle } from './daemon.js';
 export { callGateway, openExec, gatewayRunning, connectGateway, startGatewayProcess, type ClientOptions } from './client.js';
 export { GatewayError } from './protocol.js';
+export { OPS, type Op, type OpArgs, type OpReply, type OpRequest } from './api.js';
 export { gatewayPaths, sandboxDirectory } from './paths.js';
 export type { SandboxView } from './manager.js';

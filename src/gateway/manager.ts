@@ -3,12 +3,13 @@ import path from 'node:path';
 import { appendAudit, type AuditWriter } from '../audit/index.js';
 import {
   applyPolicyChanges, diffPolicies, loadPreset, mergePolicies, parsePolicy, PolicyChangeError, PolicyError, PolicyMergeError,
-  PresetError, staticChanges, type Policy, type PolicyChange,
+  PresetError, staticChanges, type Policy,
 } from '../policy/index.js';
-import { isTtySize, leaseSandboxUid, makeDirectoriesSafely, releaseSandboxUid, resolveSandboxUser, startProblem } from '../sandbox/index.js';
+import { leaseSandboxUid, makeDirectoriesSafely, releaseSandboxUid, resolveSandboxUser, startProblem } from '../sandbox/index.js';
 import { isValidSandboxName, StoreConflictError, type SandboxRecord, type Store } from '../store/index.js';
 import { LiveSandbox, type ExecChannel, type ExecSink } from './live.js';
 import { gatewayPaths, sandboxDirectory } from './paths.js';
+import type { Op, OpArgs } from './api.js';
 import { GatewayError } from './protocol.js';
 
 export interface SandboxView extends SandboxRecord {
@@ -38,22 +39,25 @@ export class SandboxManager {
     mkdirSync(gatewayPaths(home).sandboxes, { recursive: true, mode: 0o711 });
   }
 
-  async call(op: string, args: Record<string, unknown>, actor: string): Promise<unknown> {
-    switch (op) {
-      case 'ping': return { pid: process.pid, sandboxes: this.live.size, ...(this.auditFault ? { auditFault: this.auditFault } : {}) };
-      case 'sandbox.list': return this.store.sandboxes.list().map((record) => this.view(record));
-      case 'sandbox.get': return this.view(this.mustGet(name(args)));
-      case 'sandbox.create': return this.serialised(name(args), () => this.create(args, actor));
-      case 'sandbox.start': return this.serialised(name(args), () => this.start(name(args), actor));
-      case 'sandbox.stop': return this.serialised(name(args), () => this.stop(name(args), actor));
-      case 'sandbox.delete': return this.serialised(name(args), () => this.delete(name(args), args.purge === true, actor));
-      case 'policy.set': return this.serialised(name(args), () => this.revise(name(args), () => validated(args.policy), actor, args.reason));
-      case 'policy.update': return this.serialised(name(args), () =>
-        this.revise(name(args), (current) => applyPolicyChanges(current, args.changes as PolicyChange[]), actor, args.reason));
-      case 'policy.add-preset': return this.serialised(name(args), () =>
-        this.revise(name(args), (current) => mergePolicies(current, loadPreset(String(args.preset))), actor, args.reason ?? `preset ${String(args.preset)}`));
-      default: throw new GatewayError('unknown_op', `the gateway has no operation ${JSON.stringify(op)}: is the CLI newer than the running gateway? Run \`warden gateway stop\` and retry.`);
-    }
+  /** Operations served here (exec and gateway.stop are the daemon's own). Arguments are already checked against api.ts. */
+  private readonly handlers: { [O in Exclude<Op, 'exec' | 'gateway.stop'>]: (args: OpArgs<O>, actor: string) => Promise<unknown> | unknown } = {
+    ping: () => ({ pid: process.pid, sandboxes: this.live.size, ...(this.auditFault ? { auditFault: this.auditFault } : {}) }),
+    'sandbox.list': () => this.store.sandboxes.list().map((record) => this.view(record)),
+    'sandbox.get': (args) => this.view(this.mustGet(args.name)),
+    'sandbox.create': (args, actor) => this.serialised(args.name, () => this.create(args, actor)),
+    'sandbox.start': (args, actor) => this.serialised(args.name, () => this.start(args.name, actor)),
+    'sandbox.stop': (args, actor) => this.serialised(args.name, () => this.stop(args.name, actor)),
+    'sandbox.delete': (args, actor) => this.serialised(args.name, () => this.delete(args.name, args.purge === true, actor)),
+    'policy.set': (args, actor) => this.serialised(args.name, () => this.revise(args.name, () => validated(args.policy), actor, args.reason)),
+    'policy.update': (args, actor) => this.serialised(args.name, () =>
+      this.revise(args.name, (current) => applyPolicyChanges(current, args.changes), actor, args.reason)),
+    'policy.add-preset': (args, actor) => this.serialised(args.name, () =>
+      this.revise(args.name, (current) => mergePolicies(current, loadPreset(args.preset)), actor, args.reason ?? `preset ${args.preset}`)),
+  };
+
+  async call<O extends Exclude<Op, 'exec' | 'gateway.stop'>>(op: O, args: OpArgs<O>, actor: string): Promise<unknown> {
+    const handler = this.handlers[op] as (args: OpArgs<O>, actor: string) => Promise<unknown> | unknown;
+    return handler(args, actor);
   }
 
   /** After a gateway restart (or a reboot): sandboxes that were running run again. */
@@ -80,8 +84,8 @@ export class SandboxManager {
    * gateway's own: who asked (from the socket's peer credentials), what it asked to run, when the
    * supervisor started it and how it ended, with the bytes the gateway relayed each way.
    */
-  openExec(args: Record<string, unknown>, actor: string, sink: ExecSink): ExecChannel & { sandbox: string } {
-    const sandboxName = name(args);
+  openExec(args: OpArgs<'exec'>, actor: string, sink: ExecSink): ExecChannel & { sandbox: string } {
+    const sandboxName = args.name;
     const sandbox = this.live.get(sandboxName);
     if (!sandbox) {
       const record = this.store.sandboxes.get(sandboxName);
@@ -89,11 +93,10 @@ export class SandboxManager {
         ? new GatewayError('not_running', `sandbox ${sandboxName} is ${record.state}: start it with \`warden sandbox start ${sandboxName}\``)
         : notFound(sandboxName);
     }
-    const argv = stringArray(args.argv, 'argv');
-    const env = stringRecord(args.env);
-    const tty = args.tty === null || args.tty === undefined ? null : args.tty;
-    if (tty !== null && !isTtySize(tty)) throw new GatewayError('bad_request', 'tty must be null or {rows, cols} between 1 and 65535');
-    const cwd = typeof args.cwd === 'string' ? args.cwd : undefined;
+    const argv = args.argv;
+    const env = args.env ?? {};
+    const tty = args.tty ?? null;
+    const cwd = args.cwd;
     const problem = startProblem({ argv, env, cwd: cwd ?? '/', tty });
     if (problem) throw new GatewayError('bad_request', `exec: ${problem}`);
     // No audit record, no action: who asked to run what is committed before anything starts.
@@ -143,21 +146,20 @@ export class SandboxManager {
     };
   }
 
-  private async create(args: Record<string, unknown>, actor: string): Promise<SandboxView> {
-    const sandboxName = name(args);
+  private async create(args: OpArgs<'sandbox.create'>, actor: string): Promise<SandboxView> {
+    const sandboxName = args.name;
     if (!isValidSandboxName(sandboxName)) {
       throw new GatewayError('bad_name', `${JSON.stringify(sandboxName)} is not a valid name: use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit`);
     }
     if (this.store.sandboxes.get(sandboxName)) throw new GatewayError('exists', `a sandbox named ${sandboxName} exists already (\`warden sandbox get ${sandboxName}\`)`);
     const policy = validated(args.policy);
-    const workdir = this.prepareWorkdir(sandboxName, typeof args.workdir === 'string' ? args.workdir : undefined, policy);
+    const workdir = this.prepareWorkdir(sandboxName, args.workdir, policy);
     let record: SandboxRecord;
     try {
       record = this.store.transaction(() => {
         const created = this.store.sandboxes.create({
-          name: sandboxName, workdir, env: stringRecord(args.env), command: stringArray(args.command ?? [], 'command'),
-          presets: stringArray(args.presets ?? [], 'presets'), policy, author: actor,
-          reason: typeof args.reason === 'string' ? args.reason : 'created',
+          name: sandboxName, workdir, env: args.env ?? {}, command: args.command ?? [],
+          presets: args.presets ?? [], policy, author: actor, reason: args.reason ?? 'created',
         });
         appendAudit(this.store, { kind: 'sandbox.created', sandbox: sandboxName, actor, payload: { workdir, presets: created.presets, command: created.command, policyRev: 1 } });
         return created;
@@ -208,7 +210,7 @@ export class SandboxManager {
    * sandbox, committed with its audit record (before/after diff), then pushed to the live proxy
    * before the call returns, so `--wait` means "enforced".
    */
-  private async revise(sandboxName: string, next: (current: Policy) => Policy, actor: string, reason: unknown) {
+  private async revise(sandboxName: string, next: (current: Policy) => Policy, actor: string, reason: string | undefined) {
     this.mustGet(sandboxName);
     const current = this.store.policies.current(sandboxName);
     if (!current) throw new GatewayError('internal', `sandbox ${sandboxName} has no policy revision`);
@@ -232,7 +234,7 @@ export class SandboxManager {
     if (diff.changes.length === 0) throw new GatewayError('no_change', 'the new policy is the same as the current one; nothing was changed');
     const revision = this.store.transaction(() => {
       const added = this.store.policies.add(sandboxName, {
-        policy: after, author: actor, reason: typeof reason === 'string' ? reason : undefined, diff, expectedRev: current.rev,
+        policy: after, author: actor, reason, diff, expectedRev: current.rev,
       });
       appendAudit(this.store, { kind: 'policy.revision', sandbox: sandboxName, actor, payload: { rev: added.rev, reason: added.reason, diff } });
       return added;
@@ -360,11 +362,6 @@ function notFound(sandboxName: string): GatewayError {
   return new GatewayError('not_found', `no sandbox named ${sandboxName} (\`warden sandbox list\` shows them)`);
 }
 
-function name(args: Record<string, unknown>): string {
-  if (typeof args.name !== 'string' || args.name === '') throw new GatewayError('bad_request', 'a sandbox name is required');
-  return args.name;
-}
-
 /** Every policy the gateway stores or applies goes through the same schema as a file. */
 function validated(policy: unknown): Policy {
   try {
@@ -375,15 +372,3 @@ function validated(policy: unknown): Policy {
   }
 }
 
-function stringArray(value: unknown, what: string): string[] {
-  if (!Array.isArray(value) || !value.every((item) => typeof item === 'string')) throw new GatewayError('bad_request', `${what} must be a list of strings`);
-  return value;
-}
-
-function stringRecord(value: unknown): Record<string, string> {
-  if (value === undefined || value === null) return {};
-  if (typeof value !== 'object' || !Object.values(value).every((item) => typeof item === 'string')) {
-    throw new GatewayError('bad_request', 'env must map names to strings');
-  }
-  return value as Record<string, string>;
-}

@@ -3,7 +3,8 @@
 
 export type * from './types.js';
 export { durationMs, parseSize } from './sizes.js';
-export { parsePolicy, loadPolicyFile, PolicyError } from './load.js';
+export { parsePolicy, loadPolicyFile, PolicyError, policyWarnings, formatWarning } from './load.js';
+export { POLICY_KEYS, unenforcedKeys, type KeyStatus, type KeyFinding } from './keys.js';
 export type { PolicyDiagnostic } from './load.js';
 export { defaultPolicy } from './default.js';
 export { listPresets, loadPreset, mergePolicies, defaultPresetDir, PresetError, PolicyMergeError } from './presets.js';

@@ -7,6 +7,7 @@ import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseDocument } f
 import { defaultPolicy } from './default.js';
 import type { Document, Node as YamlNode, Pair } from 'yaml';
 import type { z } from 'zod';
+import { unenforcedKeys } from './keys.js';
 import { allowedKeysOf, policyFileSchema, presetFileSchema } from './schema.js';
 import type { PolicyFile, PresetFile } from './schema.js';
 import type { FilesystemPolicy, Policy } from './types.js';
@@ -80,7 +81,27 @@ export function parsePolicy(text: string, file: string): Policy {
   const result = (isPreset ? presetFileSchema : policyFileSchema).safeParse(data);
   const problems = [...structural, ...(result.success ? [] : result.error.issues.flatMap((i) => locate.issue(i, data)))];
   if (problems.length > 0 || !result.success) throw new PolicyError(sortDiagnostics(dedupe(problems)));
-  return isPreset ? presetToPolicy(result.data as PresetFile) : fileToPolicy(result.data as PolicyFile);
+  const findings = unenforcedKeys(data);
+  const errors = findings.filter((f) => f.kind === 'error').map((f) => locate.at(f.path, f.message, 'key'));
+  if (errors.length > 0) throw new PolicyError(sortDiagnostics(errors));
+  const policy = isPreset ? presetToPolicy(result.data as PresetFile) : fileToPolicy(result.data as PolicyFile);
+  WARNINGS.set(policy, sortDiagnostics(findings.filter((f) => f.kind === 'warning').map((f) => locate.at(f.path, f.message, 'key'))));
+  return policy;
+}
+
+const WARNINGS = new WeakMap<Policy, PolicyDiagnostic[]>();
+
+/**
+ * What loading `policy` warned about: keys it contains that have no effect in warden (policy/keys.ts).
+ * Whoever loads a policy for a user shows these on stderr: a key is never ignored silently.
+ */
+export function policyWarnings(policy: Policy): PolicyDiagnostic[] {
+  return WARNINGS.get(policy) ?? [];
+}
+
+/** One line per warning: `warden: warning: file:line:column: path: message`. */
+export function formatWarning(d: PolicyDiagnostic): string {
+  return `warden: warning: ${formatDiagnostics([d])}`;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -109,11 +109,38 @@ describe('warden policy validate: valid files', () => {
     const r = warden(['policy', 'validate', '--json', POLICY_EXAMPLE]);
     assert.equal(r.status, 0, r.stdout + r.stderr);
     const [result] = parseJsonResults(r.stdout);
-    assert.deepEqual(result, { file: POLICY_EXAMPLE, valid: true, kind: 'policy', network_policies: expectedCount, diagnostics: [] });
+    assert.deepEqual(result, { file: POLICY_EXAMPLE, valid: true, kind: 'policy', network_policies: expectedCount, diagnostics: [], warnings: [] });
 
     const human = warden(['policy', 'validate', POLICY_EXAMPLE]);
     assert.equal(human.status, 0);
     assert.equal(human.stdout.trim(), `${POLICY_EXAMPLE}: valid policy (${expectedCount} network policies)`);
+    assert.equal(human.stderr, '', 'every key of the example is enforced: no warning');
+  });
+
+  test('a key with no effect in warden is a warning on stderr naming file, line, key and why; the file stays valid', () => {
+    const file = writePolicy(work.dir, `version: 1
+network_policies:
+  api:
+    endpoints:
+      - host: api.example.com
+        port: 443
+        credential_signing: sigv4
+        signing_service: s3
+    binaries: [{ path: /usr/bin/curl }]
+inference:
+  allowed_routes: [local]
+`, 'no-effect.yaml');
+    for (const args of [['policy', 'validate', file], ['policy', 'validate', '--json', file]]) {
+      const r = warden(args);
+      assert.equal(r.status, 0, r.stderr);
+      const lines = r.stderr.trim().split('\n');
+      assert.deepEqual(lines.map((line) => line.replace(/: has no effect.*/, '')), [
+        `warden: warning: ${file}:7:9: network_policies.api.endpoints[0].credential_signing`,
+        `warden: warning: ${file}:8:9: network_policies.api.endpoints[0].signing_service`,
+        `warden: warning: ${file}:10:1: inference`,
+      ]);
+      assert.match(lines[2]!, /has no effect in warden: warden has no inference routing/);
+    }
   });
 
   test('a preset file validates as kind "preset"', () => {

@@ -1,0 +1,94 @@
+// The gateway's API: one table of operations, each with the schema of its request and of its
+// reply. The client and the daemon share it, so a request is checked before it is sent and again
+// when it arrives (the daemon trusts no caller), and a reply is checked before the CLI uses it.
+
+import { z } from 'zod';
+
+const name = z.string().min(1, { error: 'a sandbox name is required' });
+const stringMap = z.record(z.string(), z.string(), { error: 'expected a mapping of names to strings' });
+const strings = (what: string) => z.array(z.string(), { error: `${what} must be a list of strings` });
+const reason = z.string().optional();
+
+const ttySize = z.object({ rows: z.number().int().min(1).max(65535), cols: z.number().int().min(1).max(65535) }, { error: 'tty must be null or {rows, cols} between 1 and 65535' });
+
+const endpointAccess = z.enum(['read-only', 'read-write', 'full']);
+const scope = { policyName: z.string().min(1).optional() };
+const port = z.number().int().min(1).max(65535);
+
+/** A change `warden policy update` sends; the gateway applies the list to the current policy. */
+export const policyChange = z.discriminatedUnion('op', [
+  z.object({ op: z.literal('add-endpoint'), host: z.string(), port, binaries: z.array(z.string()).optional(), allowedIps: z.array(z.string()).optional(), protocol: z.literal('rest').optional(), access: endpointAccess.optional(), ...scope }),
+  z.object({ op: z.literal('remove-endpoint'), host: z.string(), port, ...scope }),
+  z.object({ op: z.literal('add-binary'), path: z.string(), policyName: z.string().min(1) }),
+  z.object({ op: z.literal('remove-binary'), path: z.string(), ...scope }),
+  z.object({ op: z.literal('add-rule'), host: z.string(), port, method: z.string(), path: z.string(), ...scope }),
+  z.object({ op: z.literal('remove-rule'), host: z.string(), port, method: z.string(), path: z.string(), ...scope }),
+], { error: 'expected a policy change with an "op"' });
+
+const sandboxView = z.looseObject({
+  name: z.string(),
+  state: z.enum(['creating', 'running', 'stopped', 'failed']),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  policyRev: z.number(),
+  workdir: z.string(),
+  env: stringMap,
+  command: z.array(z.string()),
+  presets: z.array(z.string()),
+  pid: z.number().optional(),
+  startedAt: z.string().optional(),
+  execs: z.number().optional(),
+});
+
+const revision = z.looseObject({ name: z.string(), rev: z.number(), live: z.boolean(), closedConnections: z.number(), diff: z.unknown() });
+
+export const OPS = {
+  ping: {
+    request: z.object({}),
+    reply: z.looseObject({ pid: z.number(), sandboxes: z.number(), auditFault: z.string().optional() }),
+  },
+  'gateway.stop': { request: z.object({}), reply: z.looseObject({ pid: z.number() }) },
+  'sandbox.list': { request: z.object({}), reply: z.array(sandboxView) },
+  'sandbox.get': { request: z.object({ name }), reply: sandboxView },
+  'sandbox.create': {
+    request: z.object({
+      name, policy: z.unknown(), workdir: z.string().optional(), env: stringMap.optional(), command: strings('command').optional(),
+      presets: strings('presets').optional(), reason,
+    }),
+    reply: sandboxView,
+  },
+  'sandbox.start': { request: z.object({ name }), reply: sandboxView },
+  'sandbox.stop': { request: z.object({ name }), reply: sandboxView },
+  'sandbox.delete': { request: z.object({ name, purge: z.boolean().optional() }), reply: z.looseObject({ name: z.string(), purged: z.string().nullable() }) },
+  'policy.set': { request: z.object({ name, policy: z.unknown(), reason }), reply: revision },
+  'policy.update': { request: z.object({ name, changes: z.array(policyChange).min(1, { error: 'no changes given' }), reason }), reply: revision },
+  'policy.add-preset': { request: z.object({ name, preset: z.string().min(1), reason }), reply: revision },
+  exec: {
+    request: z.object({ name, argv: strings('argv'), env: stringMap.optional(), cwd: z.string().optional(), tty: ttySize.nullable().optional() }),
+    reply: z.looseObject({ sandbox: z.string() }),
+  },
+} as const;
+
+export type Op = keyof typeof OPS;
+export type OpRequest<O extends Op> = z.input<(typeof OPS)[O]['request']>;
+export type OpArgs<O extends Op> = z.output<(typeof OPS)[O]['request']>;
+export type OpReply<O extends Op> = z.output<(typeof OPS)[O]['reply']>;
+
+export function isOp(op: unknown): op is Op {
+  return typeof op === 'string' && Object.hasOwn(OPS, op);
+}
+
+/** The request's arguments checked against the op's schema, or the first problem in words. */
+export function parseArgs<O extends Op>(op: O, args: unknown): { ok: true; args: OpArgs<O> } | { ok: false; message: string } {
+  const parsed = OPS[op].request.safeParse(args ?? {});
+  if (parsed.success) return { ok: true, args: parsed.data as OpArgs<O> };
+  const issue = parsed.error.issues[0]!;
+  const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+  return { ok: false, message: `${op}: ${where}${issue.message}` };
+}
+
+/** A reply checked against the op's schema: a gateway of another version fails here, clearly. */
+export function parseReply<O extends Op>(op: O, result: unknown): OpReply<O> | undefined {
+  const parsed = OPS[op].reply.safeParse(result);
+  return parsed.success ? parsed.data as OpReply<O> : undefined;
+}
