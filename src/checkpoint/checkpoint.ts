@@ -16,7 +16,7 @@ import { contentStage } from './stages/content.js';
 import { identityStage } from './stages/identity.js';
 import { networkPolicyStage } from './stages/network.js';
 import {
-  type Action, type Decision, type ExplainTrace, type NetworkFacts, type Resolver, type Stage, STAGE_KINDS, type StageContext,
+  type Action, type ContentAction, type Decision, type ExplainTrace, type NetworkFacts, type Resolver, type Stage, STAGE_KINDS, type StageContext,
   type Subject, type Verdict,
 } from './types.js';
 
@@ -75,6 +75,20 @@ export class Checkpoint {
     return this.stages.map((s) => `${s.kind}:${s.name}`);
   }
 
+  /** The policy in force now. */
+  policyInForce(): Policy {
+    return this.currentPolicy();
+  }
+
+  /**
+   * Whether any stage looks at content from `source` under the policy in force: an enforcement
+   * point reads a body whole (and pays for it) only then.
+   */
+  collects(source: ContentAction['source']): boolean {
+    const policy = this.currentPolicy();
+    return this.stages.some((stage) => stage.collects?.(source, policy) === true);
+  }
+
   /** Bumped whenever the policy object changes: what was decided under an older one is re-decided. */
   get generation(): number {
     this.currentPolicy();
@@ -98,7 +112,7 @@ export class Checkpoint {
       if (ctx.verdict?.verdict === 'deny') break;
     }
     const verdict = ctx.verdict ?? noDecision(action);
-    for (const stage of this.stages) stage.observe?.(action, verdict);
+    for (const stage of this.stages) stage.observe?.(action, verdict, ctx.policy);
     if (options.record === false || this.options.recorder === undefined) return withNetwork({ verdict }, ctx.network);
     return this.commit(action, subject, verdict, ctx.network, startedAt);
   }

@@ -170,6 +170,8 @@ export interface Stage {
   readonly name: string;
   readonly kind: StageKind;
   run(ctx: StageContext): void | Promise<void>;
-  /** Told every final verdict (denials included), for stages that count what happened. */
-  observe?(action: Action, verdict: Verdict): void;
+  /** Told every final verdict (denials included, whichever stage reached them), for stages that count what happened. */
+  observe?(action: Action, verdict: Verdict, policy: Policy): void;
+  /** Whether this stage looks at content from `source` under `policy` (so the enforcement point reads it whole). */
+  collects?(source: ContentAction['source'], policy: Policy): boolean;
 }

@@ -16,3 +16,4 @@ export type {
   ResponseFilter,
   SandboxCA,
 } from './types.js';
+export { inspectContent, MAX_INSPECTED_BYTES } from './content.js';

@@ -4,6 +4,7 @@ import type { Checkpoint } from '../checkpoint/index.js';
 import type { Policy, ProcessIdentity } from '../policy/index.js';
 import { createSandboxCA } from './ca.js';
 import { identityService, type CandidateSource } from './identity-service.js';
+import { inspectContent } from './content.js';
 import { createEgressProxy } from './proxy.js';
 import type { EgressHooks } from './types.js';
 
@@ -49,7 +50,7 @@ export function prepareSandboxNetwork(options: SandboxNetworkOptions): SandboxNe
     checkpoint: options.checkpoint,
     identify: (socket, signal) => identify ? identify(socket, signal) : Promise.reject(new Error('sandbox not attached')),
     ca,
-    ...(options.hooks ? { hooks: options.hooks } : {}),
+    hooks: { transformResponse: inspectContent(options.checkpoint), ...options.hooks },
   });
   const proxyUrl = `http://127.0.0.1:${PROXY_PORT}`;
   const env: Record<string, string> = {

@@ -27,10 +27,13 @@ export interface GovernanceOptions {
   now?: () => number;
 }
 
-/** The stages, in the order they run: contract and breakers and scanner (governance), then tiers. */
+/**
+ * The stages, in the order they run: breakers first (an open breaker refuses everything, and they
+ * must see every action to count it), then the contract and the scanner (governance), then tiers.
+ */
 export function governanceStages(options: GovernanceOptions): Stage[] {
   const now = options.now ?? Date.now;
-  return [contractStage(), breakerStage(now, options.onTrip), scannerStage(options.scan), trustTierStage()];
+  return [breakerStage(now, options.onTrip), contractStage(), scannerStage(options.scan), trustTierStage()];
 }
 
 function sectionOf(ctx: StageContext): GovernancePolicy {
@@ -114,14 +117,11 @@ function breakerStage(now: () => number, onTrip: GovernanceOptions['onTrip']): S
   const toolCalls = new Window();
   const pairs = new Window();
   let open: BreakerTrip | undefined;
-  /** The denials breaker as the policy said at the last decision (observe has no policy of its own). */
-  let denialLimit: NonNullable<GovernancePolicy['breakers']>['denials'];
   return {
     name: 'breakers',
     kind: 'governance',
     run(ctx) {
       const breakers = sectionOf(ctx).breakers;
-      denialLimit = breakers?.denials;
       const at = now();
       if (open !== undefined && at < open.until) {
         ctx.verdict = deny('breaker_open', `a circuit breaker is open until ${new Date(open.until).toISOString()}: ${open.reason}`,
@@ -148,9 +148,10 @@ function breakerStage(now: () => number, onTrip: GovernanceOptions['onTrip']): S
         }
       }
     },
-    observe(_action, verdict) {
-      // Only what the pipeline denied counts: not malformed requests or failed upstreams, and not
-      // the breaker's own refusals (which would keep it open for ever).
+    observe(_action, verdict, policy) {
+      // Only what the pipeline denied counts (at any stage): not malformed requests or failed
+      // upstreams, and not the breaker's own refusals (which would keep it open for ever).
+      const denialLimit = policy.governance?.breakers?.denials;
       if (verdict.verdict !== 'deny' || denialLimit === undefined) return;
       if (verdict.code === 'breaker_open' || verdict.stage === 'transport' || verdict.stage === 'audit') return;
       const at = now();
@@ -175,15 +176,17 @@ const SEVERITY: Record<ScanVerdict, number> = { pass: 0, flag: 1, quarantine: 2,
 const SOURCES = { http_response: 'http_responses', tool_result: 'tool_results', bus_message: 'bus_messages', model_prompt: 'model_prompts' } as const;
 
 function scannerStage(scan: (text: string) => ScanResult): Stage {
+  /** Without `inspect`, a scanner section inspects every source. */
+  const inspects = (policy: GovernancePolicy, source: keyof typeof SOURCES): boolean =>
+    policy.scanner !== undefined && (policy.scanner.inspect ?? Object.values(SOURCES)).includes(SOURCES[source]);
   return {
     name: 'directive scanner',
     kind: 'governance',
+    collects: (source, policy) => inspects(policy.governance ?? {}, source),
     run(ctx) {
       const action = ctx.action;
       const scanner = sectionOf(ctx).scanner;
-      if (action.type !== 'content' || scanner === undefined) return;
-      const inspect = scanner.inspect ?? Object.values(SOURCES);
-      if (!inspect.includes(SOURCES[action.source])) return;
+      if (action.type !== 'content' || scanner === undefined || !inspects(sectionOf(ctx), action.source)) return;
       const result = scan(action.text);
       if (result.verdict === 'pass') return;
       // on_detect is the strongest response the operator allows; a low score gets a milder one.

@@ -387,6 +387,22 @@ describe('egress proxy protocol handling', () => {
     }
   });
 
+  test('revalidate() re-decides a raw tunnel whose endpoint became inspected, and says so', async () => {
+    const t = await connect(fx.port, `raw.test:${echoTcpPort}`);
+    assert.equal(t.status, 200);
+    const closed = new Promise<void>((r) => t.socket.on('close', () => r()));
+    fx.setPolicy(policy('self', endpoints().map((e) => (e.host === 'raw.test' ? { ...e, protocol: 'rest' as const, access: 'full' as const } : e)), [SELF]));
+    try {
+      assert.equal(await fx.proxy.revalidate(), 1);
+      await closed;
+      const ev = [...fx.events].reverse().find((e) => e.reason.startsWith('policy changed'));
+      assert.equal(ev?.code, 'l7_not_allowed');
+      assert.match(ev?.reason ?? '', /is now inspected/);
+    } finally {
+      fx.setPolicy(base());
+    }
+  });
+
   // ---- inspected (L7) tunnels ---------------------------------------------------------------
 
   async function l7Session(host = 'api.test', sni: string | undefined = host): Promise<import('node:tls').TLSSocket> {
@@ -539,6 +555,30 @@ describe('egress proxy protocol handling', () => {
       s.destroy();
     } finally {
       await proxy.close();
+    }
+  });
+
+  test('revalidate() keeps an inspected WebSocket open while its upgrade is still allowed, and closes it with the true reason when not', async () => {
+    const s = await l7Session('ws.test');
+    s.write(wsUpgradeRequest('/chat', `ws.test:${https1.port}`));
+    assert.match(await readUntil(s, '\r\n\r\n'), /^HTTP\/1\.1 101 /);
+    try {
+      // A change that does not touch it: the WebSocket stays open and keeps working.
+      fx.setPolicy({ ...base(), other: { endpoints: [{ host: 'other.test', ports: [1] }], binaries: [{ path: SELF }] } });
+      assert.equal(await fx.proxy.revalidate(), 0);
+      s.write(wsFrame('still-open'));
+      assert.match(await readUntil(s, 'echo:still-open'), /echo:still-open/);
+      // Client messages on /chat are no longer allowed: now it closes, with that reason.
+      const closed = new Promise<void>((r) => s.on('close', () => r()));
+      fx.setPolicy(policy('self', endpoints().map((e) => (e.host === 'ws.test' ? { ...e, rules: [{ allow: { method: 'GET', path: '/chat' } }] } : e)), [SELF]));
+      assert.equal(await fx.proxy.revalidate(), 1);
+      await closed;
+      const ev = [...fx.events].reverse().find((e) => e.reason.startsWith('policy changed'));
+      assert.equal(ev?.code, 'upgrade_not_allowed');
+      assert.match(ev?.reason ?? '', /would carry client messages/);
+    } finally {
+      s.destroy();
+      fx.setPolicy(base());
     }
   });
 
