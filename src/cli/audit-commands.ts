@@ -80,7 +80,7 @@ export function registerLogsCommand(program: Command, setExit: (code: number) =>
     .command('logs')
     .summary("show a sandbox's network verdicts, commands and lifecycle events")
     .description([
-      "Print the audit records of sandbox NAME, oldest first, one line each: time, record number (#SEQ), kind, " +
+      'Print the audit records of sandbox NAME, oldest first, one line each: time, record number (#SEQ), kind, ' +
         'and what happened. Network verdicts read `ALLOW|DENY BINARY (pid N) -> HOST:PORT [METHOD PATH]` followed ' +
         'by the policy that allowed it or the reason for the denial.',
       'With -f, keep printing new records as they are written (checked every 200 ms) until Ctrl-C or SIGTERM, then ' +

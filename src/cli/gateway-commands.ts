@@ -6,7 +6,7 @@ import { CliError, printLine } from './output.js';
 import { addLimitOptions, withLimitFlags, type LimitFlags } from './limits.js';
 import { showingWarnings } from './policy.js';
 import type { Op, OpReply, OpRequest } from '../gateway/index.js';
-import type { Policy, PolicyChange } from '../policy/index.js';
+import { defaultPolicy, policyLoader, type Policy, type PolicyChange } from '../policy/index.js';
 import { wardenHome } from '../store/index.js';
 
 type SetExit = (code: number) => void;
@@ -146,7 +146,7 @@ interface UpdateOptions {
 }
 
 async function updateChanges(opts: UpdateOptions): Promise<PolicyChange[]> {
-  const { parseEndpointSpec } = await import('../policy/index.js');
+  const { parseEndpointSpec } = await policyLoader();
   const endpoint = (spec: string) => {
     try {
       return parseEndpointSpec(spec);
@@ -243,8 +243,8 @@ async function sandboxCreate(name: string, command: string[], opts: CreateOption
   } catch (error) {
     throw new CliError('usage', (error as Error).message, 2);
   }
-  let policy = opts.policy ? await loadPolicyArg(opts.policy) : (await import('../policy/default.js')).defaultPolicy();
-  const { loadPreset, mergePolicies } = await import('../policy/index.js');
+  let policy = opts.policy ? await loadPolicyArg(opts.policy) : defaultPolicy();
+  const { loadPreset, mergePolicies } = await policyLoader();
   for (const preset of opts.preset ?? []) policy = mergePolicies(policy, loadPreset(preset));
   policy = await withLimitFlags(policy, opts);
   const result = await gatewayCall('sandbox.create', {
@@ -284,13 +284,13 @@ type RevisionOp = 'policy.set' | 'policy.update' | 'policy.add-preset';
 
 async function revise<O extends RevisionOp>(op: O, name: string, args: Omit<OpRequest<O>, 'name'>, json: boolean): Promise<number> {
   const result = await gatewayCall(op, { name, ...args } as OpRequest<O>);
-  const { renderDiff } = await import('../policy/index.js');
+  const { renderDiff } = await policyLoader();
   print(json, result, `sandbox ${name}: policy rev ${result.rev}${result.live ? ', enforced now' : ' (applies when the sandbox starts)'}\n${renderDiff(result.diff as never)}`);
   return 0;
 }
 
 async function loadPolicyArg(file: string): Promise<Policy> {
-  const { loadPolicyFile, PolicyError } = await import('../policy/index.js');
+  const { loadPolicyFile, PolicyError } = await policyLoader();
   try {
     return await showingWarnings(loadPolicyFile(file));
   } catch (error) {

@@ -2,7 +2,7 @@
 import { stringify } from 'yaml';
 import { explainAction, ExplainError, type ExplainRequest } from '../checkpoint/index.js';
 import { governanceStages } from '../governance/index.js';
-import { diffPolicies, formatWarning, loadPolicyFile, parsePolicy, PolicyError, policyWarnings, renderDiff, type Policy } from '../policy/index.js';
+import { policyLoader, type Policy, type PolicyLoader } from '../policy/index.js';
 import type { ExplainOptions } from './gateway-commands.js';
 import { describeReadError } from './policy.js';
 import { openStore, wardenHome, type PolicyRevision, type Store } from '../store/index.js';
@@ -34,8 +34,10 @@ export async function policyHistory(name: string, json: boolean): Promise<number
 }
 
 export async function policyDiff(name: string, a: string, b: string, json: boolean): Promise<number> {
+  const loader = await policyLoader();
+  const { diffPolicies, renderDiff } = loader;
   return withStore((store) => {
-    const diff = diffPolicies(asPolicy(revisionOf(store, name, a)), asPolicy(revisionOf(store, name, b)));
+    const diff = diffPolicies(asPolicy(loader, revisionOf(store, name, a)), asPolicy(loader, revisionOf(store, name, b)));
     if (json) printLine(1, JSON.stringify(diff));
     else printLine(1, diff.changes.length === 0 ? `revisions ${a} and ${b} are the same` : renderDiff(diff));
     return 0;
@@ -50,7 +52,8 @@ export async function policyExplain(args: string[], opts: ExplainOptions): Promi
       : 'usage: warden policy explain --policy FILE TARGET --binary PATH (no sandbox NAME with --policy)', 2);
   }
   const target = args[expected - 1]!;
-  const policy = opts.policy === undefined ? withStore((store) => asPolicy(current(store, args[0]!))) : policyFromFile(opts.policy);
+  const loader = await policyLoader();
+  const policy = opts.policy === undefined ? withStore((store) => asPolicy(loader, current(store, args[0]!))) : policyFromFile(loader, opts.policy);
   const request: ExplainRequest = { binary: opts.binary, ...targetOf(target, opts), resolve: resolveTable(opts.resolve ?? []) };
   if (opts.ancestor) request.ancestors = opts.ancestor;
   let explanation;
@@ -96,7 +99,7 @@ function resolveTable(entries: string[]): Record<string, string[]> {
   return table;
 }
 
-function policyFromFile(file: string): Policy {
+function policyFromFile({ loadPolicyFile, policyWarnings, formatWarning, PolicyError }: PolicyLoader, file: string): Policy {
   try {
     const policy = loadPolicyFile(file);
     for (const warning of policyWarnings(policy)) printLine(2, formatWarning(warning));
@@ -134,6 +137,7 @@ function revisionOf(store: Store, name: string, rev: string): PolicyRevision {
   return revision;
 }
 
-function asPolicy(revision: PolicyRevision): Policy {
+/** A stored revision, checked again (its warnings were shown when it was set). */
+function asPolicy({ parsePolicy }: PolicyLoader, revision: PolicyRevision): Policy {
   return parsePolicy(JSON.stringify(revision.policy), `revision ${revision.rev}`);
 }

@@ -1,6 +1,6 @@
 import { CliError, printLine } from './output.js';
 
-import type { Policy, PolicyDiagnostic } from '../policy/index.js';
+import { policyLoader, type Policy, type PolicyDiagnostic } from '../policy/index.js';
 
 interface FileResult {
   file: string;
@@ -16,14 +16,14 @@ interface FileResult {
 
 /** Prints what loading `policy` warned about on stderr (keys with no effect), and returns it. */
 export async function showingWarnings(policy: Policy): Promise<Policy> {
-  const { formatWarning, policyWarnings } = await import('../policy/index.js');
+  const { formatWarning, policyWarnings } = await policyLoader();
   for (const warning of policyWarnings(policy)) printLine(2, formatWarning(warning));
   return policy;
 }
 
 
 export async function policyValidateCommand(files: string[], opts: { json: boolean }): Promise<number> {
-  const { loadPolicyFile, PolicyError, policyWarnings, formatWarning } = await import('../policy/index.js');
+  const { loadPolicyFile, PolicyError, policyWarnings, formatWarning } = await policyLoader();
   const results: FileResult[] = [];
   for (const file of files) {
     try {

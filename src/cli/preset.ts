@@ -1,7 +1,8 @@
+import { policyLoader } from '../policy/index.js';
 import { printLine } from './output.js';
 
 export async function presetListCommand(opts: { json: boolean }): Promise<number> {
-  const { listPresets } = await import('../policy/index.js');
+  const { listPresets } = await policyLoader();
   const presets = listPresets();
   if (opts.json) {
     printLine(1, JSON.stringify(presets.map(({ name, description, policies, endpoints }) => ({ name, description, policies, endpoints })), null, 2));

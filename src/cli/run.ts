@@ -3,7 +3,7 @@ import { CliError } from './output.js';
 import { describeReadError, showingWarnings } from './policy.js';
 import type { RunCliOptions } from './main.js';
 import { withLimitFlags } from './limits.js';
-import type { Policy } from '../policy/index.js';
+import { defaultPolicy, policyLoader, type Policy } from '../policy/index.js';
 import {
   CommandNotFoundError, EnvError, HostAddonError, LandlockRequiredError, MissingToolError, MountPlanError, NativeHelperMissingError,
   NetworkBridgeError, parseEnvAssignments, runInSandbox, SandboxSetupError, SandboxUserError, UidLeaseError, WorkdirError,
@@ -54,10 +54,9 @@ async function loadRunPolicy(file: string | undefined): Promise<Policy> {
   // The policy loader (YAML + schema) is loaded only when a file is given: it is most of
   // warden's start-up time, and the default policy does not need it.
   if (file === undefined) {
-    const { defaultPolicy } = await import('../policy/default.js');
     return defaultPolicy();
   }
-  const { loadPolicyFile } = await import('../policy/index.js');
+  const { loadPolicyFile } = await policyLoader();
   try {
     return await showingWarnings(loadPolicyFile(file));
   } catch (error) {
@@ -70,7 +69,7 @@ async function loadRunPolicy(file: string | undefined): Promise<Policy> {
 
 async function withPresets(policy: Policy, presets: string[]): Promise<Policy> {
   if (presets.length === 0) return policy;
-  const { loadPreset, mergePolicies, PolicyMergeError, PresetError } = await import('../policy/index.js');
+  const { loadPreset, mergePolicies, PolicyMergeError, PresetError } = await policyLoader();
   try {
     return presets.reduce((merged, name) => mergePolicies(merged, loadPreset(name)), policy);
   } catch (error) {

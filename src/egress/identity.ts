@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { type AncestorIdentity, type IpAddress, ipEquals, parseIp, type ProcessIdentity, unmapIPv4 } from '../policy/index.js';
+import { readProcStat } from '../sandbox/index.js';
 
 export class IdentityError extends Error {
   override name = 'IdentityError';
@@ -221,14 +222,9 @@ export function pidsHoldingSocket(root: string, pids: readonly number[], inode: 
   return new DescriptorSearch(root, { maxDescriptors: Number.POSITIVE_INFINITY, maxMs: Number.POSITIVE_INFINITY }).holders(pids, inode);
 }
 
-/** Parent pid from /proc/<pid>/stat; the command name may contain spaces and parentheses. */
+/** Parent pid from /proc/<pid>/stat, or null when the process is gone. */
 export function readParentPid(root: string, pid: number): number | null {
-  const stat = readIfExists(path.join(root, String(pid), 'stat'));
-  const close = stat.lastIndexOf(')');
-  if (close < 0) return null;
-  const fields = stat.slice(close + 2).split(' ');
-  const ppid = Number(fields[1]);
-  return Number.isSafeInteger(ppid) ? ppid : null;
+  return readProcStat(pid, root)?.ppid ?? null;
 }
 
 function readExe(root: string, pid: number): string | null {

@@ -109,4 +109,3 @@ function systemRoots(): string {
   const text = readFileSync(bundle, 'utf8');
   return text.endsWith('\n') ? text : text + '\n';
 }
-

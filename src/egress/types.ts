@@ -86,4 +86,3 @@ export interface EgressProxy {
   /** Number of client connections currently open. */
   readonly connections: number;
 }
-

@@ -1,6 +1,7 @@
-import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, readlinkSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import net from 'node:net';
 import { createAuditWriter, appendAudit, startAnchoring, type AuditWriter } from '../audit/index.js';
+import { policyLoader } from '../policy/index.js';
 import { openStore } from '../store/index.js';
 import { isOp, parseArgs, type OpArgs } from './api.js';
 import { GatewayError, readJsonLine, type GatewayReply, type GatewayRequest } from './protocol.js';
@@ -8,8 +9,8 @@ import { answers } from './client.js';
 import { gatewayPaths } from './paths.js';
 import { SandboxManager } from './manager.js';
 import {
-  decodeResize, decodeSignal, detectCgroups, encodeFrame, encodeStartFailed, encodeU32, FRAME, FrameDecoder, FrameError, peerCredentials,
-  removeAbandonedCgroups,
+  decodeResize, decodeSignal, detectCgroups, encodeFrame, encodeStartFailed, encodeU32, FRAME, FrameDecoder, FrameError, namespaceOf,
+  peerCredentials, removeAbandonedCgroups,
 } from '../sandbox/index.js';
 import type { ExecChannel } from './live.js';
 
@@ -35,7 +36,7 @@ export async function runGateway(home: string, log: (line: string) => void): Pro
   const writer = createAuditWriter(store);
   // The head goes outside the database as the log grows: a truncated log is then still caught.
   const anchoring = startAnchoring(store, home);
-  const manager = new SandboxManager(store, writer, home, log);
+  const manager = new SandboxManager(store, writer, await policyLoader(), home, log);
   let restored!: Promise<void>;
   // Calls wait until the sandboxes that were running run again, so none is seen half-restored.
   const server = net.createServer((socket) => void restored.then(() => serve(socket, manager, writer, () => void handle.stop(), log)));
@@ -140,13 +141,9 @@ function identifyPeer(socket: net.Socket): { actor: string } | { refused: string
   }
   if (peer.pid <= 0) return { refused: `the caller (uid ${peer.uid}) is in a PID namespace the gateway cannot see` };
   for (const ns of ['pid', 'mnt'] as const) {
-    let theirs: string;
-    try {
-      theirs = readlinkSync(`/proc/${peer.pid}/ns/${ns}`);
-    } catch {
-      return { refused: `cannot inspect the caller (pid ${peer.pid})` };
-    }
-    if (theirs !== readlinkSync(`/proc/self/ns/${ns}`)) return { refused: `the caller (pid ${peer.pid}, uid ${peer.uid}) runs in another ${ns} namespace, such as inside a sandbox` };
+    const theirs = namespaceOf(peer.pid, ns);
+    if (theirs === undefined) return { refused: `cannot inspect the caller (pid ${peer.pid})` };
+    if (theirs !== namespaceOf('self', ns)) return { refused: `the caller (pid ${peer.pid}, uid ${peer.uid}) runs in another ${ns} namespace, such as inside a sandbox` };
   }
   return { actor: `uid ${peer.uid}${accountName(peer.uid)} pid ${peer.pid}` };
 }
@@ -224,7 +221,9 @@ function startExec(socket: net.Socket, rest: Buffer, manager: SandboxManager, ar
     send(type, payload);
     socket.end();
   };
+  // Declared first: the sink's callbacks refer to the channel openExec returns.
   let exec!: ExecChannel;
+  // eslint-disable-next-line prefer-const
   exec = manager.openExec(args, actor, {
     started: (pid) => void send(FRAME.started, encodeU32(pid)),
     output: (stream, data) => {
@@ -283,4 +282,3 @@ function failure(error: unknown): GatewayReply {
   if (error instanceof GatewayError) return { ok: false, error: { code: error.code, message: error.message } };
   return { ok: false, error: { code: 'internal', message: (error as Error)?.message ?? String(error) } };
 }
-

@@ -6,7 +6,7 @@ import { prepareSandboxNetwork, type SandboxNetworkSetup } from '../egress/index
 import { governanceStages, type BreakerTrip } from '../governance/index.js';
 import type { Policy } from '../policy/index.js';
 import {
-  decodeExit, decodeStartFailed, decodeU32, encodeFrame, encodeResize, encodeSignal, encodeStart, encodeU32, FRAME, FrameDecoder,
+  childrenOf, decodeExit, decodeStartFailed, decodeU32, encodeFrame, encodeResize, encodeSignal, encodeStart, encodeU32, FRAME, FrameDecoder,
   MAX_CHANNELS, requireNativeHelper, runInSandbox, STDIN_WINDOW, SUPERVISOR_INSIDE,
   type ExecSignal, type Frame, type TtySize,
 } from '../sandbox/index.js';
@@ -216,7 +216,9 @@ export class LiveSandbox {
   /** Runs the sandbox's main command, its output appended to main.log (bounded, see MAIN_LOG_MAX_BYTES). */
   startMain(command: string[], env: Record<string, string>): void {
     const log = sandboxDirectory(this.home, this.record.name).mainLog;
+    // Declared first: the sink's callbacks refer to the channel exec returns.
     let channel: ExecChannel | undefined;
+    // eslint-disable-next-line prefer-const
     channel = this.exec({ argv: command, env, tty: null }, {
       started: () => undefined,
       output: (_stream, data) => {
@@ -237,12 +239,7 @@ export class LiveSandbox {
   /** The supervisor's host pid (bubblewrap's init's child), the boundary of every ancestor chain. */
   private supervisorPids(): number[] {
     if (this.initPid === undefined) return [];
-    try {
-      const children = readFileSync(`/proc/${this.initPid}/task/${this.initPid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
-      return [this.initPid, ...children];
-    } catch {
-      return [this.initPid];
-    }
+    return [this.initPid, ...childrenOf(this.initPid)];
   }
 
   private send(type: (typeof FRAME)[keyof typeof FRAME], channel: number, payload: Buffer): void {

@@ -1,10 +1,7 @@
 import { chownSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { appendAudit, type AuditWriter } from '../audit/index.js';
-import {
-  applyPolicyChanges, diffPolicies, loadPreset, mergePolicies, parsePolicy, PolicyChangeError, PolicyError, PolicyMergeError,
-  PresetError, staticChanges, type Policy,
-} from '../policy/index.js';
+import type { Policy, PolicyLoader } from '../policy/index.js';
 import { leaseSandboxUid, makeDirectoriesSafely, releaseSandboxUid, resolveSandboxUser, startProblem } from '../sandbox/index.js';
 import { isValidSandboxName, StoreConflictError, type SandboxRecord, type Store } from '../store/index.js';
 import { LiveSandbox, type ExecChannel, type ExecSink } from './live.js';
@@ -33,6 +30,8 @@ export class SandboxManager {
   constructor(
     private readonly store: Store,
     private readonly writer: AuditWriter,
+    /** The policy loader: every policy the gateway stores or applies is checked as a file is. */
+    private readonly loader: PolicyLoader,
     private readonly home: string,
     private readonly log: (line: string) => void,
   ) {
@@ -48,11 +47,11 @@ export class SandboxManager {
     'sandbox.start': (args, actor) => this.serialised(args.name, () => this.start(args.name, actor)),
     'sandbox.stop': (args, actor) => this.serialised(args.name, () => this.stop(args.name, actor)),
     'sandbox.delete': (args, actor) => this.serialised(args.name, () => this.delete(args.name, args.purge === true, actor)),
-    'policy.set': (args, actor) => this.serialised(args.name, () => this.revise(args.name, () => validated(args.policy), actor, args.reason)),
+    'policy.set': (args, actor) => this.serialised(args.name, () => this.revise(args.name, () => this.validated(args.policy), actor, args.reason)),
     'policy.update': (args, actor) => this.serialised(args.name, () =>
-      this.revise(args.name, (current) => applyPolicyChanges(current, args.changes), actor, args.reason)),
+      this.revise(args.name, (current) => this.loader.applyPolicyChanges(current, args.changes), actor, args.reason)),
     'policy.add-preset': (args, actor) => this.serialised(args.name, () =>
-      this.revise(args.name, (current) => mergePolicies(current, loadPreset(args.preset)), actor, args.reason ?? `preset ${args.preset}`)),
+      this.revise(args.name, (current) => this.loader.mergePolicies(current, this.loader.loadPreset(args.preset)), actor, args.reason ?? `preset ${args.preset}`)),
   };
 
   async call<O extends Exclude<Op, 'exec' | 'gateway.stop'>>(op: O, args: OpArgs<O>, actor: string): Promise<unknown> {
@@ -152,7 +151,7 @@ export class SandboxManager {
       throw new GatewayError('bad_name', `${JSON.stringify(sandboxName)} is not a valid name: use 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit`);
     }
     if (this.store.sandboxes.get(sandboxName)) throw new GatewayError('exists', `a sandbox named ${sandboxName} exists already (\`warden sandbox get ${sandboxName}\`)`);
-    const policy = validated(args.policy);
+    const policy = this.validated(args.policy);
     const workdir = this.prepareWorkdir(sandboxName, args.workdir, policy);
     let record: SandboxRecord;
     try {
@@ -214,23 +213,24 @@ export class SandboxManager {
     this.mustGet(sandboxName);
     const current = this.store.policies.current(sandboxName);
     if (!current) throw new GatewayError('internal', `sandbox ${sandboxName} has no policy revision`);
-    const before = validated(current.policy);
+    const before = this.validated(current.policy);
     let after: Policy;
     try {
-      after = validated(next(before));
+      after = this.validated(next(before));
     } catch (error) {
+      const { PolicyChangeError, PresetError, PolicyMergeError } = this.loader;
       if (error instanceof PolicyChangeError || error instanceof PresetError || error instanceof PolicyMergeError) {
         throw new GatewayError('policy_change', `${error.message}. Nothing was changed.`);
       }
       throw error;
     }
     const live = this.live.get(sandboxName);
-    const frozen = staticChanges(before, after);
+    const frozen = this.loader.staticChanges(before, after);
     if (live && frozen.length > 0) {
       throw new GatewayError('static_section', `${frozen.join(', ')} cannot change while sandbox ${sandboxName} runs: they are applied when it starts. ` +
         `Stop it (\`warden sandbox stop ${sandboxName}\`), set the policy, and start it again. Nothing was changed.`);
     }
-    const diff = diffPolicies(before, after);
+    const diff = this.loader.diffPolicies(before, after);
     if (diff.changes.length === 0) throw new GatewayError('no_change', 'the new policy is the same as the current one; nothing was changed');
     const revision = this.store.transaction(() => {
       const added = this.store.policies.add(sandboxName, {
@@ -246,7 +246,7 @@ export class SandboxManager {
   private async launch(record: SandboxRecord, actor: string): Promise<void> {
     const revision = this.store.policies.current(record.name);
     if (!revision) throw new GatewayError('internal', `sandbox ${record.name} has no policy revision`);
-    const sandbox = new LiveSandbox(record, validated(revision.policy), this.home, {
+    const sandbox = new LiveSandbox(record, this.validated(revision.policy), this.home, {
       audit: (kind, payload) => this.audit(kind, record.name, 'gateway', payload),
       decision: (decision, kind) => this.recorded(this.writer.append({ kind, sandbox: record.name, actor: null, payload: decision })),
       tripped: (trip) => {
@@ -342,6 +342,16 @@ export class SandboxManager {
     }
   }
 
+  /** Every policy the gateway stores or applies goes through the same schema as a file. */
+  private validated(policy: unknown): Policy {
+    try {
+      return this.loader.parsePolicy(JSON.stringify(policy), '<policy>');
+    } catch (error) {
+      if (error instanceof this.loader.PolicyError) throw new GatewayError('policy_invalid', `invalid policy:\n${error.format()}\nNothing was changed.`);
+      throw error;
+    }
+  }
+
   private mustGet(sandboxName: string): SandboxRecord {
     const record = this.store.sandboxes.get(sandboxName);
     if (!record) throw notFound(sandboxName);
@@ -361,14 +371,3 @@ function isRoot(): boolean {
 function notFound(sandboxName: string): GatewayError {
   return new GatewayError('not_found', `no sandbox named ${sandboxName} (\`warden sandbox list\` shows them)`);
 }
-
-/** Every policy the gateway stores or applies goes through the same schema as a file. */
-function validated(policy: unknown): Policy {
-  try {
-    return parsePolicy(JSON.stringify(policy), '<policy>');
-  } catch (error) {
-    if (error instanceof PolicyError) throw new GatewayError('policy_invalid', `invalid policy:\n${error.format()}\nNothing was changed.`);
-    throw error;
-  }
-}
-

@@ -1,18 +1,23 @@
-// The policy component's public surface: the Policy types, loading with located errors,
-// the default policy, presets, and revisions (apply changes, diff, static-section check).
+// The policy component's public surface: the Policy types, the default policy, units, the registry
+// of keys and their enforcers, and the compiled matchers with the network decisions made with them
+// (enforced by egress, run by the checkpoint). Reading files, presets and revisions (YAML and the
+// schema: most of warden's start-up time) are behind policyLoader(), loaded on first use.
 
 export type * from './types.js';
-export { durationMs, parseSize } from './sizes.js';
-export { parsePolicy, loadPolicyFile, PolicyError, policyWarnings, formatWarning } from './load.js';
-export { POLICY_KEYS, unenforcedKeys, type KeyStatus, type KeyFinding } from './keys.js';
-export type { PolicyDiagnostic } from './load.js';
 export { defaultPolicy } from './default.js';
-export { listPresets, loadPreset, mergePolicies, defaultPresetDir, PresetError, PolicyMergeError } from './presets.js';
+export { durationMs, parseSize } from './sizes.js';
+export { POLICY_KEYS, unenforcedKeys, type KeyStatus, type KeyFinding } from './keys.js';
+export { PROTECTED_WORKDIR_FILES } from './workdir-files.js';
+
+/** The loader half of the component (load.ts, presets.ts, revise.ts), loaded on first use. */
+export function policyLoader(): Promise<typeof import('./loader.js')> {
+  return import('./loader.js');
+}
+export type PolicyLoader = Awaited<ReturnType<typeof policyLoader>>;
+export type { PolicyDiagnostic, PolicyError } from './load.js';
 export type { PresetInfo, PresetErrorCode, MergeOptions } from './presets.js';
-export { applyPolicyChanges, parseEndpointSpec, diffPolicies, renderDiff, staticChanges, STATIC_SECTIONS, PolicyChangeError } from './revise.js';
 export type { PolicyChange, PolicyDiff, PolicyDiffEntry, StaticSection } from './revise.js';
 
-// Compiled matchers and the network decisions made with them (enforced by egress, run by the checkpoint).
 export type * from './verdict.js';
 export { CompiledPolicy, PolicyCompiler, compileNetworkPolicies, isInspected } from './connection.js';
 export type { CompiledEndpoint, ConnectionDecision, ConnectionVerdict } from './connection.js';

@@ -15,17 +15,17 @@ import type { EndpointAccess, NetworkEndpoint, NetworkPolicy, Policy } from './t
 
 export type PolicyChange =
   | {
-      op: 'add-endpoint';
-      host: string;
-      port: number;
-      /** Required unless `policyName` names an existing network policy. */
-      binaries?: string[];
-      allowedIps?: string[];
-      protocol?: 'rest';
-      access?: EndpointAccess;
-      /** Add to (or create) this network policy instead of a new one named after the endpoint. */
-      policyName?: string;
-    }
+    op: 'add-endpoint';
+    host: string;
+    port: number;
+    /** Required unless `policyName` names an existing network policy. */
+    binaries?: string[];
+    allowedIps?: string[];
+    protocol?: 'rest';
+    access?: EndpointAccess;
+    /** Add to (or create) this network policy instead of a new one named after the endpoint. */
+    policyName?: string;
+  }
   | { op: 'remove-endpoint'; host: string; port: number; policyName?: string }
   | { op: 'add-binary'; path: string; policyName: string }
   | { op: 'remove-binary'; path: string; policyName?: string }

@@ -9,7 +9,7 @@
 import { z } from 'zod';
 import { allowedIpProblem, isIpLiteral } from './addresses.js';
 import { normaliseEndpointHost } from './hosts.js';
-import { PROTECTED_WORKDIR_FILES } from '../sandbox/index.js';
+import { PROTECTED_WORKDIR_FILES } from './workdir-files.js';
 import { durationMs, parseSize } from './sizes.js';
 import {
   type GovernancePolicy, type InferencePolicy, type L7Match, type L7Rule, type LandlockPolicy, type NetworkBinary, type NetworkEndpoint,

@@ -3,7 +3,7 @@ export { NetworkBridgeError } from './netns.js';
 export { CommandNotFoundError } from './command.js';
 export { MissingToolError, findTool } from './tools.js';
 export { LandlockRequiredError, findLandlockHelper, probeLandlockAbi } from './landlock.js';
-export { MountPlanError, PROTECTED_WORKDIR_FILES } from './mounts.js';
+export { MountPlanError } from './mounts.js';
 export { WorkdirError } from './workdir.js';
 export { SandboxUserError, resolveSandboxUser } from './host-user.js';
 export { EnvError, parseEnvAssignments } from './environment.js';
@@ -18,3 +18,4 @@ export {
   type Frame, type FrameType, type ExecSignal, type TtySize, type StartPayload, type StartFailedPayload,
 } from './frames.js';
 export { findNativeHelper, requireNativeHelper, NativeHelperMissingError } from './native.js';
+export { childrenOf, namespaceOf, readProcStat, type ProcStat } from './procfs.js';

@@ -1,7 +1,7 @@
 import { lstatSync, readdirSync, readlinkSync, realpathSync, rmdirSync, statSync, unlinkSync, type Stats } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { FilesystemPolicy } from '../policy/index.js';
+import { type FilesystemPolicy, PROTECTED_WORKDIR_FILES } from '../policy/index.js';
 
 /** One step of building the sandbox's filesystem, in the order bubblewrap must apply it. */
 export type MountStep =
@@ -27,17 +27,6 @@ export interface MountPlan {
   unprotected: string[];
 }
 
-/**
- * Files in the workdir that programs on the HOST run or obey later: git hooks and config (hooks,
- * core.fsmonitor, core.hooksPath, filters...), submodule URLs, editor and agent configuration,
- * direnv. A sandbox that could write them would run code outside the next time the user runs git
- * or opens the project, so they are read-only inside unless the policy's `workdir_files.writable`
- * lists them. Directories end with '/'.
- */
-export const PROTECTED_WORKDIR_FILES: readonly string[] = Object.freeze([
-  '.git/hooks/', '.git/config', '.gitmodules', '.vscode/', '.idea/', '.mcp.json', '.envrc',
-  '.claude/settings.json', '.claude/commands/', '.claude/agents/',
-]);
 /** How deep below the workdir nested repositories get their .git/hooks and .git/config protected. */
 const NESTED_GIT_DEPTH = 3;
 

@@ -17,6 +17,7 @@ import { DEFAULT_LIMITS, resolveResources, rlimitArgs, type ResourceSettings, ty
 import { planMounts, removePlaceholders, WORKDIR_MOUNT, type MountPlan } from './mounts.js';
 import { requireNativeHelper } from './native.js';
 import { openListenerInSandbox } from './netns.js';
+import { childrenOf, readProcStat } from './procfs.js';
 import { findTool } from './tools.js';
 import { buildSeccompFilter, hostSeccompArch } from './seccomp.js';
 import { leaseRunUid } from './uids.js';
@@ -355,13 +356,8 @@ function signalCommand(initPid: number, signal: NodeJS.Signals, running: () => b
   // Security invariant: never touch the pid once bubblewrap has exited; it may belong to
   // an unrelated process by then, and warden may be root.
   if (!running()) return;
-  let children: string;
-  try {
-    children = readFileSync(`/proc/${initPid}/task/${initPid}/children`, 'utf8');
-  } catch {
-    return; // the sandbox is gone
-  }
-  const commandPid = Number(children.trim().split(/\s+/)[0]);
+  // No child (yet, or any more): the sandbox is starting or gone.
+  const commandPid = childrenOf(initPid)[0] ?? 0;
   if (!Number.isInteger(commandPid) || commandPid <= 0) {
     // A signal that arrives while bubblewrap's init is still forking CMD must not be lost.
     if (attempt < 200) setTimeout(() => signalCommand(initPid, signal, running, attempt + 1), 5).unref();
@@ -370,19 +366,9 @@ function signalCommand(initPid: number, signal: NodeJS.Signals, running: () => b
   try {
     // bubblewrap's --new-session makes the sandbox's init lead a session and process group of
     // its own inside the sandbox; nothing outside the sandbox can be a member of it.
-    const toGroup = TERMINAL_SIGNALS.has(signal) && processGroupOf(commandPid) === initPid;
+    const toGroup = TERMINAL_SIGNALS.has(signal) && readProcStat(commandPid)?.pgrp === initPid;
     process.kill(toGroup ? -initPid : commandPid, signal);
   } catch {
     // CMD already exited; the sandbox is going away.
-  }
-}
-
-function processGroupOf(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name, which may itself contain ") ": state, ppid, pgrp.
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
-  } catch {
-    return undefined;
   }
 }

@@ -78,11 +78,11 @@ export type SeccompCondition =
    * allow AF_NETLINK only for `netlinkProtocols` (any type); refuse every other domain.
    */
   | {
-      readonly kind: 'socket';
-      readonly families: readonly NamedValue[];
-      readonly deniedTypes: readonly NamedValue[];
-      readonly netlinkProtocols: readonly NamedValue[];
-    };
+    readonly kind: 'socket';
+    readonly families: readonly NamedValue[];
+    readonly deniedTypes: readonly NamedValue[];
+    readonly netlinkProtocols: readonly NamedValue[];
+  };
 
 export interface SeccompRule {
   readonly syscall: string;

@@ -9,6 +9,7 @@
 
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { readProcStat } from './procfs.js';
 
 export const UID_RANGE_SIZE = 65_536;
 const DEFAULT_UID_BASE = 1_800_000_000;
@@ -141,14 +142,9 @@ function isStale(holder: Holder): boolean {
   return !existsSync(holder.home);
 }
 
-/** The process's start time (field 22 of /proc/PID/stat), which tells a reused pid apart. */
+/** The process's start time, which tells a reused pid apart. */
 function processStart(pid: number): string | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
-  } catch {
-    return undefined;
-  }
+  return readProcStat(pid)?.startTime;
 }
 
 /** Runs `fn` holding the registry's lock file (O_EXCL, with the holder's pid; a dead holder's lock is broken). */

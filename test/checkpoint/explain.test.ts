@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { ExplainError, explainAction, type ExplainRequest, type Explanation } from '../../src/checkpoint/index.js';
-import { parsePolicy } from '../../src/policy/index.js';
+import { parsePolicy } from '../../src/policy/loader.js';
 
 const explainRequest = (p: Parameters<typeof explainAction>[0], request: ExplainRequest) => explainAction(p, request);
 

@@ -28,6 +28,19 @@ function blockedWriting(pid: number): boolean {
   }
 }
 
+/** Resolves when `child` prints `marker`; rejects, with what it printed, if it exits first. */
+function outputOrExit(child: ChildProcess, marker: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let output = '';
+    child.stdout!.on('data', (d: Buffer) => {
+      output += d.toString();
+      if (output.includes(marker)) resolve();
+    });
+    child.stderr?.on('data', (d: Buffer) => { output += d.toString(); });
+    child.once('close', (code) => reject(new Error(`exited (${code}) before printing ${marker}: ${output}`)));
+  });
+}
+
 function pgrepNewest(pattern: string): number | undefined {
   const found = spawnSync('pgrep', ['-n', '-f', pattern], { encoding: 'utf8' }).stdout.trim();
   return found ? Number(found) : undefined;
@@ -57,7 +70,8 @@ network_policies:
     await home.cleanup();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
-  const curl = (): string[] => ['curl', '-sS', '-o', '/dev/null', '-w', '%{http_code}', `http://127.0.0.1:${port}/`];
+  // The query marks this test's own curls, so looking for them never finds another test's.
+  const curl = (): string[] => ['curl', '-sS', '-o', '/dev/null', '-w', '%{http_code}', `http://127.0.0.1:${port}/?attack-test=${process.pid}`];
   const background = (args: string[], stdio: Array<'pipe' | 'ignore'> = ['ignore', 'pipe', 'pipe']) => {
     const child = spawn(process.execPath, [WARDEN, ...args], { stdio: stdio as ['pipe', 'pipe', 'pipe'], env: { ...process.env, WARDEN_HOME: home.dir } });
     children.push(child);
@@ -76,11 +90,11 @@ for i in range(100):
         time.sleep(300); os._exit(0)
 time.sleep(2); print("ready", flush=True); time.sleep(300)
 `]);
-    await new Promise<void>((resolve) => hoarder.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('ready')) resolve(); }));
+    await outputOrExit(hoarder, 'ready');
     const flood = background(['exec', 'attacker', '--', 'sh', '-c', `for i in $(seq 30); do (${curl().map((a) => `'${a}'`).join(' ')}; echo) & done; wait`]);
     let floodOutput = '';
     flood.stdout!.on('data', (d: Buffer) => { floodOutput += d.toString(); });
-    await waitFor(() => (pgrepNewest('curl -sS -o /dev/null') ?? 0) > 0, 20_000);
+    await waitFor(() => (pgrepNewest(`attack-test=${process.pid}`) ?? 0) > 0, 20_000);
     // While the attacker's connections are being identified, the other sandbox is served and the
     // gateway answers: the victim's request completes before the attacker's have all been decided.
     const victim = await home.run(['exec', 'victim', '--', ...curl()]);
@@ -104,7 +118,7 @@ time.sleep(2); print("ready", flush=True); time.sleep(300)
     const before = rssMiB(gateway);
     const reader = background(['exec', 'flood', '--', 'sh', '-c', 'exec head -c 3000000000 /dev/zero'], ['ignore', 'pipe', 'ignore']);
     // Read a little, then stop reading (as `| sleep 25` would).
-    await new Promise<void>((resolve) => reader.stdout!.once('data', () => resolve()));
+    await outputOrExit(reader, '');
     reader.stdout!.pause();
     await waitFor(() => {
       const head = pgrepNewest('head -c 3000000000');

@@ -201,4 +201,3 @@ function rawExec(dir: string, name: string, argv: string[], frames: Buffer): Pro
     socket.write(JSON.stringify({ op: 'exec', args: { name, argv, env: {}, tty: null } }) + '\n');
   });
 }
-

@@ -39,7 +39,7 @@ describe('proxy hooks', () => {
   after(() => upstream.close());
 
   async function withProxy(governance: GovernancePolicy | undefined, hooks: EgressHooks | ((checkpoint: ReturnType<typeof createCheckpoint>) => EgressHooks), extraStages: Stage[] = []):
-    Promise<{ proxy: EgressProxy; port: number; records: DecisionRecord[]; close: () => Promise<void> }> {
+  Promise<{ proxy: EgressProxy; port: number; records: DecisionRecord[]; close: () => Promise<void> }> {
     const policy: Policy = {
       ...defaultPolicy(),
       network_policies: { local: { endpoints: [{ host: '127.0.0.1', ports: [upstream.port], allowed_ips: ['127.0.0.1'] }], binaries: [{ path: process.execPath }] } },

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe as suite, test } from 'node:test';
 import { stringify } from 'yaml';
 import { defaultPolicy } from '../../src/policy/default.js';
-import { defaultPolicy as exported, parsePolicy } from '../../src/policy/index.js';
+import { defaultPolicy as exported } from '../../src/policy/index.js';
+import { parsePolicy } from '../../src/policy/loader.js';
 
 suite('default policy', () => {
   test('system directories read-only, workdir and /tmp writable, no network, unprivileged user', () => {

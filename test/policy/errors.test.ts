@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe as suite, test } from 'node:test';
-import { loadPolicyFile, parsePolicy, PolicyError } from '../../src/policy/index.js';
+import { loadPolicyFile, parsePolicy, PolicyError } from '../../src/policy/loader.js';
 import { accept, assertAt, fixture, reject, rejectOnce, yaml } from './helpers.js';
 
 suite('policy errors: location, path and message', () => {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parsePolicy, PolicyError } from '../../src/policy/index.js';
+import { parsePolicy, PolicyError } from '../../src/policy/loader.js';
 import type { Policy, PolicyDiagnostic } from '../../src/policy/index.js';
 
 /** Tests run from dist/test/policy/; the repository root is three levels up. */

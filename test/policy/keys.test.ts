@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, test } from 'node:test';
 import { z } from 'zod';
-import { BinaryLedger, CompiledPolicy, POLICY_KEYS, parsePolicy, PolicyError, policyWarnings } from '../../src/policy/index.js';
+import { BinaryLedger, CompiledPolicy, POLICY_KEYS } from '../../src/policy/index.js';
+import { parsePolicy, PolicyError, policyWarnings } from '../../src/policy/loader.js';
 import { policyFileSchema } from '../../src/policy/schema.js';
 import { yaml } from './helpers.js';
 

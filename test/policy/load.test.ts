@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { describe as suite, test } from 'node:test';
-import { defaultPolicy, loadPolicyFile } from '../../src/policy/index.js';
+import { defaultPolicy } from '../../src/policy/index.js';
+import { loadPolicyFile } from '../../src/policy/loader.js';
 import type { NetworkEndpoint } from '../../src/policy/index.js';
 import { accept, assertAt, fixture, rejectOnce, repoRoot, yaml } from './helpers.js';
 

@@ -234,7 +234,7 @@ suite('inspection fields and their protocols', () => {
     assert.deepEqual(endpoint.rules?.[0]?.allow.query, { a: 'x*', b: { any: ['y', 'z'] }, c: { glob: 'v?' } });
     assertAt(rejectOnce(endpointPolicy('a.example.com', 'port: 443', 'protocol: rest',
       'rules: [{ allow: { method: GET, path: "/", query: { a: { any: [] } } } }]')), 8, 64,
-      'network_policies.p.endpoints[0].rules[0].allow.query.a', 'expected a glob string, { any: [globs] } or { glob: glob }');
+    'network_policies.p.endpoints[0].rules[0].allow.query.a', 'expected a glob string, { any: [globs] } or { glob: glob }');
   });
 
   test('websocket rules: GET, WEBSOCKET_TEXT or "*", or GraphQL operations, never mixed', () => {

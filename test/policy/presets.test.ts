@@ -6,18 +6,8 @@ import { after, describe as suite, test } from 'node:test';
 import { stringify } from 'yaml';
 import { BinaryLedger, CompiledPolicy, checkInspectedRequest } from '../../src/policy/index.js';
 import type { PolicyVerdict as Verdict, ProcessIdentity } from '../../src/policy/index.js';
-import {
-  PolicyError,
-  PolicyMergeError,
-  PresetError,
-  defaultPolicy,
-  defaultPresetDir,
-  listPresets,
-  loadPolicyFile,
-  loadPreset,
-  mergePolicies,
-  parsePolicy,
-} from '../../src/policy/index.js';
+import { defaultPolicy } from '../../src/policy/index.js';
+import { PolicyError, PolicyMergeError, PresetError, defaultPresetDir, listPresets, loadPolicyFile, loadPreset, mergePolicies, parsePolicy } from '../../src/policy/loader.js';
 import type { NetworkPolicy, Policy } from '../../src/policy/index.js';
 import { repoRoot, yaml } from './helpers.js';
 
@@ -454,7 +444,7 @@ suite('loading presets from a directory', () => {
     }
   });
 
-  test("a preset whose name is not its file name is refused, by load and by list", () => {
+  test('a preset whose name is not its file name is refused, by load and by list', () => {
     const dir = dirWith({ 'one.yaml': presetText('other') });
     assert.throws(() => loadPreset('one', dir), { code: 'name_mismatch' });
     assert.throws(() => listPresets(dir), { code: 'name_mismatch' });

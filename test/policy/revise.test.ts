@@ -1,8 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import {
-  applyPolicyChanges, diffPolicies, parseEndpointSpec, PolicyChangeError, renderDiff, staticChanges,
-} from '../../src/policy/index.js';
+import { applyPolicyChanges, diffPolicies, parseEndpointSpec, PolicyChangeError, renderDiff, staticChanges } from '../../src/policy/loader.js';
 import type { Policy, PolicyChange } from '../../src/policy/index.js';
 import { accept, yaml } from './helpers.js';
 

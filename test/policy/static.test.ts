@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe as suite, test } from 'node:test';
 import { accept, assertAt, reject, rejectOnce, yaml } from './helpers.js';
-import { parsePolicy, staticChanges } from '../../src/policy/index.js';
+import { parsePolicy, staticChanges } from '../../src/policy/loader.js';
 
 function readOnly(entry: string): string {
   return yaml('version: 1', 'filesystem_policy:', `  read_only: [${entry}]`);

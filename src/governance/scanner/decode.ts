@@ -74,8 +74,7 @@ export function decodeCandidates(text: string, candidates: readonly EncodedCandi
     let decode: ((encoded: string) => string | null) | undefined;
     const length = end - start;
     if ((classes & ESCAPE) !== 0) decode = decodeEscapes;
-    else if ((classes & NOT_HEX) === 0) { if (length % 2 === 0) decode = decodeHex; }
-    else if ((classes & UPPER) !== 0 && (classes & LOWER) !== 0 && length >= MIN_BASE64) decode = decodeBase64;
+    else if ((classes & NOT_HEX) === 0) { if (length % 2 === 0) decode = decodeHex; } else if ((classes & UPPER) !== 0 && (classes & LOWER) !== 0 && length >= MIN_BASE64) decode = decodeBase64;
     if (!decode) continue;
     const take = Math.min(length, MAX_RUN, budget);
     budget -= take;

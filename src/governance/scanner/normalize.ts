@@ -113,8 +113,7 @@ function classifyBmp(cp: number): Kind {
   else {
     const folded = foldString(String.fromCharCode(cp));
     if (folded.length === 0) kind = Kind.Drop;
-    else if (folded.length === 1) { kind = Kind.Char; charTable[cp] = folded.charCodeAt(0); }
-    else { kind = Kind.Multi; multiTable.set(cp, folded); }
+    else if (folded.length === 1) { kind = Kind.Char; charTable[cp] = folded.charCodeAt(0); } else { kind = Kind.Multi; multiTable.set(cp, folded); }
   }
   kindTable[cp] = kind;
   return kind;
@@ -235,26 +234,21 @@ function foldCodePoints(input: string, marks: HiddenMarks, encoded: EncodedCandi
     const c = input.charCodeAt(i);
     if (c < 0x80) {
       const k = ENCODING_CLASS[c]!;
-      if ((k & BASE64) !== 0) { if (run < 0) { run = i; classes = 0; } classes |= k; }
-      else if (run >= 0) { if (i - run >= MIN_ENCODED_RUN) encoded.push([run, i, classes]); run = -1; }
-      if ((k & SEPARATOR) !== 0) { if (escapes >= MIN_ESCAPES) encoded.push([token, i, ESCAPE]); token = -1; escapes = 0; }
-      else if (token < 0) token = i;
+      if ((k & BASE64) !== 0) { if (run < 0) { run = i; classes = 0; } classes |= k; } else if (run >= 0) { if (i - run >= MIN_ENCODED_RUN) encoded.push([run, i, classes]); run = -1; }
+      if ((k & SEPARATOR) !== 0) { if (escapes >= MIN_ESCAPES) encoded.push([token, i, ESCAPE]); token = -1; escapes = 0; } else if (token < 0) token = i;
       if ((k & ESCAPE) !== 0) escapes += escapeAt(input, i);
       if ((k & PRINTABLE) !== 0) {
-        if ((k & UPPER) !== 0) { if (upper + lower === 0) wordStart = i; upper++; units[length] = c + 32; }
-        else { if ((k & LOWER) !== 0) { if (upper + lower === 0) wordStart = i; lower++; } units[length] = c; }
+        if ((k & UPPER) !== 0) { if (upper + lower === 0) wordStart = i; upper++; units[length] = c + 32; } else { if ((k & LOWER) !== 0) { if (upper + lower === 0) wordStart = i; lower++; } units[length] = c; }
         start[length++] = i;
         last = c;
         continue;
       }
       if (upper + lower > 0) {
-        if (lower === 0 && upper >= 2) { if (capitalWords++ === 0) capitalStart = wordStart; if (capitalWords === 4) shouting.push(capitalStart); }
-        else if (lower > 0) { capitalWords = 0; lowerWords++; }
+        if (lower === 0 && upper >= 2) { if (capitalWords++ === 0) capitalStart = wordStart; if (capitalWords === 4) shouting.push(capitalStart); } else if (lower > 0) { capitalWords = 0; lowerWords++; }
         upper = lower = 0;
       }
       if (c === NEWLINE) {
-        if (last === SPACE && length > 0) { units[length - 1] = NEWLINE; last = NEWLINE; }
-        else if (last !== NEWLINE) { units[length] = NEWLINE; start[length++] = i; last = NEWLINE; }
+        if (last === SPACE && length > 0) { units[length - 1] = NEWLINE; last = NEWLINE; } else if (last !== NEWLINE) { units[length] = NEWLINE; start[length++] = i; last = NEWLINE; }
       } else if (last !== SPACE && last !== NEWLINE) { units[length] = SPACE; start[length++] = i; last = SPACE; }
       continue;
     }
@@ -296,8 +290,7 @@ function foldCodePoints(input: string, marks: HiddenMarks, encoded: EncodedCandi
         if (last !== SPACE && last !== NEWLINE) { units[length] = SPACE; start[length++] = i; last = SPACE; }
         break;
       case Kind.Newline:
-        if (last === SPACE && length > 0) { units[length - 1] = NEWLINE; last = NEWLINE; }
-        else if (last !== NEWLINE) { units[length] = NEWLINE; start[length++] = i; last = NEWLINE; }
+        if (last === SPACE && length > 0) { units[length - 1] = NEWLINE; last = NEWLINE; } else if (last !== NEWLINE) { units[length] = NEWLINE; start[length++] = i; last = NEWLINE; }
         break;
       case Kind.ZeroWidth:
         if (i > 0 && isLatinLetter(input.charCodeAt(i - 1)) && nextVisibleIsLatinLetter(input, i + 1)) marks.invisibleInWord.push(i);
@@ -338,14 +331,10 @@ function foldWords(units: Uint16Array, start: Int32Array, length: number, marks:
     let latin = 0, confusable = 0, other = 0, leet = 0, digitRun = 0, maxDigitRun = 0;
     while (i < length) {
       k = classOf(units[i]!);
-      if (k === Unit.Latin) { latin++; digitRun = 0; }
-      else if (k === Unit.Digit) { if (++digitRun > maxDigitRun) maxDigitRun = digitRun; if (LEET[units[i]!] !== 0) leet++; }
-      else if (k === Unit.LeetSymbol) {
+      if (k === Unit.Latin) { latin++; digitRun = 0; } else if (k === Unit.Digit) { if (++digitRun > maxDigitRun) maxDigitRun = digitRun; if (LEET[units[i]!] !== 0) leet++; } else if (k === Unit.LeetSymbol) {
         if (i + 1 >= length || classOf(units[i + 1]!) === Unit.NotWord) break; // "hello!": punctuation, not leet
         leet++; digitRun = 0;
-      } else if (k === Unit.Confusable) { confusable++; digitRun = 0; }
-      else if (k === Unit.OtherLetter) { other++; digitRun = 0; }
-      else break;
+      } else if (k === Unit.Confusable) { confusable++; digitRun = 0; } else if (k === Unit.OtherLetter) { other++; digitRun = 0; } else break;
       i++;
     }
     const end = i;

@@ -205,4 +205,3 @@ function collectSpans(fired: Fired[], maxSpans: number): { categories: ScanCateg
   const present = new Set(spans.map((s) => s.category));
   return { categories: SCAN_CATEGORIES.filter((c) => present.has(c)), spans };
 }
-
