@@ -108,7 +108,9 @@ describe('terminals', { skip: SKIP_NO_BWRAP || (existsSync('/usr/bin/script') ? 
       'signal.signal(signal.SIGINT, lambda *_: got.append(1))',
       'pid = os.fork()',
       'if pid == 0:',
-      "    signal.signal(signal.SIGINT, lambda *_: (print('child-got-INT', flush=True), os._exit(3)))",
+      // os.write, not print: the signal may arrive while the main code is still inside print's
+      // BufferedWriter ("ready"), and print from the handler would then raise "reentrant call".
+      "    signal.signal(signal.SIGINT, lambda *_: (os.write(1, b'child-got-INT\\n'), os._exit(3)))",
       "    print('ready', flush=True)",
       '    while True: time.sleep(1)',
       '_, status = os.waitpid(pid, 0)',
