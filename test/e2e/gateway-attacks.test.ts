@@ -80,7 +80,7 @@ time.sleep(2); print("ready", flush=True); time.sleep(300)
     const flood = background(['exec', 'attacker', '--', 'sh', '-c', `for i in $(seq 30); do (${curl().map((a) => `'${a}'`).join(' ')}; echo) & done; wait`]);
     let floodOutput = '';
     flood.stdout!.on('data', (d: Buffer) => { floodOutput += d.toString(); });
-    await waitFor(() => (pgrepNewest('curl -sS -o /dev/null') ?? 0) > 0, 20_000);
+    await waitFor(() => (pgrepNewest('curl -sS -o /dev/null') ?? 0) > 0, "the attacker's curls to start");
     // While the attacker's connections are being identified, the other sandbox is served and the
     // gateway answers: the victim's request completes before the attacker's have all been decided.
     const victim = await home.run(['exec', 'victim', '--', ...curl()]);
@@ -109,7 +109,7 @@ time.sleep(2); print("ready", flush=True); time.sleep(300)
     await waitFor(() => {
       const head = pgrepNewest('head -c 3000000000');
       return head !== undefined && blockedWriting(head);
-    }, 30_000);
+    }, 'the command to block on its full pipe');
     const grown = rssMiB(gateway) - before;
     assert.ok(grown < 64, `the gateway grew by ${grown.toFixed(1)} MiB while the command produced far more than that`);
     reader.kill('SIGKILL');
@@ -142,7 +142,7 @@ time.sleep(2); print("ready", flush=True); time.sleep(300)
     const created = await home.run(['sandbox', 'create', 'chatty', '--', 'sh', '-c', 'head -c 20000000 /dev/zero | tr "\\0" x; echo done']);
     assert.equal(created.status, 0, created.stderr);
     const log = path.join(home.dir, 'sandboxes', 'chatty', 'main.log');
-    await waitFor(() => existsSync(log) && readFileSync(log, 'utf8').endsWith('done\n'), 60_000);
+    await waitFor(() => existsSync(log) && readFileSync(log, 'utf8').endsWith('done\n'), 'the main command to finish its log');
     assert.ok(statSync(log).size <= 8 * 1024 * 1024);
     assert.ok(statSync(`${log}.1`).size <= 8 * 1024 * 1024);
   });
@@ -212,7 +212,7 @@ time.sleep(2); print("ready", flush=True); time.sleep(300)
     const waiting = background(['exec', 'audited', '--', 'sh', '-c', `read go; ${curl().join(' ')}`], ['pipe', 'pipe', 'pipe']);
     let answer = '';
     waiting.stdout!.on('data', (d: Buffer) => { answer += d.toString(); });
-    await waitFor(() => (pgrepNewest('^sh -c read go') ?? 0) > 0, 20_000); // the shell inside, not the CLI
+    await waitFor(() => (pgrepNewest('^sh -c read go') ?? 0) > 0, 'the waiting exec to run'); // the shell inside, not the CLI
     // Someone with the database file appends a record outside warden: the head no longer matches.
     const db = new Database(path.join(home.dir, 'warden.db'));
     const last = db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1').get() as { seq: number; hash: string };

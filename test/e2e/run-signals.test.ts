@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { SKIP_NO_BWRAP, WARDEN, waitFor, wardenAsync } from './helpers.js';
+import { SKIP_NO_BWRAP, WARDEN, waitFor, waitForOutput, wardenAsync } from './helpers.js';
 
 const TRAP_SCRIPT = (signal: string, code: number) =>
   `trap 'echo got-${signal}; exit ${code}' ${signal}; echo ready; while :; do sleep 0.05; done`;
@@ -12,7 +12,7 @@ describe('signals reach CMD', { skip: SKIP_NO_BWRAP }, () => {
   for (const [signal, code] of [['TERM', 42], ['INT', 43], ['HUP', 44]] as const) {
     test(`SIG${signal} sent to warden is delivered to CMD`, async () => {
       const run = wardenAsync(['run', '--', 'sh', '-c', TRAP_SCRIPT(signal, code)]);
-      await waitFor(() => run.stdout().includes('ready'));
+      await waitForOutput(run, 'ready');
       process.kill(run.pid, `SIG${signal}`);
       const result = await run.done;
       assert.equal(result.stdout, `ready\ngot-${signal}\n`);
@@ -22,7 +22,7 @@ describe('signals reach CMD', { skip: SKIP_NO_BWRAP }, () => {
 
   test('CMD killed by an untrapped SIGTERM gives 143', async () => {
     const run = wardenAsync(['run', '--', 'sh', '-c', 'echo ready; exec sleep 30']);
-    await waitFor(() => run.stdout().includes('ready'));
+    await waitForOutput(run, 'ready');
     process.kill(run.pid, 'SIGTERM');
     assert.equal((await run.done).status, 143);
   });
@@ -30,11 +30,11 @@ describe('signals reach CMD', { skip: SKIP_NO_BWRAP }, () => {
   test('killing warden with SIGKILL takes the whole sandbox down', async () => {
     const marker = `${200 + (process.pid % 500)}.${Date.now() % 10000}`;
     const run = wardenAsync(['run', '--', 'sh', '-c', `sleep ${marker} & echo ready; wait`]);
-    await waitFor(() => run.stdout().includes('ready'));
+    await waitForOutput(run, 'ready');
     assert.equal(spawnSync('pgrep', ['-f', `sleep ${marker}`]).status, 0, 'the sandboxed process runs');
     process.kill(run.pid, 'SIGKILL');
     await run.done;
-    await waitFor(() => spawnSync('pgrep', ['-f', `sleep ${marker}`]).status !== 0, 5000);
+    await waitFor(() => spawnSync('pgrep', ['-f', `sleep ${marker}`]).status !== 0, 'the sandboxed sleep to die with warden');
   });
 });
 
