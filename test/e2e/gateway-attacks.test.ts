@@ -164,10 +164,11 @@ print("ready" if held == 100 else "only %d hoarders" % held, flush=True); time.s
     const workdir = path.join(home.dir, 'sandboxes', 'borrow', 'workdir');
     const source = path.join(path.dirname(home.dir), 'evil.c');
     writeFileSync(source, '__attribute__((constructor)) static void evil(void) {}\n');
-    const built = spawnSync(CC!, ['-shared', '-fPIC', '-o', '/tmp/warden-e2e-evil.so', source]);
+    const library = path.join(path.dirname(home.dir), 'evil.so');
+    const built = spawnSync(CC!, ['-shared', '-fPIC', '-o', library, source]);
     assert.equal(built.status, 0, built.stderr?.toString());
     // Placed in the workdir, which the sandbox can write: exactly where an agent would put it.
-    writeFileSync(path.join(workdir, 'evil.so'), readFileSync('/tmp/warden-e2e-evil.so'));
+    writeFileSync(path.join(workdir, 'evil.so'), readFileSync(library));
     const preloaded = await home.run(['exec', 'borrow', '--env', 'LD_PRELOAD=/sandbox/evil.so', '--', ...curl()]);
     assert.equal(preloaded.stdout, '403');
     const plain = await home.run(['exec', 'borrow', '--', ...curl()]);
