@@ -243,8 +243,9 @@ class Harness {
     assert.equal(await this.exitOf(channel), 0);
   }
 
+  /** Its exit code, once it has exited and all it wrote (stderr too) has been read. */
   async ended(): Promise<number | null> {
-    await this.until(() => this.exitCode !== undefined, 'the supervisor to exit');
+    await this.until(() => this.closed, 'the supervisor to exit');
     return this.exitCode!;
   }
 
