@@ -1,9 +1,9 @@
 // Signals and terminals: what reaches CMD, and what warden reports back.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { SKIP_NO_BWRAP, WARDEN, waitFor, waitForOutput, wardenAsync } from './helpers.js';
+import { SKIP_NO_BWRAP, WARDEN, tempDir, waitFor, waitForOutput, wardenAsync } from './helpers.js';
 
 const TRAP_SCRIPT = (signal: string, code: number) =>
   `trap 'echo got-${signal}; exit ${code}' ${signal}; echo ready; while :; do sleep 0.05; done`;
@@ -28,13 +28,21 @@ describe('signals reach CMD', { skip: SKIP_NO_BWRAP }, () => {
   });
 
   test('killing warden with SIGKILL takes the whole sandbox down', async () => {
-    const marker = `${200 + (process.pid % 500)}.${Date.now() % 10000}`;
-    const run = wardenAsync(['run', '--', 'sh', '-c', `sleep ${marker} & echo ready; wait`]);
-    await waitForOutput(run, 'ready');
-    assert.equal(spawnSync('pgrep', ['-f', `sleep ${marker}`]).status, 0, 'the sandboxed process runs');
-    process.kill(run.pid, 'SIGKILL');
-    await run.done;
-    await waitFor(() => spawnSync('pgrep', ['-f', `sleep ${marker}`]).status !== 0, 'the sandboxed sleep to die with warden');
+    // Killed, warden cannot remove the temporary workdir it made: it makes it in a TMPDIR of
+    // this test's, removed here.
+    const tmp = tempDir('warden-e2e-sigkill-');
+    chmodSync(tmp.dir, 0o755);
+    try {
+      const marker = `${200 + (process.pid % 500)}.${Date.now() % 10000}`;
+      const run = wardenAsync(['run', '--', 'sh', '-c', `sleep ${marker} & echo ready; wait`], { env: { TMPDIR: tmp.dir } });
+      await waitForOutput(run, 'ready');
+      assert.equal(spawnSync('pgrep', ['-f', `sleep ${marker}`]).status, 0, 'the sandboxed process runs');
+      process.kill(run.pid, 'SIGKILL');
+      await run.done;
+      await waitFor(() => spawnSync('pgrep', ['-f', `sleep ${marker}`]).status !== 0, 'the sandboxed sleep to die with warden');
+    } finally {
+      tmp.cleanup();
+    }
   });
 });
 
