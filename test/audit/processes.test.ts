@@ -8,6 +8,7 @@ import { describe, test } from 'node:test';
 import { appendAudit, verifyAudit } from '../../src/audit/index.js';
 import { openStore } from '../../src/store/index.js';
 import { tempHome } from '../store/helpers.js';
+import { waitFor } from '../wait.js';
 
 const CHILD = new URL('./fixtures/append-child.js', import.meta.url).pathname;
 
@@ -19,14 +20,6 @@ function startChild(args: string[]): { child: ChildProcess; exit: Promise<{ code
     child.on('exit', (code, signal) => resolve({ code, signal, stderr }));
   });
   return { child, exit };
-}
-
-async function waitFor(what: string, condition: () => boolean, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(5);
-  }
 }
 
 /** Seqs a child reported as committed; a torn last line (no newline yet) is not a report. */
@@ -46,10 +39,10 @@ describe('audit log shared by processes', () => {
     const exited: string[] = [];
     children.forEach(({ exit }, i) => exit.then(({ code, stderr }) => exited.push(`writer-${i} exited with ${code}: ${stderr}`)));
     try {
-      await waitFor('both writers ready', () => {
+      await waitFor(() => {
         if (exited.length > 0 && !outs.every((out) => fs.existsSync(`${out}.ready`))) throw new Error(exited.join('\n'));
         return outs.every((out) => fs.existsSync(`${out}.ready`));
-      });
+      }, 'both writers ready', 5);
       for (const out of outs) fs.writeFileSync(`${out}.go`, '');
       for (const { exit } of children) {
         const { code, stderr } = await exit;
@@ -89,7 +82,12 @@ describe('audit log shared by processes', () => {
       const out = path.join(path.dirname(home), `kill-${round}.seqs`);
       const { child, exit } = startChild(['loop', home, out, `killed-${round}`]);
       try {
-        await waitFor('records to be committed', () => committedSeqs(out).length >= 300);
+        await waitFor(() => {
+          if (child.exitCode !== null || child.signalCode !== null) throw new Error(`the writer ended before it was killed (${child.exitCode ?? child.signalCode})`);
+          return committedSeqs(out).length >= 300;
+        }, 'records to be committed', 5);
+        // The sleep is the point here, not a synchronisation: the kill lands at a random moment of
+        // the stream (mid-transaction, mid-report...), which is what this test is about.
         await sleep(Math.floor(Math.random() * 20));
       } finally {
         child.kill('SIGKILL');

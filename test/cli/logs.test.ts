@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { AuditRecord } from '../../src/audit/index.js';
-import { waitFor, warden, wardenAsync, type Result } from '../e2e/helpers.js';
+import { waitForOutput, warden, wardenAsync, type Result } from '../e2e/helpers.js';
 import { append, auditHome, egress, lines, withStore, type AuditHome } from './audit-fixture.js';
 
 function show(r: Result): string {
@@ -130,11 +130,11 @@ describe('warden logs', () => {
     test(`-f prints records appended after it started, until ${signal}, then exits 0`, withHome(async (home) => {
       append(home.home, [{ kind: 'sandbox.created', sandbox: 'dev', actor: 'gateway' }]);
       const follower = wardenAsync(['logs', 'dev', '-f'], { env: home.env, timeoutMs: 30_000 });
-      await waitFor(() => /sandbox\.created/.test(follower.stdout()));
+      await waitForOutput(follower, /sandbox\.created/);
       const [, other, late] = append(home.home, [egress('ci', 'deny', 'not-for-dev.example'), egress('ci', 'deny', 'also-ci.example'), egress('dev', 'deny', 'late.example')]);
-      await waitFor(() => /late\.example/.test(follower.stdout()));
+      await waitForOutput(follower, /late\.example/);
       const [again] = append(home.home, [{ kind: 'sandbox.stopped', sandbox: 'dev', actor: 'gateway' }]);
-      await waitFor(() => / #\d+ sandbox\.stopped/.test(follower.stdout()));
+      await waitForOutput(follower, / #\d+ sandbox\.stopped/);
       process.kill(follower.pid, signal);
       const r = await follower.done;
       assert.equal(r.status, 0, show(r));

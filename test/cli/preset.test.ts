@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { REPO_ROOT, SKIP_NO_BWRAP, warden } from '../e2e/helpers.js';
+import { REPO_ROOT, SKIP_NO_BWRAP, tempDir, warden } from '../e2e/helpers.js';
 
 const shipped = readdirSync(path.join(REPO_ROOT, 'presets')).filter((f) => f.endsWith('.yaml')).map((f) => f.slice(0, -5)).sort();
 
@@ -25,8 +25,15 @@ test('run --preset: an unknown preset is a usage error and nothing runs', () => 
 });
 
 test('run --preset: the preset gives the sandbox its proxy', { skip: SKIP_NO_BWRAP }, () => {
-  const withPreset = warden(['run', '--preset', 'pypi', '--', 'sh', '-c', 'echo "$HTTPS_PROXY"']);
-  assert.equal(withPreset.stdout, 'http://127.0.0.1:3128\n', withPreset.stderr);
-  const without = warden(['run', '--', 'sh', '-c', 'echo "$HTTPS_PROXY"']);
-  assert.equal(without.stdout, '\n', 'no network policies: no proxy, no network');
+  // A WARDEN_HOME of its own: a networked run keeps its event log there (not in ~/.warden).
+  const home = tempDir('warden-preset-home-');
+  try {
+    const env = { WARDEN_HOME: home.dir };
+    const withPreset = warden(['run', '--preset', 'pypi', '--', 'sh', '-c', 'echo "$HTTPS_PROXY"'], { env });
+    assert.equal(withPreset.stdout, 'http://127.0.0.1:3128\n', withPreset.stderr);
+    const without = warden(['run', '--', 'sh', '-c', 'echo "$HTTPS_PROXY"'], { env });
+    assert.equal(without.stdout, '\n', 'no network policies: no proxy, no network');
+  } finally {
+    home.cleanup();
+  }
 });

@@ -7,7 +7,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
-  IS_ROOT, PROJECT_OWNER, SKIP_NO_BWRAP, SKIP_NOT_ROOT, WARDEN, inSandbox, onHost, onHostAsProjectOwner, projectDir, tempDir, warden, writePolicy,
+  IS_ROOT, PROJECT_OWNER, SKIP_NO_BWRAP, SKIP_NOT_ROOT, WARDEN, inSandbox, onHost, onHostAsProjectOwner, projectDir, tempDir, waitFor, warden, writePolicy,
 } from './helpers.js';
 
 const PY = '/usr/bin/python3';
@@ -183,12 +183,15 @@ describe('processes', { skip: SKIP_NO_BWRAP }, () => {
     }
   });
 
-  test('no process survives the end of the run', () => {
+  test('no process survives the end of the run', async () => {
     const marker = `${1000 + (process.pid % 1000)}.${Date.now() % 100000}`;
+    const running = () => spawnSync('pgrep', ['-f', `sleep ${marker}`]).status === 0;
     // Control: without a sandbox the same command leaves a daemon behind.
     onHost(`setsid sleep ${marker} </dev/null >/dev/null 2>&1 &`);
-    assert.equal(spawnSync('pgrep', ['-f', `sleep ${marker}`]).status, 0, 'control daemon is running');
+    assert.ok(running(), 'control daemon is running');
     spawnSync('pkill', ['-f', `sleep ${marker}`]);
+    // Gone before the sandbox runs, so that whatever is found after it is the sandbox's.
+    await waitFor(() => !running(), 'the control daemon to die');
     const r = inSandbox(`setsid sleep ${marker} </dev/null >/dev/null 2>&1 & nohup sleep ${marker} >/dev/null 2>&1 & echo started`);
     assert.equal(r.stdout.trim(), 'started');
     const left = spawnSync('pgrep', ['-f', `sleep ${marker}`]);

@@ -9,7 +9,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { encodeFrame, FRAME, FrameDecoder } from '../../src/sandbox/frames.js';
-import { newHome, SKIP_NO_BWRAP, SKIP_NOT_ROOT, WARDEN, writePolicy } from './helpers.js';
+import { newHome, SKIP_NO_BWRAP, SKIP_NOT_ROOT, WARDEN, waitForOutput, wardenAsync, writePolicy } from './helpers.js';
 
 const PY = '/usr/bin/python3';
 const SKIP = SKIP_NO_BWRAP || (existsSync(PY) ? false : 'needs /usr/bin/python3');
@@ -145,8 +145,11 @@ network_policies:
 
   test('a malformed frame from an exec client ends that exec with an error, never the sandbox', async () => {
     await home.json(['sandbox', 'create', 'frames']);
-    const sleeper = home.run(['exec', 'frames', '--', 'sleep', '30']);
-    const output = await rawExec(home.dir, 'frames', ['sleep', '5'], Buffer.concat([
+    // Another exec of the same sandbox, running before and (it is checked) after the bad one.
+    const sleeper = wardenAsync(['exec', 'frames', '--', 'sh', '-c', 'echo ready; exec sleep 300'], { env: { WARDEN_HOME: home.dir } });
+    await waitForOutput(sleeper, 'ready');
+    // Runs until the bad frame ends it.
+    const output = await rawExec(home.dir, 'frames', ['sleep', '300'], Buffer.concat([
       encodeFrame(FRAME.signal, 0, Buffer.from('nonjson')),
     ]));
     assert.equal(output.exit, 125);
@@ -155,8 +158,9 @@ network_policies:
     assert.equal(still.stdout, 'alive\n', 'the sandbox and its other execs go on');
     const list = await home.json<Array<{ name: string; state: string }>>(['sandbox', 'list']);
     assert.equal(list.find((s) => s.name === 'frames')?.state, 'running');
+    assert.equal(sleeper.ended(), undefined, 'the other exec still runs');
     await home.run(['exec', 'frames', '--', 'pkill', 'sleep']);
-    await sleeper;
+    assert.equal((await sleeper.done).status, 143, 'the other exec ran until it was killed');
   });
 });
 

@@ -161,7 +161,7 @@ describe('gateway: restarts and crashes', { skip: SKIP_NO_BWRAP }, () => {
     process.kill(pid, 'SIGKILL');
     await Promise.all(busy);
     // The sandbox died with its gateway (nothing of it runs unsupervised).
-    await waitFor(() => !existsSync(`/proc/${sandboxPid}`), 10_000);
+    await waitFor(() => !existsSync(`/proc/${sandboxPid}`), 'the sandbox to die with its gateway');
 
     const verify = await home.run(['audit', 'verify', '--json']);
     assert.equal(verify.status, 0, verify.stdout);

@@ -4,6 +4,7 @@ import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { waitFor } from '../wait.js';
 
 /** The repository root (tests run from dist/test/e2e). */
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
@@ -100,28 +101,44 @@ export function writePolicy(dir: string, yaml: string, name = 'policy.yaml'): st
  * Starts warden in the background without blocking this process's event loop (needed for
  * signal tests, and whenever the test itself serves what the sandbox talks to).
  */
-export function wardenAsync(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): { pid: number; done: Promise<Result>; stdout: () => string } {
+export interface Background {
+  pid: number;
+  done: Promise<Result>;
+  /** What it printed so far. */
+  stdout: () => string;
+  /** Its result once it has ended. */
+  ended: () => Result | undefined;
+}
+
+export function wardenAsync(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Background {
   const child = spawn(process.execPath, [WARDEN, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: testEnv(opts.env) });
   let stdout = '';
   let stderr = '';
+  let result: Result | undefined;
   child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
   child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
   const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
   const done = new Promise<Result>((resolve) => {
     child.on('close', (status, signal) => {
       clearTimeout(timer);
-      resolve({ status, signal, stdout, stderr });
+      result = { status, signal, stdout, stderr };
+      resolve(result);
     });
   });
-  return { pid: child.pid ?? -1, done, stdout: () => stdout };
+  return { pid: child.pid ?? -1, done, stdout: () => stdout, ended: () => result };
 }
 
-export async function waitFor(predicate: () => boolean, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting for condition');
-    await new Promise((r) => setTimeout(r, 20));
-  }
+export { waitFor };
+
+/** Waits until a background run has printed `pattern` on stdout; fails at once if it ends before. */
+export async function waitForOutput(run: Background, pattern: RegExp | string): Promise<void> {
+  const seen = () => (typeof pattern === 'string' ? run.stdout().includes(pattern) : pattern.test(run.stdout()));
+  await waitFor(() => {
+    if (seen()) return true;
+    const ended = run.ended();
+    if (ended) throw new Error(`ended before printing ${String(pattern)}: status ${ended.status}, signal ${ended.signal}\nstdout: ${ended.stdout}\nstderr: ${ended.stderr}`);
+    return false;
+  }, () => `${String(pattern)} on stdout; so far: ${JSON.stringify(run.stdout())}`);
 }
 
 

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, test } from 'node:test';
 import {
   IS_ROOT, PROJECT_OWNER, REPO_ROOT, SKIP_NO_BWRAP, SKIP_NOT_ROOT, WARDEN, inSandbox, onHost, onHostAsProjectOwner, projectDir, tempDir,
-  testEnv, warden, writePolicy,
+  testEnv, waitFor, warden, writePolicy,
 } from './helpers.js';
 
 const PY = '/usr/bin/python3';
@@ -96,10 +96,13 @@ describe('setuid and setgid bits cannot be set inside', { skip: SKIP_PY }, () =>
 
 describe('each sandbox runs as a uid of its own', { skip: SKIP_NOT_ROOT || SKIP_NO_BWRAP }, () => {
   test('two concurrent runs get different unprivileged uids from the reserved range, and neither is an account', async () => {
-    const sleeper = spawn(process.execPath, [WARDEN, 'run', '--', 'sh', '-c', 'id -u; sleep 5'], { stdio: ['ignore', 'pipe', 'pipe'], env: testEnv() });
+    // The first run stays until it is told to go, however long the second takes to start.
+    const sleeper = spawn(process.execPath, [WARDEN, 'run', '--', 'sh', '-c', 'id -u; exec sleep 300'], { stdio: ['ignore', 'pipe', 'pipe'], env: testEnv() });
+    const sleeperClosed = new Promise((resolve) => sleeper.once('close', resolve));
     const first = await new Promise<string>((resolve) => sleeper.stdout.once('data', (d: Buffer) => resolve(d.toString().trim())));
     const second = inSandbox('id -u').stdout.trim();
     sleeper.kill('SIGTERM');
+    await sleeperClosed;
     assert.notEqual(first, second);
     for (const uid of [first, second]) {
       assert.ok(Number(uid) >= 1_800_000_000, uid);
@@ -327,21 +330,29 @@ describe('resources are bounded', { skip: SKIP_NOT_ROOT || SKIP_NO_BWRAP }, () =
   });
 
   test('processes: --pids bounds the sandbox', () => {
-    const r = inSandbox('for i in $(seq 40); do sleep 3 & done 2>&1 | grep -c "fork\\|Resource temporarily" ; wait; true', ['--pids', '16']);
-    assert.ok(Number(r.stdout.trim()) > 0, `forks were refused: ${r.stdout}${r.stderr}`);
+    // The sleeps hold the sandbox's pids until the loop fails to fork (which ends its shell); that
+    // shell then kills them on its way out. Nothing in the sandbox forks after the failure (so the
+    // stderr is read here, not by a grep inside).
+    const r = inSandbox(`( trap 'kill $pids' EXIT; for i in $(seq 40); do sleep 300 & pids="$pids $!"; done ); echo loop=$?`, ['--pids', '16']);
+    assert.match(r.stderr, /fork|Resource temporarily/, `forks were refused: ${r.stdout}${r.stderr}`);
+    assert.match(r.stdout, /^loop=[1-9]\d*$/m, 'the loop did not get through its 40 forks');
     const control = inSandbox('for i in $(seq 40); do true & done; wait; echo ok');
     assert.equal(control.stdout, 'ok\n');
   });
 
   test('the limits are written where the sandbox\'s processes are (memory, pids, cpu)', async () => {
-    const marker = `${5 + (process.pid % 1000) / 1000}`;
+    // A sleep long enough to outlast the test (it is ended below), named uniquely for pgrep.
+    const marker = `${300 + (process.pid % 1000) / 1000}`;
     const child = spawn(process.execPath, [WARDEN, 'run', '--memory', '300M', '--cpus', '0.5', '--pids', '77', '--', 'sh', '-c', `echo started; exec sleep ${marker}`],
       { stdio: ['ignore', 'pipe', 'pipe'], env: testEnv() });
+    const childClosed = new Promise((resolve) => child.once('close', resolve));
     try {
       await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
-      // The sleep inside the sandbox, as a host pid (its command line is exactly this).
-      const pid = spawnSync('pgrep', ['-x', '-f', `sleep ${marker}`], { encoding: 'utf8' }).stdout.trim().split('\n').find(Boolean);
-      assert.ok(pid, 'the sandboxed sleep is running');
+      // The sleep inside the sandbox, as a host pid (its command line is exactly this, once the
+      // shell that printed "started" has exec'd it).
+      const sleeper = () => spawnSync('pgrep', ['-x', '-f', `sleep ${marker}`], { encoding: 'utf8' }).stdout.trim().split('\n').find(Boolean);
+      await waitFor(() => sleeper() !== undefined, 'the sandboxed sleep to run');
+      const pid = sleeper()!;
       const cgroups = readFileSync(`/proc/${pid}/cgroup`, 'utf8');
       const value = (controller: string, file: string) => {
         const line = cgroups.split('\n').find((l) => l.split(':')[1]?.split(',').includes(controller));
@@ -360,6 +371,7 @@ describe('resources are bounded', { skip: SKIP_NOT_ROOT || SKIP_NO_BWRAP }, () =
       }
     } finally {
       child.kill('SIGTERM');
+      await childClosed;
     }
   });
 

@@ -243,7 +243,7 @@ describe('landlock-exec on the host', { skip: SKIP }, () => {
       const pid = sleeper.pid;
       assert.ok(pid);
       // setpriv changes uid before it execs sleep: once the process is sleep, the sandbox uid may signal it.
-      await waitFor(() => readOrEmpty(`/proc/${pid}/comm`) === 'sleep\n');
+      await waitFor(() => readOrEmpty(`/proc/${pid}/comm`) === 'sleep\n', 'setpriv to exec sleep');
       const unconfined = asSandboxUser(sh(`kill -0 ${pid} && echo signalled`));
       assert.equal(unconfined.stdout, 'signalled\n', unconfined.stderr);
       const refused = confined(SYSTEM, sh(`kill -0 ${pid} && echo signalled`));

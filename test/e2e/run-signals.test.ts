@@ -1,9 +1,9 @@
 // Signals and terminals: what reaches CMD, and what warden reports back.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync } from 'node:fs';
 import { describe, test } from 'node:test';
-import { SKIP_NO_BWRAP, WARDEN, testEnv, waitFor, wardenAsync } from './helpers.js';
+import { SKIP_NO_BWRAP, WARDEN, tempDir, testEnv, waitFor, waitForOutput, wardenAsync } from './helpers.js';
 
 const TRAP_SCRIPT = (signal: string, code: number) =>
   `trap 'echo got-${signal}; exit ${code}' ${signal}; echo ready; while :; do sleep 0.05; done`;
@@ -12,7 +12,7 @@ describe('signals reach CMD', { skip: SKIP_NO_BWRAP }, () => {
   for (const [signal, code] of [['TERM', 42], ['INT', 43], ['HUP', 44]] as const) {
     test(`SIG${signal} sent to warden is delivered to CMD`, async () => {
       const run = wardenAsync(['run', '--', 'sh', '-c', TRAP_SCRIPT(signal, code)]);
-      await waitFor(() => run.stdout().includes('ready'));
+      await waitForOutput(run, 'ready');
       process.kill(run.pid, `SIG${signal}`);
       const result = await run.done;
       assert.equal(result.stdout, `ready\ngot-${signal}\n`);
@@ -22,19 +22,27 @@ describe('signals reach CMD', { skip: SKIP_NO_BWRAP }, () => {
 
   test('CMD killed by an untrapped SIGTERM gives 143', async () => {
     const run = wardenAsync(['run', '--', 'sh', '-c', 'echo ready; exec sleep 30']);
-    await waitFor(() => run.stdout().includes('ready'));
+    await waitForOutput(run, 'ready');
     process.kill(run.pid, 'SIGTERM');
     assert.equal((await run.done).status, 143);
   });
 
   test('killing warden with SIGKILL takes the whole sandbox down', async () => {
-    const marker = `${200 + (process.pid % 500)}.${Date.now() % 10000}`;
-    const run = wardenAsync(['run', '--', 'sh', '-c', `sleep ${marker} & echo ready; wait`]);
-    await waitFor(() => run.stdout().includes('ready'));
-    assert.equal(spawnSync('pgrep', ['-f', `sleep ${marker}`]).status, 0, 'the sandboxed process runs');
-    process.kill(run.pid, 'SIGKILL');
-    await run.done;
-    await waitFor(() => spawnSync('pgrep', ['-f', `sleep ${marker}`]).status !== 0, 5000);
+    // Killed, warden cannot remove the temporary workdir it made: it makes it in a TMPDIR of
+    // this test's, removed here.
+    const tmp = tempDir('warden-e2e-sigkill-');
+    chmodSync(tmp.dir, 0o755);
+    try {
+      const marker = `${200 + (process.pid % 500)}.${Date.now() % 10000}`;
+      const run = wardenAsync(['run', '--', 'sh', '-c', `sleep ${marker} & echo ready; wait`], { env: { TMPDIR: tmp.dir } });
+      await waitForOutput(run, 'ready');
+      assert.equal(spawnSync('pgrep', ['-f', `sleep ${marker}`]).status, 0, 'the sandboxed process runs');
+      process.kill(run.pid, 'SIGKILL');
+      await run.done;
+      await waitFor(() => spawnSync('pgrep', ['-f', `sleep ${marker}`]).status !== 0, 'the sandboxed sleep to die with warden');
+    } finally {
+      tmp.cleanup();
+    }
   });
 });
 
@@ -108,7 +116,8 @@ describe('terminals', { skip: SKIP_NO_BWRAP || (existsSync('/usr/bin/script') ? 
       'signal.signal(signal.SIGINT, lambda *_: got.append(1))',
       'pid = os.fork()',
       'if pid == 0:',
-      // os.write, not print: the signal can land while print('ready') still holds stdout's lock.
+      // os.write, not print: the signal may arrive while the main code is still inside print's
+      // BufferedWriter ("ready"), and print from the handler would then raise "reentrant call".
       "    signal.signal(signal.SIGINT, lambda *_: (os.write(1, b'child-got-INT\\n'), os._exit(3)))",
       "    print('ready', flush=True)",
       '    while True: time.sleep(1)',

@@ -7,6 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, test } from 'node:test';
 import { IdentityError, descendantPids, identifyTcpPeer, parseNetTable, readParentPid, taintOf } from '../../src/egress/identity.js';
+import { waitFor } from '../wait.js';
 
 const HEADER = '  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n';
 const row = (local: string, remote: string, inode: number): string => `   0: ${local} ${remote} 01 00000000:00000000 00:00000000 00000000     0        0 ${inode} 1 0000000000000000 20 4 30 10 -1\n`;
@@ -105,6 +106,14 @@ describe('identity from a /proc tree (fixture)', () => {
   });
 });
 
+function exeOf(pid: number): string {
+  try {
+    return fs.readlinkSync(`/proc/${pid}/exe`);
+  } catch {
+    return '';
+  }
+}
+
 function waitForLine(child: ChildProcess): Promise<void> {
   return new Promise((resolve, reject) => {
     child.stdout!.once('data', () => resolve());
@@ -118,10 +127,12 @@ describe('identity on this machine (/proc)', () => {
     const server = net.createServer((s) => accepted.push(s));
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as net.AddressInfo).port;
-    const child = spawn(process.execPath, ['-e', `const s=require('net').connect(${port},'127.0.0.1',()=>console.log('up'));setTimeout(()=>{},10000)`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    // The child stays (its open socket keeps it alive) until it is killed below.
+    const child = spawn(process.execPath, ['-e', `const s=require('net').connect(${port},'127.0.0.1',()=>console.log('up'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const closed = new Promise((resolve) => child.once('close', resolve));
     try {
       await waitForLine(child);
-      while (accepted.length === 0) await new Promise((r) => setTimeout(r, 5));
+      await waitFor(() => accepted.length > 0, 'the server to accept the connection');
       const s = accepted[0]!;
       const id = await identifyTcpPeer({
         peerAddress: s.remoteAddress!,
@@ -139,6 +150,7 @@ describe('identity on this machine (/proc)', () => {
       assert.equal(again.pid, child.pid);
     } finally {
       child.kill('SIGKILL');
+      await closed;
       for (const s of accepted) s.destroy();
       server.close();
     }
@@ -150,10 +162,12 @@ describe('identity on this machine (/proc)', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     const port = (server.address() as net.AddressInfo).port;
     // bash opens the socket as fd 3; sleep inherits it.
-    const child = spawn('bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${port}; sleep 10 & echo up; wait`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn('bash', ['-c', `exec 3<>/dev/tcp/127.0.0.1/${port}; sleep 300 & echo up; wait`], { stdio: ['ignore', 'pipe', 'inherit'] });
     try {
       await waitForLine(child);
-      while (accepted.length === 0) await new Promise((r) => setTimeout(r, 5));
+      await waitFor(() => accepted.length > 0, 'the server to accept the connection');
+      // "up" comes once bash has forked, maybe before the child has exec'd sleep.
+      await waitFor(() => descendantPids(child.pid!).some((pid) => exeOf(pid).endsWith('/sleep')), 'bash\'s child to exec sleep');
       const s = accepted[0]!;
       const id = await identifyTcpPeer({ peerAddress: s.remoteAddress!, peerPort: s.remotePort!, localAddress: s.localAddress!, localPort: s.localPort!, candidatePids: () => descendantPids(process.pid) });
       assert.match(id.exe, /sleep$/);

@@ -11,6 +11,7 @@ import type { NetworkEndpoint, NetworkPolicy } from '../../src/policy/types.js';
 import { createEgressProxy, descendantIdentifier } from '../../src/egress/index.js';
 import { checkpointFor, type ProxyFixture, type Started, policy, startHttp, startHttps, startProxy, upstreamCA } from './helpers.js';
 import { Conversation, connect, rawExchange, requestOver, tlsOver, viaProxy } from './net-helpers.js';
+import { waitFor } from '../wait.js';
 
 const SELF = fs.realpathSync(process.execPath);
 const LOCAL = ['127.0.0.1'];
@@ -23,6 +24,8 @@ function echoHandler(req: http.IncomingMessage, res: http.ServerResponse): void 
     hash.update(d);
   });
   req.on('end', () => {
+    // The two delays below are the point, not a synchronisation: an upstream that sends its
+    // body in two pieces, and one slower than the next pipelined request's.
     if (req.url === '/chunked') {
       res.setHeader('Content-Type', 'text/plain');
       res.write('part1-');
@@ -89,19 +92,21 @@ function wsUpgradeRequest(path: string, host: string, extra = ''): string {
   return `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`;
 }
 
-function readUntil(socket: net.Socket, marker: string, timeoutMs = 3000): Promise<string> {
+/** What arrives on `socket` up to `marker`; fails if the socket closes first. */
+function readUntil(socket: net.Socket, marker: string): Promise<string> {
   return new Promise((resolve, reject) => {
     let text = '';
-    const timer = setTimeout(() => reject(new Error(`timeout waiting for ${marker}; got ${JSON.stringify(text)}`)), timeoutMs);
     const onData = (d: Buffer): void => {
       text += d.toString('latin1');
       if (text.includes(marker)) {
-        clearTimeout(timer);
         socket.off('data', onData);
+        socket.off('close', onClose);
         resolve(text);
       }
     };
+    const onClose = (): void => reject(new Error(`closed before ${JSON.stringify(marker)}; got ${JSON.stringify(text)}`));
     socket.on('data', onData);
+    socket.on('close', onClose);
   });
 }
 
@@ -255,9 +260,9 @@ describe('egress proxy protocol handling', () => {
   // ---- robustness -------------------------------------------------------------------------
 
   test('an oversized request head gets 431', async () => {
+    // rawExchange returns once the proxy has closed the connection.
     const r = await rawExchange(fx.port, `GET http://api.test:${http1.port}/ HTTP/1.1\r\nX-Big: ${'a'.repeat(20_000)}\r\n\r\n`);
     assert.match(r.text, /^HTTP\/1\.1 431 /);
-    assert.equal(r.closed, true);
   });
 
   test('garbage never crashes the proxy: each gets 400 or a closed connection, and service continues', async () => {
@@ -289,7 +294,8 @@ describe('egress proxy protocol handling', () => {
       inputs.push(Buffer.concat([Buffer.from(`${method} `), rnd(i * 7), Buffer.from(' HTTP/1.1\r\n'), rnd(i), Buffer.from('\r\n\r\n')]));
     }
     for (const input of inputs) {
-      const r = await rawExchange(fx.port, input, 600);
+      // Everything sent, the client closes its side: the proxy must then close too (none wedges).
+      const r = await rawExchange(fx.port, input, { halfClose: true });
       const status = /^HTTP\/1\.1 (\d{3})/.exec(r.text)?.[1];
       assert.ok(status === undefined || ['400', '403', '431', '502'].includes(status), `unexpected answer ${JSON.stringify(r.text.slice(0, 80))} to ${JSON.stringify(input.toString().slice(0, 60))}`);
     }
@@ -307,22 +313,22 @@ describe('egress proxy protocol handling', () => {
       limits: { maxConnections: 2, idleMs: 300 },
     });
     const addr = await limited.listen(0, '127.0.0.1');
+    const closed = new Set<net.Socket>();
     const open = (): Promise<net.Socket> =>
       new Promise((resolve) => {
         const s = net.connect(addr.port, '127.0.0.1', () => resolve(s));
         s.on('error', () => undefined);
+        s.on('close', () => closed.add(s));
       });
     try {
       const a = await open();
       const b = await open();
-      await new Promise((r) => setTimeout(r, 30));
-      assert.equal(limited.connections, 2);
-      const third = await rawExchange(addr.port, 'GET http://x.test/ HTTP/1.1\r\n\r\n', 1000);
+      await waitFor(() => limited.connections === 2, 'the proxy to count both connections');
+      const third = await rawExchange(addr.port, 'GET http://x.test/ HTTP/1.1\r\n\r\n');
       assert.match(third.text, /^HTTP\/1\.1 503 /);
-      const closedAt = await Promise.all([a, b].map((s) => new Promise<number>((r) => s.on('close', () => r(Date.now())))));
-      assert.ok(closedAt.length === 2, 'idle connections are closed');
-      await new Promise((r) => setTimeout(r, 30));
-      assert.equal(limited.connections, 0);
+      // Nothing is sent on the first two: the proxy's idle timeout closes them.
+      await waitFor(() => closed.has(a) && closed.has(b), 'the idle connections to be closed');
+      await waitFor(() => limited.connections === 0, 'the proxy to count no connection');
     } finally {
       await limited.close();
     }
@@ -481,8 +487,7 @@ describe('egress proxy protocol handling', () => {
 
   test('L7: a TLS server name different from the CONNECT host is refused', async () => {
     await assert.rejects(l7Session('api.test', 'other.test'));
-    await new Promise((r) => setTimeout(r, 20));
-    assert.ok(fx.events.some((e) => e.code === 'sni_mismatch' && e.destination?.host === 'api.test'));
+    await waitFor(() => fx.events.some((e) => e.code === 'sni_mismatch' && e.destination?.host === 'api.test'), 'the sni_mismatch event');
   });
 
   test('L7: plain-HTTP (absolute-form) requests to an inspected endpoint are checked one by one', async () => {

@@ -8,6 +8,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { waitFor } from '../wait.js';
 import {
   decodeExit, decodeStartFailed, decodeU32, encodeFrame, encodeResize, encodeSignal, encodeStart, encodeU32,
   FRAME, FrameDecoder, MAX_CHANNELS, MAX_FRAME_PAYLOAD, OUTPUT_WINDOW, STDIN_WINDOW,
@@ -38,14 +39,6 @@ after(async () => {
     rmSync(scratch, { recursive: true, force: true });
   }
 });
-
-async function waitFor(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}
 
 function pidsOf(marker: string): number[] {
   const found = spawnSync('pgrep', ['-f', `sleep ${marker}`], { encoding: 'utf8' });
@@ -134,6 +127,8 @@ class Harness {
   readonly frames: Frame[] = [];
   stderr = '';
   exitCode: number | null | undefined;
+  /** It has exited and its output has all been read. */
+  private closed = false;
   decodeError: unknown;
   autoAck: boolean;
   private readonly decoder = new FrameDecoder();
@@ -153,6 +148,7 @@ class Harness {
     this.process.stderr!.on('data', (chunk: Buffer) => { this.stderr += chunk.toString(); });
     this.process.stdin!.on('error', () => {}); // a supervisor that ended on bad input closes its stdin
     this.process.on('exit', (code) => { this.exitCode = code; running.delete(this); });
+    this.process.on('close', () => { this.closed = true; });
     running.add(this);
   }
 
@@ -206,8 +202,13 @@ class Harness {
     return `supervisor exit ${String(this.exitCode)}; stderr: ${this.stderr}; decode error: ${String(this.decodeError)}`;
   }
 
-  async until(condition: () => boolean, what: string, timeoutMs?: number): Promise<void> {
-    await waitFor(condition, `${what} (${this.describe()})`, timeoutMs);
+  /** Waits for `condition`; fails at once if the supervisor has ended (all its output read) without it. */
+  async until(condition: () => boolean, what: string): Promise<void> {
+    await waitFor(() => {
+      if (condition()) return true;
+      if (this.closed) throw new Error(`the supervisor ended before ${what} (${this.describe()})`);
+      return false;
+    }, () => `${what} (${this.describe()})`);
   }
 
   async started(channel: number): Promise<number> {
@@ -219,8 +220,8 @@ class Harness {
     return pid;
   }
 
-  async exitOf(channel: number, timeoutMs?: number): Promise<number> {
-    await this.until(() => this.of(channel, FRAME.exit).length > 0, `exit on channel ${channel}`, timeoutMs);
+  async exitOf(channel: number): Promise<number> {
+    await this.until(() => this.of(channel, FRAME.exit).length > 0, `exit on channel ${channel}`);
     const frames = this.of(channel);
     assert.equal(frames[0]!.type, FRAME.started, 'started is the first frame of its channel');
     assert.equal(frames.at(-1)!.type, FRAME.exit, 'exit is the last frame of its channel');
@@ -242,8 +243,9 @@ class Harness {
     assert.equal(await this.exitOf(channel), 0);
   }
 
+  /** Its exit code, once it has exited and all it wrote (stderr too) has been read. */
   async ended(): Promise<number | null> {
-    await this.until(() => this.exitCode !== undefined, 'the supervisor to exit');
+    await this.until(() => this.closed, 'the supervisor to exit');
     return this.exitCode!;
   }
 
@@ -693,7 +695,7 @@ describe('supervisor: output flow control', { skip: SKIP }, () => {
     assert.ok(alive(pid) && supervisor.of(1, FRAME.exit).length === 0, 'the command is paused, not ended');
     supervisor.autoAck = true;
     supervisor.send(FRAME.outputAck, 1, encodeU32(received));
-    assert.equal(await supervisor.exitOf(1, 60_000), 0);
+    assert.equal(await supervisor.exitOf(1), 0);
     assert.equal(supervisor.bytes(1), total);
     assert.ok(supervisor.of(1, FRAME.stdout).every((frame) => frame.payload.length <= OUTPUT_CHUNK), 'output frames are at most 64 KiB');
     await supervisor.close();
@@ -714,7 +716,7 @@ describe('supervisor: output flow control', { skip: SKIP }, () => {
     assert.ok(rss < 2048, `VmRSS ${rss} kB`);
     supervisor.process.stdout!.resume();
     for (const channel of channels) {
-      assert.equal(await supervisor.exitOf(channel, 60_000), 0);
+      assert.equal(await supervisor.exitOf(channel), 0);
       assert.equal(supervisor.bytes(channel), size);
     }
     await supervisor.close();

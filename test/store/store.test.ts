@@ -282,14 +282,27 @@ describe('several processes', () => {
     const child = new URL('./fixtures/open-child.js', import.meta.url).pathname;
     for (let round = 0; round < 8; round++) {
       const home = tempHome('open-race');
-      const startAt = Date.now() + 400;
-      const results = await Promise.all(Array.from({ length: 5 }, (_, i) => new Promise<string>((resolve) => {
-        const proc = spawn(process.execPath, [child, home, String(startAt), `c${i}`], { stdio: ['ignore', 'ignore', 'pipe'] });
+      // Every child starts, says it is ready, and waits for this file: they then open the store
+      // together, whatever time each took to start.
+      const go = path.join(path.dirname(home), 'go');
+      const children = Array.from({ length: 5 }, (_, i) => {
+        const proc = spawn(process.execPath, [child, home, go, `c${i}`], { stdio: ['ignore', 'pipe', 'pipe'] });
         let stderr = '';
         proc.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
-        proc.on('exit', (code) => resolve(code === 0 ? 'ok' : `exit ${code}: ${stderr}`));
-      })));
-      assert.deepEqual(results, Array(5).fill('ok'));
+        const result = new Promise<string>((resolve) => proc.on('exit', (code) => resolve(code === 0 ? 'ok' : `exit ${code}: ${stderr}`)));
+        const ready = new Promise<void>((resolve, reject) => {
+          proc.stdout.once('data', () => resolve());
+          void result.then((r) => reject(new Error(`c${i} ended before it was ready: ${r}`)));
+        });
+        return { proc, result, ready };
+      });
+      try {
+        await Promise.all(children.map((c) => c.ready));
+        fs.writeFileSync(go, '');
+        assert.deepEqual(await Promise.all(children.map((c) => c.result)), Array(5).fill('ok'));
+      } finally {
+        for (const { proc } of children) if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      }
       const file = path.join(home, DATABASE_FILE);
       assert.equal(rawCount(file, 'SELECT COUNT(*) FROM schema_migrations'), SCHEMA_VERSION);
       assert.equal(rawCount(file, 'SELECT COUNT(*) FROM sandboxes'), 5);
@@ -297,25 +310,30 @@ describe('several processes', () => {
   });
 });
 
-/** Resolves once another process holds the lock; `released` resolves when it has let go. */
-async function holdWriteLock(file: string, holdMs: number): Promise<{ released: Promise<void> }> {
-  const proc = spawn(process.execPath, [new URL('./fixtures/lock-child.js', import.meta.url).pathname, file, String(holdMs)], { stdio: ['ignore', 'pipe', 'inherit'] });
+/**
+ * Resolves once another process holds the lock, for `holdMs` or until `release()` is called.
+ * `released` resolves when it has let go; `releasing` tells whether it has begun to.
+ */
+async function holdWriteLock(file: string, hold: number | 'until-told'): Promise<{ released: Promise<void>; release: () => void; releasing: () => boolean }> {
+  const proc = spawn(process.execPath, [new URL('./fixtures/lock-child.js', import.meta.url).pathname, file, String(hold)], { stdio: ['pipe', 'pipe', 'inherit'] });
   const done = new Promise<void>((resolve) => proc.on('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
     proc.stdout.on('data', () => resolve());
     proc.on('exit', (code) => reject(new Error(`lock holder exited with ${code}`)));
   });
-  return { released: done };
+  return { released: done, release: () => proc.stdin.end(), releasing: () => fs.existsSync(`${file}.releasing`) };
 }
 
 describe('a write lock held by another process', () => {
   test('a write waits for it (busy timeout) and then succeeds', async () => {
     const store = openStore(tempHome());
     try {
-      const { released } = await holdWriteLock(store.file, 300);
-      const start = Date.now();
+      // The write below is synchronous (it blocks this event loop), so only time can end the hold:
+      // that 1 s hold is what this test is about, and well within the 5 s busy timeout.
+      const { released, releasing } = await holdWriteLock(store.file, 1000);
+      assert.equal(releasing(), false, 'the lock is still held when the write starts');
       store.sandboxes.create({ name: 'dev', workdir: '/w', policy, author: 't' });
-      assert.ok(Date.now() - start >= 200, `waited ${Date.now() - start} ms for the lock`);
+      assert.equal(releasing(), true, 'the write went through once the holder had let go, not before');
       await released;
       assert.equal(store.sandboxes.get('dev')?.name, 'dev');
     } finally {
@@ -326,8 +344,12 @@ describe('a write lock held by another process', () => {
   test('a write that waits longer than the busy timeout fails with StoreBusyError and writes nothing', async () => {
     const store = openStore(tempHome(), { busyTimeoutMs: 100 });
     try {
-      const { released } = await holdWriteLock(store.file, 1500);
-      assert.throws(() => store.sandboxes.create({ name: 'dev', workdir: '/w', policy, author: 't' }), (e: Error) => e instanceof StoreBusyError && /locked by another process/.test(e.message));
+      const { released, release } = await holdWriteLock(store.file, 'until-told');
+      try {
+        assert.throws(() => store.sandboxes.create({ name: 'dev', workdir: '/w', policy, author: 't' }), (e: Error) => e instanceof StoreBusyError && /locked by another process/.test(e.message));
+      } finally {
+        release();
+      }
       await released;
       assert.equal(store.sandboxes.get('dev'), undefined);
       store.sandboxes.create({ name: 'dev', workdir: '/w', policy, author: 't' });
