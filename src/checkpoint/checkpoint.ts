@@ -14,6 +14,7 @@ import { BinaryLedger, type Policy, PolicyCompiler } from '../policy/index.js';
 import { buildRecord, decisionKind } from './record.js';
 import { contentStage } from './stages/content.js';
 import { identityStage } from './stages/identity.js';
+import { modelCallStage } from './stages/inference.js';
 import { networkPolicyStage } from './stages/network.js';
 import {
   type Action, type ContentAction, type Decision, type ExplainTrace, type NetworkFacts, type Resolver, type Stage, STAGE_KINDS, type StageContext,
@@ -54,7 +55,7 @@ export class Checkpoint {
   private policyGeneration = 0;
 
   constructor(private readonly options: CheckpointOptions) {
-    for (const stage of [identityStage, networkPolicyStage(this.compiler, this.ledger), contentStage, ...(options.stages ?? [])]) this.register(stage);
+    for (const stage of [identityStage, networkPolicyStage(this.compiler, this.ledger), modelCallStage, contentStage, ...(options.stages ?? [])]) this.register(stage);
   }
 
   get sandbox(): string {

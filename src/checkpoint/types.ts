@@ -30,12 +30,21 @@ export interface HttpRequestAction {
   addresses?: string[];
 }
 
-/** A call to a model through inference.local. */
+/** A call to a model through inference.local (or a model API host rerouted to it). */
 export interface ModelCallAction {
   type: 'model_call';
+  /** The API shape of the route: OpenAI's or Anthropic's. */
+  api: 'openai' | 'anthropic';
   /** The API route called, e.g. `/v1/chat/completions`. */
   route: string;
+  /** The model the caller asked for, if any. */
   model?: string;
+  /** Where the call was addressed: inference.local, or the rerouted host. */
+  via: string;
+  /** The provider of the route configured for this API shape; absent when none is. */
+  provider?: string;
+  /** Tokens the sandbox has spent so far (for the policy's token budget). */
+  tokensUsed?: number;
 }
 
 /** A call to a tool (an MCP server's tool, through the tool gateway). */
@@ -104,6 +113,11 @@ export type DecisionCode =
   | 'approval_required'
   | 'directive_detected'
   | 'directive_flagged'
+  | 'credential_endpoint_mismatch'
+  | 'no_inference_route'
+  | 'model_not_allowed'
+  | 'budget_exceeded'
+  | 'rerouted'
   | 'bad_request'
   | 'upstream_error'
   | 'audit_unavailable'

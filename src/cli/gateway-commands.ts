@@ -44,6 +44,7 @@ export function registerGatewayCommands(program: Command, policy: Command, setEx
     .option('--preset <name>', 'add a shipped network preset (repeatable)', collect)
     .option('-w, --workdir <dir>', 'host directory mounted read-write at /sandbox (default: $WARDEN_HOME/sandboxes/NAME/workdir)')
     .option('-e, --env <NAME=VALUE>', 'a variable for every process in the sandbox (repeatable)', collect)
+    .option('--provider <NAME>', 'give the sandbox this provider\'s credentials as placeholders, swapped in on its hosts only (repeatable)', collect)
     .option('--json', 'print the sandbox as JSON')
     .action((name: string, command: string[], opts: CreateOptions) => run(opts.json, () => sandboxCreate(name, withoutSeparator(command), opts))());
   sandbox.command('list').alias('ls').summary('list sandboxes: NAME STATE AGE POLICY-REV WORKDIR')
@@ -232,6 +233,7 @@ interface CreateOptions extends LimitFlags {
   preset?: string[];
   workdir?: string;
   env?: string[];
+  provider?: string[];
   json?: boolean;
 }
 
@@ -249,6 +251,7 @@ async function sandboxCreate(name: string, command: string[], opts: CreateOption
   policy = await withLimitFlags(policy, opts);
   const result = await gatewayCall('sandbox.create', {
     name, policy, presets: opts.preset ?? [], ...(opts.workdir ? { workdir: path.resolve(opts.workdir) } : {}), env, command,
+    ...(opts.provider !== undefined ? { providers: opts.provider } : {}),
   });
   print(Boolean(opts.json), result, `sandbox ${result.name} ${result.state} (policy rev ${result.policyRev}, workdir ${result.workdir})`);
   return 0;
@@ -299,12 +302,12 @@ async function loadPolicyArg(file: string): Promise<Policy> {
   }
 }
 
-async function gatewayCall<O extends Op>(op: O, args: OpRequest<O>): Promise<OpReply<O>> {
+export async function gatewayCall<O extends Op>(op: O, args: OpRequest<O>): Promise<OpReply<O>> {
   const { callGateway } = await import('../gateway/index.js');
   return callGateway(wardenHome(), op, args, { progress: (m) => printLine(2, m) });
 }
 
-function print(json: boolean, value: unknown, human: string): void {
+export function print(json: boolean, value: unknown, human: string): void {
   printLine(1, json ? JSON.stringify(value) : human);
 }
 

@@ -9,6 +9,7 @@ import { presetListCommand } from './preset.js';
 import { doctorCommand } from './doctor.js';
 import { registerAuditCommands, registerLogsCommand } from './audit-commands.js';
 import { registerGatewayCommands } from './gateway-commands.js';
+import { registerProviderCommands } from './provider-commands.js';
 import { registerScanCommand } from './scan.js';
 import { addLimitOptions, type LimitFlags } from './limits.js';
 
@@ -132,6 +133,7 @@ Docs: docs/commands.md, docs/policy.md, docs/security-model.md`);
   registerAuditCommands(program, setExit, mode);
   registerLogsCommand(program, setExit, mode);
   registerGatewayCommands(program, policy, setExit, mode);
+  registerProviderCommands(program, setExit, mode);
   registerScanCommand(program, setExit, mode);
 
   return program;

@@ -1,6 +1,7 @@
-import { appendFileSync } from 'node:fs';
-import { createCheckpoint } from '../checkpoint/index.js';
-import { prepareSandboxNetwork, type SandboxNetworkSetup } from '../egress/index.js';
+import { appendFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { type Checkpoint, createCheckpoint } from '../checkpoint/index.js';
+import { type EgressHooks, prepareSandboxNetwork, type SandboxNetworkSetup } from '../egress/index.js';
 import { governanceStages } from '../governance/index.js';
 import type { Policy } from '../policy/index.js';
 import type { RunRecords } from './run-records.js';
@@ -9,7 +10,7 @@ import type { RunRecords } from './run-records.js';
  * The egress proxy of a one-shot `warden run`, in warden's own process: its decisions go through
  * the sandbox's checkpoint into the audit log (and, with --events FILE, also to FILE as JSON lines).
  */
-export function prepareRunNetwork(policy: Policy, sandbox: string, records: RunRecords, eventsFile: string | undefined): SandboxNetworkSetup {
+export async function prepareRunNetwork(policy: Policy, sandbox: string, records: RunRecords, eventsFile: string | undefined, home: string): Promise<SandboxNetworkSetup> {
   const checkpoint = createCheckpoint({
     sandbox,
     policy: () => policy,
@@ -19,5 +20,16 @@ export function prepareRunNetwork(policy: Policy, sandbox: string, records: RunR
     },
     stages: governanceStages(),
   });
-  return prepareSandboxNetwork({ checkpoint, policy: () => policy });
+  return prepareSandboxNetwork({ checkpoint, policy: () => policy, hooks: await inferenceHooks(checkpoint, home, records) });
+}
+
+/**
+ * inference.local for a one-shot run, once a route has been set (`warden inference set`): the
+ * inference component is loaded only then, so a run without it starts no slower.
+ */
+async function inferenceHooks(checkpoint: Checkpoint, home: string, records: RunRecords): Promise<EgressHooks> {
+  if (!existsSync(path.join(home, 'inference.json'))) return {};
+  const { createInferenceService, INFERENCE_HOST, ProviderStore } = await import('../inference/index.js');
+  const inference = createInferenceService({ checkpoint, store: new ProviderStore(home), recordCall: (call) => records.event('inference.call', call) });
+  return { localServices: { [INFERENCE_HOST]: inference.service } };
 }

@@ -13,6 +13,8 @@ const SETUP_FAILED = 125;
 export interface RunRecords {
   /** Records a decision; an allowed action waits for it (the checkpoint's recorder). */
   decision(record: DecisionRecord, kind: DecisionKind): Promise<unknown>;
+  /** Records something the run's services did (a model call through inference.local). */
+  event(kind: string, payload: unknown): void;
   /** Records how the run ended, writes an anchor and closes the log. */
   finish(exitCode: number): Promise<void>;
 }
@@ -45,6 +47,9 @@ export async function openRunRecords(home: string, sandbox: string, started: { a
       // terminal escapes reach the user either.
       if (record.verdict === 'deny') printLine(2, terminalSafe(denialLine(record)));
       return writer.append({ kind, sandbox, actor: null, payload: record });
+    },
+    event: (kind, payload) => {
+      writer.append({ kind, sandbox, actor: null, payload }).catch(() => undefined);
     },
     finish: async (exitCode) => {
       await writer.append({ kind: 'run.exited', sandbox, actor, payload: { code: exitCode } }).catch(() => undefined);

@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
 import { CliError } from './output.js';
 import { describeReadError, showingWarnings } from './policy.js';
 import type { RunCliOptions } from './main.js';
@@ -21,13 +23,13 @@ export async function runCommand(command: string[], opts: RunCliOptions): Promis
     }
     const name = opts.name ?? `run-${randomBytes(3).toString('hex')}`;
     const home = wardenHome();
-    // No network policies, no proxy: the sandbox then has no network at all, and starts
-    // without loading the egress component.
-    const networked = Object.keys(policy.network_policies).length > 0;
+    // No network policies and no inference route, no proxy: the sandbox then has no network at
+    // all, and starts without loading the egress component.
+    const networked = Object.keys(policy.network_policies).length > 0 || existsSync(path.join(home, 'inference.json'));
     const records = await (await import('./run-records.js')).openRunRecords(home, name, { argv: command, networked, ...(opts.workdir !== undefined ? { workdir: opts.workdir } : {}) });
     let exitCode = SETUP_FAILED;
     try {
-      const net = networked ? (await import('./network.js')).prepareRunNetwork(policy, name, records, opts.events) : undefined;
+      const net = networked ? await (await import('./network.js')).prepareRunNetwork(policy, name, records, opts.events, home) : undefined;
       try {
         const result = await runInSandbox({
           policy, command, name,

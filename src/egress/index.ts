@@ -12,8 +12,11 @@ export type {
   EgressProxy,
   EgressProxyOptions,
   LocalService,
+  OutgoingRequest,
   RequestContext,
   ResponseFilter,
   SandboxCA,
 } from './types.js';
 export { inspectContent, MAX_INSPECTED_BYTES } from './content.js';
+export { refusalStatus } from './report.js';
+export { sendJson } from './answers.js';

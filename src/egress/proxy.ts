@@ -92,14 +92,30 @@ class EgressProxyImpl implements EgressProxy {
   // ---- connections ------------------------------------------------------------------------
 
   handleConnection(socket: net.Socket): void {
+    if (this.admit(socket, true) !== undefined) this.outer.emit('connection', socket);
+  }
+
+  handleDirect(socket: net.Socket, hosts: readonly string[]): void {
+    const client = this.admit(socket, false);
+    if (client === undefined) return;
+    this.terminator.acceptDirect(socket, hosts, (secure, host) => {
+      clearTimeout(client.firstRequestTimer);
+      this.tunnels.set(secure, { client, host, port: 443, addresses: [], tls: true, local: host });
+      this.inner.emit('connection', secure);
+    });
+  }
+
+  /** Starts identifying a new client (as early as possible, while it is certainly connected); undefined when refused. */
+  private admit(socket: net.Socket, answerRefusal: boolean): ClientState | undefined {
     if (this.closed) {
       socket.destroy();
-      return;
+      return undefined;
     }
     socket.on('error', () => socket.destroy());
     if (this.clients.size >= this.limits.maxConnections) {
-      answerAndClose(socket, rawJsonResponse(503, { error: 'too many connections to the egress proxy', code: 'bad_request' }));
-      return;
+      if (answerRefusal) answerAndClose(socket, rawJsonResponse(503, { error: 'too many connections to the egress proxy', code: 'bad_request' }));
+      else socket.destroy();
+      return undefined;
     }
     // Identify the caller as early as possible, while it is certainly still connected.
     const state: ClientState = { identity: Promise.resolve(null), known: null, pins: new Map() };
@@ -124,7 +140,7 @@ class EgressProxyImpl implements EgressProxy {
       clearTimeout(state.firstRequestTimer);
       this.clients.delete(socket);
     });
-    this.outer.emit('connection', socket);
+    return state;
   }
 
   /** The client state of an outer connection, with its first-request timer stopped. */
@@ -231,12 +247,18 @@ class EgressProxyImpl implements EgressProxy {
     if (local) {
       // warden's own names are answered in-process: the tunnel is always terminated, and each
       // request inside goes to the local service.
-      this.terminate(socket, head, { client, host, port, addresses: [], tls: true });
+      this.terminate(socket, head, { client, host, port, addresses: [], tls: true, local: host });
       return;
     }
     const identity = await client.identity;
     const subject: Subject = { sandbox: this.checkpoint.sandbox, process: identity, ...(client.identityError ? { identityError: client.identityError } : {}) };
     const decision = await this.checkpoint.decide(action, subject, { resolve: (name) => this.resolveFor(client, name), startedAt });
+    const rerouteTo = decision.verdict.verdict === 'reroute' ? decision.verdict.rerouteTo : undefined;
+    if (rerouteTo !== undefined && this.opts.hooks?.localServices !== undefined && Object.hasOwn(this.opts.hooks.localServices, rerouteTo)) {
+      // The destination is served in-process instead (a public model API rerouted to inference.local).
+      this.terminate(socket, head, { client, host, port, addresses: [], tls: true, local: rerouteTo });
+      return;
+    }
     if (decision.verdict.verdict !== 'allow') {
       answerAndClose(socket, rawJsonResponse(refusalStatus(decision.verdict), denialBody(decision.verdict, { host, port }, identity)));
       return;

@@ -46,5 +46,7 @@ export function refusalStatus(v: Verdict): number {
   if (v.code === 'upstream_error') return 502;
   if (v.code === 'audit_unavailable') return 503;
   if (v.code === 'bad_request') return 400;
+  if (v.code === 'budget_exceeded') return 429;
+  if (v.code === 'no_inference_route' && v.rule_missing === '') return 503;
   return 403;
 }

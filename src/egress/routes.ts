@@ -13,7 +13,7 @@ import { type Forwarder, requestHeaders, type Upstream } from './forward.js';
 import { headerValues, hostHeaderMatches, parseAbsoluteTarget, rawJsonResponse } from './http-util.js';
 import type { RelayRegistry } from './relays.js';
 import { denialBody, refusalStatus, type RequestFacts } from './report.js';
-import type { EgressHooks, RequestContext } from './types.js';
+import type { EgressHooks, OutgoingRequest, RequestContext } from './types.js';
 import { upgradeRequestProblem, WebSocketFrameGuard } from './websocket.js';
 
 const MAX_PINNED_NAMES = 32;
@@ -35,6 +35,8 @@ export interface TunnelState {
   /** Addresses resolved and checked when the tunnel was opened; requests go to the first. */
   addresses: string[];
   tls: boolean;
+  /** The local service every request in this tunnel goes to (warden's own name, or a rerouted host). */
+  local?: string;
 }
 
 /** Where a request came from: the proxy's own listener (absolute-form) or an inspected tunnel. */
@@ -76,11 +78,17 @@ export class Routes {
     }
     const ok = await this.prepare(req, origin, reply, undefined);
     if (!ok) return;
+    if ('rerouteTo' in ok) {
+      this.serveLocally(req, res, origin, ok.rerouteTo);
+      return;
+    }
     if (expectContinue) res.writeContinue();
-    const ctx: RequestContext = { action: ok.action, subject: ok.subject, decision: ok.decision };
-    const headers = requestHeaders(req.rawHeaders);
-    await this.deps.hooks.prepareUpstream?.(ctx, headers);
+    const ctx: RequestContext = { action: ok.action, subject: ok.subject, decision: ok.decision, tls: ok.tls };
     const up = this.upstream(ok);
+    const outgoing = { headers: requestHeaders(req.rawHeaders), path: up.path };
+    if (!(await this.prepared(ctx, outgoing, reply, ok.facts))) return;
+    up.path = outgoing.path;
+    const headers = outgoing.headers;
     const filterFor = this.deps.hooks.transformResponse
       ? (status: number, raw: readonly string[]) => this.deps.hooks.transformResponse!(ctx, status, raw)
       : undefined;
@@ -107,6 +115,10 @@ export class Routes {
     const upgradeTo = values.length === 1 ? values[0]!.trim() : undefined;
     const ok = await this.prepare(req, origin, reply, upgradeTo ?? null, values.length);
     if (!ok) return;
+    if ('rerouteTo' in ok) {
+      reply.json(400, { error: `upgrades to ${ok.rerouteTo} are not supported`, code: 'bad_request' });
+      return;
+    }
     const inspect = !ok.decision.network!.raw;
     if (inspect) {
       const problem = upgradeRequestProblem(req.rawHeaders);
@@ -115,11 +127,13 @@ export class Routes {
         return;
       }
     }
-    const ctx: RequestContext = { action: ok.action, subject: ok.subject, decision: ok.decision };
+    const ctx: RequestContext = { action: ok.action, subject: ok.subject, decision: ok.decision, tls: ok.tls };
     const drop = inspect ? ['sec-websocket-extensions'] : [];
-    const headers = requestHeaders(req.rawHeaders, drop);
-    await this.deps.hooks.prepareUpstream?.(ctx, headers);
     const up = this.upstream(ok);
+    const outgoing = { headers: requestHeaders(req.rawHeaders, drop), path: up.path };
+    if (!(await this.prepared(ctx, outgoing, reply, ok.facts))) return;
+    up.path = outgoing.path;
+    const headers = outgoing.headers;
     this.deps.forwarder.upgrade(req, socket, up, headers, { upgradeTo: upgradeTo!, inspect },
       (upstream, upstreamHead) => {
         const info = { action: ok.action, subject: ok.subject, address: up.address, generation: ok.generation };
@@ -144,7 +158,7 @@ export class Routes {
    * header), the Upgrade header when there is one, then the checkpoint's decision. Answers and
    * returns undefined when the request goes no further.
    */
-  private async prepare(req: http.IncomingMessage, origin: Origin, reply: Reply, upgrade: string | null | undefined, upgradeHeaders = 0): Promise<Prepared | undefined> {
+  private async prepare(req: http.IncomingMessage, origin: Origin, reply: Reply, upgrade: string | null | undefined, upgradeHeaders = 0): Promise<Prepared | { rerouteTo: string } | undefined> {
     const startedAt = performance.now();
     const client = origin.kind === 'proxy' ? origin.client : origin.tunnel.client;
     const layer: NetworkLayer = origin.kind === 'proxy' ? 'http' : 'l7';
@@ -168,7 +182,9 @@ export class Routes {
     let decision = await this.deps.checkpoint.decide(action, subject, { resolve: (host) => this.resolveFor(client, host), startedAt });
     const generation = this.deps.checkpoint.generation;
     if (decision.network?.path !== undefined) facts.path = decision.network.path;
-    if (decision.verdict.verdict === 'ask') decision = { ...decision, verdict: await this.held({ action, subject, decision }) };
+    if (decision.verdict.verdict === 'ask') decision = { ...decision, verdict: await this.held({ action, subject, decision, tls: origin.kind === 'tunnel' && origin.tunnel.tls }) };
+    const rerouteTo = decision.verdict.verdict === 'reroute' ? decision.verdict.rerouteTo : undefined;
+    if (rerouteTo !== undefined && this.deps.hooks.localServices !== undefined && Object.hasOwn(this.deps.hooks.localServices, rerouteTo)) return { rerouteTo };
     if (decision.verdict.verdict !== 'allow') {
       reply.json(refusalStatus(decision.verdict), denialBody(decision.verdict, facts, identity));
       return undefined;
@@ -244,6 +260,18 @@ export class Routes {
     reply.json(status, status === 400 ? { error: problem.reason, code: problem.code } : denialBody(verdict, facts, subject.process));
   }
 
+  /**
+   * Runs prepareUpstream (credentials, placeholders) on what is about to leave; false after
+   * refusing the request when the hook refuses it (a placeholder sent where it does not belong).
+   */
+  private async prepared(ctx: RequestContext, outgoing: OutgoingRequest, reply: Reply, facts: RequestFacts): Promise<boolean> {
+    const refusal = await this.deps.hooks.prepareUpstream?.(ctx, outgoing);
+    if (!refusal) return true;
+    this.deps.checkpoint.report(ctx.action, ctx.subject, refusal);
+    reply.json(refusalStatus(refusal), denialBody(refusal, facts, ctx.subject.process));
+    return false;
+  }
+
   private upstream(ok: Prepared): Upstream {
     return {
       tls: ok.tls,
@@ -264,7 +292,8 @@ export class Routes {
   private localService(origin: Origin, req: http.IncomingMessage): string | undefined {
     const services = this.deps.hooks.localServices;
     if (!services) return undefined;
-    const host = origin.kind === 'tunnel' ? origin.tunnel.host : parseAbsoluteTarget(req.url ?? '')?.authority.host;
+    if (origin.kind === 'tunnel') return origin.tunnel.local;
+    const host = parseAbsoluteTarget(req.url ?? '')?.authority.host;
     return host !== undefined && Object.hasOwn(services, host) ? host : undefined;
   }
 

@@ -14,9 +14,13 @@ const CA_FILE = '/.warden/ca.pem';
 const CA_BUNDLE_FILE = '/.warden/ca-bundle.pem';
 const SYSTEM_CA_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt'];
 
+/** Where warden's own names (inference.local) are served straight, without the proxy, on the sandbox's loopback. */
+const LOCAL_TLS_PORT = 443;
+const HOSTS_FILE = '/etc/hosts';
+
 /** What the sandbox runtime needs (structurally its NetworkBridge and SandboxFile). */
 export interface SandboxNetworkSetup {
-  network: { port: number; attach: (listener: Server, sandbox: { initPid: number; candidates: CandidateSource }) => void };
+  network: { ports: number[]; attach: (listeners: Server[], sandbox: { initPid: number; candidates: CandidateSource }) => void };
   env: Record<string, string>;
   files: Array<{ path: string; content: string }>;
   /** Re-checks open connections after the policy changed; resolves with how many were closed. */
@@ -64,14 +68,20 @@ export function prepareSandboxNetwork(options: SandboxNetworkOptions): SandboxNe
     SSL_CERT_FILE: CA_BUNDLE_FILE, REQUESTS_CA_BUNDLE: CA_BUNDLE_FILE, CURL_CA_BUNDLE: CA_BUNDLE_FILE,
     GIT_SSL_CAINFO: CA_BUNDLE_FILE, PIP_CERT: CA_BUNDLE_FILE, NODE_EXTRA_CA_CERTS: CA_FILE,
   };
+  // warden's own names resolve to the sandbox's loopback, where they are served straight over TLS
+  // too: programs that ignore proxy variables (Node 20's fetch) still reach https://inference.local.
+  const localNames = Object.keys(options.hooks?.localServices ?? {});
   return {
     env,
     // Tunnelled (not inspected) endpoints present the real servers' certificates, so the
     // bundle is the host's trusted roots plus the sandbox CA.
-    files: [{ path: CA_FILE, content: ca.certPem }, { path: CA_BUNDLE_FILE, content: systemRoots() + ca.certPem }],
+    files: [
+      { path: CA_FILE, content: ca.certPem }, { path: CA_BUNDLE_FILE, content: systemRoots() + ca.certPem },
+      ...(localNames.length > 0 ? [{ path: HOSTS_FILE, content: hostsFile(localNames) }] : []),
+    ],
     network: {
-      port: PROXY_PORT,
-      attach: (listener, { initPid, candidates }) => {
+      ports: localNames.length > 0 ? [PROXY_PORT, LOCAL_TLS_PORT] : [PROXY_PORT],
+      attach: ([listener, direct], { initPid, candidates }) => {
         identify = (socket, signal) => {
           const { remoteAddress, remotePort, localAddress, localPort } = socket;
           if (!remoteAddress || !remotePort || !localAddress || !localPort) return Promise.reject(new Error('socket is not a connected TCP socket'));
@@ -83,7 +93,8 @@ export function prepareSandboxNetwork(options: SandboxNetworkOptions): SandboxNe
             writable: writablePaths(options.policy()),
           }, signal);
         };
-        listener.on('connection', (socket) => proxy.handleConnection(socket));
+        listener!.on('connection', (socket) => proxy.handleConnection(socket));
+        direct?.on('connection', (socket) => proxy.handleDirect(socket, localNames));
       },
     },
     revalidate: () => proxy.revalidate(),
@@ -101,6 +112,11 @@ export function prepareSandboxNetwork(options: SandboxNetworkOptions): SandboxNe
  */
 function writablePaths(policy: Policy): string[] {
   return [...policy.filesystem_policy.read_write, ...(policy.filesystem_policy.include_workdir ? ['/sandbox'] : []), '/tmp', '/dev/shm'];
+}
+
+/** The sandbox's /etc/hosts: localhost, and warden's own names on its loopback. */
+function hostsFile(localNames: string[]): string {
+  return ['127.0.0.1 localhost', '::1 localhost', ...localNames.map((name) => `127.0.0.1 ${name}`)].join('\n') + '\n';
 }
 
 function systemRoots(): string {

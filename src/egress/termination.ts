@@ -32,6 +32,39 @@ export class TlsTerminator {
     return context;
   }
 
+  /**
+   * A TLS connection made straight to one of warden's own names (inference.local on the sandbox's
+   * loopback, no CONNECT before it): the name the client asks for (SNI) picks the certificate and
+   * the service; any other name, or no TLS, is refused.
+   */
+  acceptDirect(socket: net.Socket, hosts: readonly string[], secure: (socket: tls.TLSSocket, host: string) => void): void {
+    const pick = (servername: string | undefined): string | undefined => {
+      const name = servername === undefined ? undefined : normaliseHost(servername);
+      return name !== null && name !== undefined && hosts.includes(name) ? name : undefined;
+    };
+    let chosen: string | undefined;
+    const secured = new tls.TLSSocket(socket, {
+      isServer: true,
+      secureContext: this.contextFor(hosts[0]!),
+      ALPNProtocols: ['http/1.1'],
+      SNICallback: (servername, cb) => {
+        chosen = pick(servername);
+        if (chosen === undefined) cb(new Error('not one of warden\'s names'), undefined);
+        else cb(null, this.contextFor(chosen));
+      },
+    });
+    secured.on('error', () => {
+      secured.destroy();
+      socket.destroy();
+    });
+    secured.once('secure', () => {
+      // A client that sends no server name gets warden's only name, when there is one.
+      const host = chosen ?? (hosts.length === 1 ? hosts[0] : undefined);
+      if (host === undefined) secured.destroy();
+      else secure(secured, host);
+    });
+  }
+
   /** Look at the client's first bytes and hand the connection on, terminating TLS if it is TLS. */
   accept(socket: net.Socket, head: Buffer, host: string, handlers: TerminationHandlers): void {
     if (head.length > 0) socket.unshift(head);

@@ -41,6 +41,14 @@ export interface RequestContext {
   action: HttpRequestAction;
   subject: Subject;
   decision: Decision;
+  /** True when the request travels over TLS both ways (a terminated tunnel), never in clear text. */
+  tls: boolean;
+}
+
+/** What is about to be sent upstream; prepareUpstream may change it. */
+export interface OutgoingRequest {
+  headers: string[];
+  path: string;
 }
 
 /** A service warden answers itself for a name that never reaches DNS (inference.local, warden.local). */
@@ -62,8 +70,11 @@ export interface ResponseFilter {
 export interface EgressHooks {
   /** Names answered in-process, before DNS. A CONNECT to one is always terminated, never tunnelled. */
   localServices?: Readonly<Record<string, LocalService>>;
-  /** Rewrites a request before it leaves (credentials, inference): `headers` is the flat raw list sent upstream. */
-  prepareUpstream?(ctx: RequestContext, headers: string[]): void | Promise<void>;
+  /**
+   * Rewrites a request before it leaves (credentials): `outgoing.headers` is the flat raw list sent
+   * upstream, `outgoing.path` the origin-form target. Returning a verdict refuses the request.
+   */
+  prepareUpstream?(ctx: RequestContext, outgoing: OutgoingRequest): void | Verdict | Promise<void | Verdict>;
   /** Inspects or holds a response body (the directive scanner); undefined passes it on as it streams. */
   transformResponse?(ctx: RequestContext, status: number, headers: readonly string[]): ResponseFilter | undefined;
   /** Waits for an operator's answer to an `ask` verdict. Without this hook, an ask is denied. */
@@ -73,6 +84,8 @@ export interface EgressHooks {
 export interface EgressProxy {
   /** Serve one client connection (for example one accepted inside a sandbox's namespace). */
   handleConnection(socket: import('node:net').Socket): void;
+  /** Serve a TLS connection made straight to one of warden's own names (the SNI picks which). */
+  handleDirect(socket: import('node:net').Socket, hosts: readonly string[]): void;
   /** Convenience listener for tests and the host: accepts connections and serves them. */
   listen(port: number, host: string): Promise<import('node:net').AddressInfo>;
   /**

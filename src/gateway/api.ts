@@ -40,6 +40,14 @@ const sandboxView = z.looseObject({
   execs: z.number().optional(),
 });
 
+const providerName = z.string().min(1, { error: 'a provider name is required' });
+const providerView = z.looseObject({
+  name: z.string(), type: z.string(), description: z.string(), endpoint: z.string().nullable(), api: z.enum(['openai', 'anthropic']).nullable(),
+  credentials: z.array(z.string()), hosts: z.array(z.string()), created_at: z.string(), updated_at: z.string(),
+});
+const inferenceRoute = z.looseObject({ provider: z.string(), model: z.string(), endpoint: z.string().nullable() });
+const inferenceRoutes = z.looseObject({ routes: z.looseObject({ openai: inferenceRoute.optional(), anthropic: inferenceRoute.optional() }) });
+
 const revision = z.looseObject({ name: z.string(), rev: z.number(), live: z.boolean(), closedConnections: z.number(), diff: z.unknown() });
 
 export const OPS = {
@@ -53,7 +61,7 @@ export const OPS = {
   'sandbox.create': {
     request: z.object({
       name, policy: z.unknown(), workdir: z.string().optional(), env: stringMap.optional(), command: strings('command').optional(),
-      presets: strings('presets').optional(), reason,
+      presets: strings('presets').optional(), providers: strings('providers').optional(), reason,
     }),
     reply: sandboxView,
   },
@@ -63,6 +71,19 @@ export const OPS = {
   'policy.set': { request: z.object({ name, policy: z.unknown(), reason }), reply: revision },
   'policy.update': { request: z.object({ name, changes: z.array(policyChange).min(1, { error: 'no changes given' }), reason }), reply: revision },
   'policy.add-preset': { request: z.object({ name, preset: z.string().min(1), reason }), reply: revision },
+  'provider.create': {
+    request: z.object({ name: providerName, type: z.string().min(1), endpoint: z.string().optional(), credentials: stringMap, hosts: strings('hosts').optional() }),
+    reply: providerView,
+  },
+  'provider.list': { request: z.object({}), reply: z.array(providerView) },
+  'provider.get': { request: z.object({ name: providerName }), reply: providerView },
+  'provider.update': {
+    request: z.object({ name: providerName, endpoint: z.string().optional(), credentials: stringMap.optional(), hosts: strings('hosts').optional() }),
+    reply: providerView,
+  },
+  'provider.delete': { request: z.object({ name: providerName }), reply: z.looseObject({ name: z.string() }) },
+  'inference.set': { request: z.object({ provider: providerName, model: z.string().min(1), verify: z.boolean().optional() }), reply: inferenceRoutes },
+  'inference.get': { request: z.object({}), reply: inferenceRoutes },
   exec: {
     request: z.object({ name, argv: strings('argv'), env: stringMap.optional(), cwd: z.string().optional(), tty: ttySize.nullable().optional() }),
     reply: z.looseObject({ sandbox: z.string() }),

@@ -2,6 +2,7 @@ import { chmodSync, closeSync, mkdirSync, openSync, readFileSync, rmSync, statSy
 import net from 'node:net';
 import { createAuditWriter, appendAudit, startAnchoring, type AuditWriter } from '../audit/index.js';
 import { policyLoader } from '../policy/index.js';
+import { ProviderStore } from '../inference/index.js';
 import { openStore } from '../store/index.js';
 import { isOp, parseArgs, type OpArgs } from './api.js';
 import { GatewayError, readJsonLine, type GatewayReply, type GatewayRequest } from './protocol.js';
@@ -36,7 +37,7 @@ export async function runGateway(home: string, log: (line: string) => void): Pro
   const writer = createAuditWriter(store);
   // The head goes outside the database as the log grows: a truncated log is then still caught.
   const anchoring = startAnchoring(store, home);
-  const manager = new SandboxManager(store, writer, await policyLoader(), home, log);
+  const manager = new SandboxManager(store, writer, await policyLoader(), home, log, new ProviderStore(home));
   let restored!: Promise<void>;
   // Calls wait until the sandboxes that were running run again, so none is seen half-restored.
   const server = net.createServer((socket) => void restored.then(() => serve(socket, manager, writer, () => void handle.stop(), log)));

@@ -4,6 +4,7 @@ import type { DecisionKind, DecisionRecord } from '../audit/index.js';
 import { createCheckpoint } from '../checkpoint/index.js';
 import { prepareSandboxNetwork, type SandboxNetworkSetup } from '../egress/index.js';
 import { governanceStages, type BreakerTrip } from '../governance/index.js';
+import { createInferenceService, INFERENCE_HOST, type Placeholders, placeholderSwapper, type ProviderStore } from '../inference/index.js';
 import type { Policy } from '../policy/index.js';
 import {
   childrenOf, decodeExit, decodeStartFailed, decodeU32, encodeFrame, encodeResize, encodeSignal, encodeStart, encodeU32, FRAME, FrameDecoder,
@@ -52,6 +53,13 @@ export interface ExecChannel {
   abandon(): void;
 }
 
+/** What the sandbox's inference.local and credential placeholders are served from. */
+export interface LiveSandboxCredentials {
+  store: ProviderStore;
+  /** The sandbox's placeholders (from --provider when it was created). */
+  placeholders: Placeholders;
+}
+
 export interface LiveSandboxEvents {
   audit(kind: string, payload: unknown): void;
   /** Records a decision of the sandbox's checkpoint; an allowed action waits for it (and is refused if it fails). */
@@ -98,6 +106,7 @@ export class LiveSandbox {
     readonly record: SandboxRecord,
     private policy: Policy,
     private readonly home: string,
+    private readonly credentials: LiveSandboxCredentials,
     private readonly events: LiveSandboxEvents,
     private readonly hostIds: { uid: number; gid: number } | undefined,
   ) {}
@@ -110,9 +119,19 @@ export class LiveSandbox {
       recorder: (record, kind) => this.events.decision(record, kind),
       stages: governanceStages({ onTrip: (trip) => this.events.tripped(trip) }),
     });
+    const inference = createInferenceService({
+      checkpoint,
+      store: this.credentials.store,
+      recordCall: (call) => this.events.audit('inference.call', call),
+    });
+    const placeholders = this.credentials.placeholders;
     const network = prepareSandboxNetwork({
       checkpoint,
       policy: () => this.policy,
+      hooks: {
+        localServices: { [INFERENCE_HOST]: inference.service },
+        ...(Object.keys(placeholders).length > 0 ? { prepareUpstream: placeholderSwapper(this.credentials.store, () => placeholders) } : {}),
+      },
       // The supervisor is never anyone's ancestor for policy purposes: commands it starts have
       // the identity they would have under `warden run`.
       boundaries: () => this.supervisorPids(),
@@ -158,12 +177,14 @@ export class LiveSandbox {
         (code) => {
           this.endAll(code);
           void network.close();
+          inference.close();
           if (!started) reject(new Error(`the sandbox exited during setup (exit ${code})`));
           else if (!this.stopping) this.events.ended(code);
         },
         (error: unknown) => {
           this.endAll(125);
           void network.close();
+          inference.close();
           if (!started) reject(error);
           else if (!this.stopping) this.events.ended(125);
         },

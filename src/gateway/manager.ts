@@ -1,10 +1,12 @@
-import { chownSync, existsSync, mkdirSync, rmSync, statSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { appendAudit, type AuditWriter } from '../audit/index.js';
 import type { Policy, PolicyLoader } from '../policy/index.js';
 import { leaseSandboxUid, makeDirectoriesSafely, releaseSandboxUid, resolveSandboxUser, startProblem } from '../sandbox/index.js';
 import { isValidSandboxName, StoreConflictError, type SandboxRecord, type Store } from '../store/index.js';
+import { makePlaceholders, type Placeholders, type ProviderStore, uninspectedCredentialEndpoints } from '../inference/index.js';
 import { LiveSandbox, type ExecChannel, type ExecSink } from './live.js';
+import { ProviderOps } from './providers.js';
 import { gatewayPaths, sandboxDirectory } from './paths.js';
 import type { Op, OpArgs } from './api.js';
 import { GatewayError } from './protocol.js';
@@ -26,6 +28,7 @@ export class SandboxManager {
   private auditFault: string | undefined;
   /** One lifecycle change at a time per sandbox: a start racing a delete must not resurrect it. */
   private readonly busy = new Map<string, Promise<unknown>>();
+  private readonly providerOps: ProviderOps;
 
   constructor(
     private readonly store: Store,
@@ -34,8 +37,10 @@ export class SandboxManager {
     private readonly loader: PolicyLoader,
     private readonly home: string,
     private readonly log: (line: string) => void,
+    private readonly providers: ProviderStore,
   ) {
     mkdirSync(gatewayPaths(home).sandboxes, { recursive: true, mode: 0o711 });
+    this.providerOps = new ProviderOps(providers, (kind, payload, actor) => this.audit(kind, null, actor, payload));
   }
 
   /** Operations served here (exec and gateway.stop are the daemon's own). Arguments are already checked against api.ts. */
@@ -52,6 +57,13 @@ export class SandboxManager {
       this.revise(args.name, (current) => this.loader.applyPolicyChanges(current, args.changes), actor, args.reason)),
     'policy.add-preset': (args, actor) => this.serialised(args.name, () =>
       this.revise(args.name, (current) => this.loader.mergePolicies(current, this.loader.loadPreset(args.preset)), actor, args.reason ?? `preset ${args.preset}`)),
+    'provider.create': (args, actor) => this.providerOps.create(args, actor),
+    'provider.list': () => this.providerOps.list(),
+    'provider.get': (args) => this.providerOps.get(args),
+    'provider.update': (args, actor) => this.providerOps.update(args, actor),
+    'provider.delete': (args, actor) => this.providerOps.delete(args, actor),
+    'inference.set': (args, actor) => this.providerOps.setRoute(args, actor),
+    'inference.get': () => this.providerOps.routes(),
   };
 
   async call<O extends Exclude<Op, 'exec' | 'gateway.stop'>>(op: O, args: OpArgs<O>, actor: string): Promise<unknown> {
@@ -152,15 +164,17 @@ export class SandboxManager {
     }
     if (this.store.sandboxes.get(sandboxName)) throw new GatewayError('exists', `a sandbox named ${sandboxName} exists already (\`warden sandbox get ${sandboxName}\`)`);
     const policy = this.validated(args.policy);
+    const credentials = this.placeholdersFor(args.providers ?? [], policy, args.env ?? {});
     const workdir = this.prepareWorkdir(sandboxName, args.workdir, policy);
+    if (credentials.providers.length > 0) this.writePlaceholders(sandboxName, credentials.placeholders);
     let record: SandboxRecord;
     try {
       record = this.store.transaction(() => {
         const created = this.store.sandboxes.create({
-          name: sandboxName, workdir, env: args.env ?? {}, command: args.command ?? [],
+          name: sandboxName, workdir, env: { ...args.env, ...credentials.env }, command: args.command ?? [],
           presets: args.presets ?? [], policy, author: actor, reason: args.reason ?? 'created',
         });
-        appendAudit(this.store, { kind: 'sandbox.created', sandbox: sandboxName, actor, payload: { workdir, presets: created.presets, command: created.command, policyRev: 1 } });
+        appendAudit(this.store, { kind: 'sandbox.created', sandbox: sandboxName, actor, payload: { workdir, presets: created.presets, command: created.command, policyRev: 1, providers: credentials.providers } });
         return created;
       });
     } catch (error) {
@@ -224,6 +238,8 @@ export class SandboxManager {
       }
       throw error;
     }
+    const credentialProblems = uninspectedCredentialEndpoints(after, this.credentialHosts(this.placeholders(sandboxName)));
+    if (credentialProblems.length > 0) throw new GatewayError('policy_change', `${credentialProblems.join('; ')}. Nothing was changed.`);
     const live = this.live.get(sandboxName);
     const frozen = this.loader.staticChanges(before, after);
     if (live && frozen.length > 0) {
@@ -246,7 +262,7 @@ export class SandboxManager {
   private async launch(record: SandboxRecord, actor: string): Promise<void> {
     const revision = this.store.policies.current(record.name);
     if (!revision) throw new GatewayError('internal', `sandbox ${record.name} has no policy revision`);
-    const sandbox = new LiveSandbox(record, this.validated(revision.policy), this.home, {
+    const sandbox = new LiveSandbox(record, this.validated(revision.policy), this.home, { store: this.providers, placeholders: this.placeholders(record.name) }, {
       audit: (kind, payload) => this.audit(kind, record.name, 'gateway', payload),
       decision: (decision, kind) => this.recorded(this.writer.append({ kind, sandbox: record.name, actor: null, payload: decision })),
       tripped: (trip) => {
@@ -280,6 +296,48 @@ export class SandboxManager {
       appendAudit(this.store, { kind: 'sandbox.started', sandbox: record.name, actor, payload: { pid: sandbox.initPid, policyRev: revision.rev } });
     });
     if (record.command.length > 0) sandbox.startMain(record.command, {});
+  }
+
+  /**
+   * Placeholders for the providers a new sandbox takes: every provider must exist, no variable may
+   * be set twice, and every policy endpoint that would carry their credentials must be inspected.
+   */
+  private placeholdersFor(names: string[], policy: Policy, env: Record<string, string>): { providers: string[]; env: Record<string, string>; placeholders: Placeholders } {
+    const providers = [...new Set(names)];
+    for (const name of providers) {
+      if (!this.providers.has(name)) throw new GatewayError('not_found', `no provider named ${name}; create it first: warden provider create ${name} --type TYPE --credential VAR`);
+    }
+    let made: ReturnType<typeof makePlaceholders>;
+    try {
+      made = makePlaceholders(this.providers, providers);
+    } catch (error) {
+      throw new GatewayError('bad_request', (error as Error).message);
+    }
+    const clash = Object.keys(made.env).find((variable) => Object.hasOwn(env, variable));
+    if (clash !== undefined) throw new GatewayError('bad_request', `--env ${clash} and provider credentials both set ${clash}: drop one`);
+    const problems = uninspectedCredentialEndpoints(policy, this.credentialHosts(made.placeholders));
+    if (problems.length > 0) throw new GatewayError('bad_policy', `the policy cannot carry the providers' credentials: ${problems.join('; ')}`);
+    return { providers, ...made };
+  }
+
+  private credentialHosts(placeholders: Placeholders): string[] {
+    const names = new Set(Object.values(placeholders).map((owner) => owner.provider));
+    return [...names].flatMap((name) => this.providers.has(name) ? this.providers.hostsOf(this.providers.get(name)) : []);
+  }
+
+  /** Kept beside the sandbox's other files (not in its workdir): which placeholder stands for which value. */
+  private writePlaceholders(sandboxName: string, placeholders: Placeholders): void {
+    const { dir } = sandboxDirectory(this.home, sandboxName);
+    makeDirectoriesSafely(dir, 0o711);
+    writeFileSync(path.join(dir, 'placeholders.json'), JSON.stringify(placeholders) + '\n', { mode: 0o600 });
+  }
+
+  private placeholders(sandboxName: string): Placeholders {
+    try {
+      return JSON.parse(readFileSync(path.join(sandboxDirectory(this.home, sandboxName).dir, 'placeholders.json'), 'utf8')) as Placeholders;
+    } catch {
+      return {};
+    }
   }
 
   private async halt(sandboxName: string): Promise<void> {
@@ -322,7 +380,7 @@ export class SandboxManager {
     }
   }
 
-  private audit(kind: string, sandbox: string, actor: string | null, payload: unknown): void {
+  private audit(kind: string, sandbox: string | null, actor: string | null, payload: unknown): void {
     this.recorded(this.writer.append({ kind, sandbox, actor, payload })).catch(() => undefined);
   }
 

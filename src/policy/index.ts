@@ -8,6 +8,7 @@ export { defaultPolicy } from './default.js';
 export { durationMs, parseSize } from './sizes.js';
 export { POLICY_KEYS, unenforcedKeys, type KeyStatus, type KeyFinding } from './keys.js';
 export { PROTECTED_WORKDIR_FILES } from './workdir-files.js';
+export { wardenPackageDir } from './package-dir.js';
 
 /** The loader half of the component (load.ts, presets.ts, revise.ts), loaded on first use. */
 export function policyLoader(): Promise<typeof import('./loader.js')> {

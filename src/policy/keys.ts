@@ -106,8 +106,11 @@ export const POLICY_KEYS: Readonly<Record<string, Rule>> = {
   'network_middlewares.*.endpoints.include': { enforced: 'with its middleware' },
   'network_middlewares.*.endpoints.exclude': { enforced: 'with its middleware' },
 
-  inference: { noEffect: 'warden has no inference routing (inference.local) yet; model calls through it are refused' },
-  'inference.allowed_routes': { noEffect: 'warden has no inference routing (inference.local) yet; model calls through it are refused' },
+  inference: { enforced: 'checkpoint: the model call stage (inference.local)' },
+  'inference.allowed_routes': { enforced: 'checkpoint: the model call stage (providers the sandbox may use)' },
+  'inference.reroute': { enforced: 'checkpoint: the network stage reroutes these hosts to inference.local' },
+  'inference.models': { enforced: 'checkpoint: the model call stage (models a caller may name)' },
+  'inference.token_budget': { enforced: 'checkpoint: the model call stage (tokens spent by the sandbox)' },
 
   governance: { enforced: 'checkpoint: governance stages' },
   'governance.scanner': { enforced: 'checkpoint: the directive scanner stage' },

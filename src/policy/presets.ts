@@ -2,10 +2,10 @@
 // pypi, github...), and merging network policies into a policy without ever overwriting a
 // rule silently.
 
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { loadPolicyFile } from './load.js';
+import { wardenPackageDir } from './package-dir.js';
 import type { NetworkPolicy, Policy } from './types.js';
 
 export interface PresetInfo {
@@ -53,33 +53,12 @@ const PRESET_SUFFIX = '.yaml';
 /** Preset names become file names: no separators, no dots, nothing a path could climb with. */
 const PRESET_NAME = /^[a-z0-9][a-z0-9-]*$/;
 
-let cachedPresetDir: string | undefined;
-
-/**
- * The presets/ directory of the warden package: the nearest directory above this module with
- * a package.json named "warden" (this module runs from dist/src/policy or from a chunk of the
- * dist/bundle build, so the depth is not fixed).
- */
+/** The presets/ directory of the warden package. */
 export function defaultPresetDir(): string {
-  if (cachedPresetDir !== undefined) return cachedPresetDir;
-  const here = path.dirname(fileURLToPath(import.meta.url));
-  for (let dir = here; ; ) {
-    if (isWardenPackage(dir)) {
-      cachedPresetDir = path.join(dir, 'presets');
-      return cachedPresetDir;
-    }
-    const parent = path.dirname(dir);
-    if (parent === dir) throw new PresetError(`cannot find the warden package above ${here}, so the shipped presets cannot be found`, 'no_preset_dir');
-    dir = parent;
-  }
-}
-
-function isWardenPackage(dir: string): boolean {
   try {
-    const pkg = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { name?: unknown };
-    return pkg.name === 'warden';
-  } catch {
-    return false;
+    return path.join(wardenPackageDir(), 'presets');
+  } catch (error) {
+    throw new PresetError(`${(error as Error).message}, so the shipped presets cannot be found`, 'no_preset_dir');
   }
 }
 

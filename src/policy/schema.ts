@@ -577,6 +577,17 @@ const count = integer(1, 1_000_000, 'expected a positive integer');
 const score = integer(0, 1000);
 const names = listOf(nonEmptyText, 'a list of names');
 
+const exactHost = hostPattern.superRefine((host, ctx) => {
+  if (host.includes('*')) ctx.addIssue({ code: 'custom', message: 'expected an exact host name (no wildcards)' });
+});
+
+const inferenceSchema = mapping({
+  allowed_routes: names.optional(),
+  reroute: listOf(exactHost, 'a list of host names').optional(),
+  models: names.optional(),
+  token_budget: integer(1, 1e15, 'expected a positive integer number of tokens').optional(),
+});
+
 const governanceSchema = mapping({
   scanner: mapping({
     inspect: listOf(oneOf(['http_responses', 'tool_results', 'bus_messages', 'model_prompts']), 'a list of sources').optional(),
@@ -666,7 +677,7 @@ export const policyFileSchema = mapping({
   process: processSchema.optional(),
   network_policies: networkPoliciesSchema.optional(),
   network_middlewares: middlewaresSchema.optional(),
-  inference: mapping({ allowed_routes: names }).optional(),
+  inference: inferenceSchema.optional(),
   governance: governanceSchema.optional(),
   limits: limitsSchema.optional(),
   workdir_files: workdirFilesSchema.optional(),

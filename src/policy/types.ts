@@ -12,7 +12,7 @@ export interface Policy {
   network_policies: Record<string, NetworkPolicy>;
   /** OpenShell: ordered middleware attached to allowed traffic by destination host. */
   network_middlewares?: Record<string, NetworkMiddleware>;
-  /** Older OpenShell examples: which inference routes the sandbox may use. */
+  /** Model calls through inference.local: routes, rerouted hosts, models, budget. */
   inference?: InferencePolicy;
   governance?: GovernancePolicy;
   /** warden: what the sandbox may use of the host (static: fixed when it starts). */
@@ -161,8 +161,16 @@ export interface NetworkMiddleware {
   endpoints: { include: string[]; exclude?: string[] };
 }
 
+/** What a sandbox may do through inference.local (hot-reloadable). */
 export interface InferencePolicy {
-  allowed_routes: string[];
+  /** OpenShell: the providers (by name) whose routes the sandbox may use; absent: any configured one. */
+  allowed_routes?: string[];
+  /** warden: public model API hosts whose calls are served by inference.local instead. */
+  reroute?: string[];
+  /** warden: the models a caller may name (passed on as asked); absent: the route's model is used. */
+  models?: string[];
+  /** warden: tokens (in + out, from the responses' usage) the sandbox may spend while it runs. */
+  token_budget?: number;
 }
 
 export interface NetworkBinary {

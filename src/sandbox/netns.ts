@@ -10,16 +10,17 @@ const LISTENER_SCRIPT = new URL('./netns-listener.js', import.meta.url);
 const TIMEOUT_MS = 10_000;
 
 /**
- * Opens a TCP listener on 127.0.0.1:port inside the network namespace of the sandbox whose
- * init process is `initPid`, and returns it as a server owned by this process.
+ * Opens TCP listeners on 127.0.0.1 at each of `ports` inside the network namespace of the sandbox
+ * whose init process is `initPid` (one helper process for all), and returns them, in the order of
+ * `ports`, as servers owned by this process.
  *
  * Security invariant: the listener is created before CMD runs (bubblewrap is held on its
  * block fd meanwhile), so no sandboxed process can bind the port first and pose as the proxy;
  * and because the proxy accepts the sandboxed client's own TCP connection, the kernel's
  * socket tables name the real calling process.
  */
-export function openListenerInSandbox(initPid: number, port: number, privileged: boolean): Promise<net.Server> {
-  const listener = [process.execPath, fileURLToPath(LISTENER_SCRIPT), String(port)];
+export function openListenersInSandbox(initPid: number, ports: readonly number[], privileged: boolean): Promise<net.Server[]> {
+  const listener = [process.execPath, fileURLToPath(LISTENER_SCRIPT), ...ports.map(String)];
   const [command, ...args] = privileged
     ? [findTool('nsenter', 'util-linux'), '--target', String(initPid), '--net', '--', ...listener]
     : [unprivilegedEnterHelper(), String(initPid), '--', ...listener];
@@ -34,14 +35,19 @@ export function openListenerInSandbox(initPid: number, port: number, privileged:
       helper.kill('SIGKILL');
       reject(new NetworkBridgeError('timed out opening the proxy listener inside the sandbox'));
     }, TIMEOUT_MS);
-    helper.once('message', (message, handle) => {
-      clearTimeout(timer);
-      if (message === 'listening' && handle) {
-        resolve(handle as net.Server);
-        helper.send('received', () => undefined);
-      } else {
+    const received: net.Server[] = [];
+    helper.on('message', (message, handle) => {
+      if (message !== 'listening' || !handle) {
+        clearTimeout(timer);
+        for (const server of received) server.close();
         reject(new NetworkBridgeError('the proxy listener helper sent no socket'));
+        return;
       }
+      received.push(handle as net.Server);
+      if (received.length < ports.length) return;
+      clearTimeout(timer);
+      resolve(received);
+      helper.send('received', () => undefined);
     });
     helper.once('exit', (code) => {
       clearTimeout(timer);

@@ -7,6 +7,9 @@ import type { Readable, Writable } from 'node:stream';
 import { isatty } from 'node:tty';
 import type { Policy } from '../policy/index.js';
 import { bwrapArgs, FD, WARDEN_DIR } from './bwrap.js';
+
+/** The one file outside WARDEN_DIR warden may place: names warden answers on the sandbox's loopback. */
+const HOSTS_FILE = '/etc/hosts';
 import { createSandboxCgroup, detectCgroups, type CgroupSupport, type SandboxCgroup } from './cgroups.js';
 import { resolveCommand } from './command.js';
 import { sandboxEnvironment, SANDBOX_PATH } from './environment.js';
@@ -16,7 +19,7 @@ import { landlockRules, planLandlock } from './landlock.js';
 import { DEFAULT_LIMITS, resolveResources, rlimitArgs, type ResourceSettings, type SandboxLimits } from './limits.js';
 import { planMounts, removePlaceholders, WORKDIR_MOUNT, type MountPlan } from './mounts.js';
 import { requireNativeHelper } from './native.js';
-import { openListenerInSandbox } from './netns.js';
+import { openListenersInSandbox } from './netns.js';
 import { childrenOf, readProcStat } from './procfs.js';
 import { findTool } from './tools.js';
 import { buildSeccompFilter, hostSeccompArch } from './seccomp.js';
@@ -33,11 +36,15 @@ export interface RunOptions {
   limits?: SandboxLimits;
   /** Where warden's own one-line warnings go (never the sandbox's output). */
   warn?: (message: string) => void;
-  /** Read-only files placed inside the sandbox under /.warden (e.g. a CA bundle). */
+  /**
+   * Read-only files placed inside the sandbox under /.warden (e.g. a CA bundle); and /etc/hosts,
+   * for the names warden answers on the sandbox's loopback (inference.local).
+   */
   files?: SandboxFile[];
   /**
-   * The sandbox's only way out: a listener on 127.0.0.1:port inside its network namespace,
-   * handed to `attach` before CMD starts. Without it the sandbox has no network at all.
+   * The sandbox's only way out: listeners on 127.0.0.1 inside its network namespace (the egress
+   * proxy's port, inference.local's), handed to `attach` before CMD starts. Without them the
+   * sandbox has no network at all.
    */
   network?: NetworkBridge;
   /**
@@ -77,8 +84,10 @@ export interface SandboxFile {
 }
 
 export interface NetworkBridge {
-  port: number;
-  attach: (listener: net.Server, sandbox: { initPid: number; candidates: ProcessSource }) => void;
+  /** Ports on the sandbox's loopback that warden serves (the proxy's, and inference.local's). */
+  ports: readonly number[];
+  /** Listeners in the order of `ports`. */
+  attach: (listeners: net.Server[], sandbox: { initPid: number; candidates: ProcessSource }) => void;
 }
 
 /** Where the sandbox's processes are listed (read off the event loop, by whoever needs them). */
@@ -143,7 +152,7 @@ export async function runInSandbox(options: RunOptions): Promise<RunResult> {
     const files = [...(options.files ?? []),
       ...(landlock.kind === 'wrap' ? [{ path: landlock.insidePath, content: readFileSync(landlock.hostBinary), mode: 0o555 }] : [])];
     for (const file of files) {
-      if (!file.path.startsWith(WARDEN_DIR + '/')) throw new SandboxSetupError(`internal: sandbox file ${file.path} must be under ${WARDEN_DIR}`);
+      if (!file.path.startsWith(WARDEN_DIR + '/') && file.path !== HOSTS_FILE) throw new SandboxSetupError(`internal: sandbox file ${file.path} must be under ${WARDEN_DIR}`);
     }
     cgroup = sandboxCgroup(sandboxName, resources, warn);
     const cgroupFds = cgroup?.procsFds ?? [];
@@ -268,7 +277,7 @@ async function supervise(launcher: string, argv: string[], setup: {
   const stop = () => killSandbox(child);
   service?.stop.addEventListener('abort', stop);
   if (service?.stop.aborted) stop();
-  let listener: net.Server | undefined;
+  let listeners: net.Server[] = [];
   try {
     const pid = await Promise.race([initPid, exit.then(() => undefined)]);
     if (pid === undefined) {
@@ -278,8 +287,8 @@ async function supervise(launcher: string, argv: string[], setup: {
     {
       if (network) {
         try {
-          listener = await openListenerInSandbox(pid, network.port, process.getuid?.() === 0);
-          network.attach(listener, { initPid: pid, candidates: cgroup ? { cgroupProcs: cgroup.procsFile } : { descendantsOf: pid } });
+          listeners = await openListenersInSandbox(pid, network.ports, process.getuid?.() === 0);
+          network.attach(listeners, { initPid: pid, candidates: cgroup ? { cgroupProcs: cgroup.procsFile } : { descendantsOf: pid } });
         } catch (error) {
           // Fail closed: CMD never starts without the network it was promised. If bubblewrap
           // died on its own it has said why on stderr; that, not the listener, is the cause.
@@ -300,7 +309,7 @@ async function supervise(launcher: string, argv: string[], setup: {
   } finally {
     for (const signal of forwarded) process.off(signal, forward);
     service?.stop.removeEventListener('abort', stop);
-    listener?.close();
+    for (const listener of listeners) listener.close();
   }
 }
 

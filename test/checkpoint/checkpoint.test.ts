@@ -39,7 +39,7 @@ describe('the pipeline', () => {
   test('deny by default: an action nothing decides is denied', async () => {
     const checkpoint = createCheckpoint({ sandbox: 'box', policy: () => allowCurl });
     for (const action of [
-      { type: 'model_call', route: '/v1/chat/completions' },
+      { type: 'model_call', api: 'openai', route: '/v1/chat/completions', via: 'inference.local' },
       { type: 'permission_request', permission: 'network github.com:443' },
       { type: 'tool_call', tool: 'github.merge_pull_request', argumentsDigest: 'd' },
       { type: 'bus_message', to: 'mailer', text: 'hi' },

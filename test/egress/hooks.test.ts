@@ -59,15 +59,26 @@ describe('proxy hooks', () => {
 
   test('prepareUpstream rewrites what leaves, after the decision, without the client seeing it', async () => {
     const fx = await withProxy(undefined, {
-      prepareUpstream: (ctx, headers) => {
+      prepareUpstream: (ctx, outgoing) => {
         assert.equal(ctx.decision.verdict.verdict, 'allow');
-        headers.push('X-Injected-Outside', `for ${ctx.action.method} ${ctx.action.target}`);
+        outgoing.headers.push('X-Injected-Outside', `for ${ctx.action.method} ${ctx.action.target}`);
+        if (outgoing.path.includes('refuse-me')) {
+          return { verdict: 'deny', code: 'credential_endpoint_mismatch', stage: 'transport', reason: 'refused by the hook', rule_missing: '', hint: '' };
+        }
+        outgoing.path = outgoing.path.replace('SECRET-PLACEHOLDER', 'swapped');
+        return undefined;
       },
     });
     try {
       const r = await viaProxy(fx.port, url('/prepared'));
       assert.equal(r.status, 200);
       assert.equal(seen.at(-1)?.headers['x-injected-outside'], 'for GET /prepared');
+      assert.equal((await viaProxy(fx.port, url('/a/SECRET-PLACEHOLDER/b'))).status, 200);
+      assert.equal(seen.at(-1)?.url, '/a/swapped/b', 'the path sent upstream is the hook\'s');
+      const refused = await viaProxy(fx.port, url('/refuse-me'));
+      assert.equal(refused.status, 403);
+      assert.equal(JSON.parse(refused.body).code, 'credential_endpoint_mismatch');
+      assert.notEqual(seen.at(-1)?.url, '/refuse-me', 'a refused request never reaches the server');
     } finally {
       await fx.close();
     }
@@ -120,6 +131,43 @@ describe('proxy hooks', () => {
       secure.destroy();
     } finally {
       await fx.close();
+    }
+  });
+
+  test('a host in inference.reroute is served by the local service, never resolved or dialled; live with the policy', async () => {
+    let policy: Policy = { ...defaultPolicy(), inference: { reroute: ['api.openai.com'] } };
+    const records: DecisionRecord[] = [];
+    const resolved: string[] = [];
+    const checkpoint = createCheckpoint({ sandbox: 'hooks', policy: () => policy, recorder: (r) => void records.push(r) });
+    const proxy = createEgressProxy({
+      checkpoint, identify: descendantIdentifier(process.pid), ca: upstreamCA,
+      // Nothing in this test may reach a real name server: a rerouted host is never resolved.
+      resolve: (host) => {
+        resolved.push(host);
+        return Promise.reject(new Error('no name resolution in this test'));
+      },
+      hooks: {
+        localServices: {
+          'inference.local': (req, res, ctx) => res.end(`inference.local got ${req.method} ${ctx.action.target} for ${ctx.action.host}`),
+        },
+      },
+    });
+    const { port } = await proxy.listen(0, '127.0.0.1');
+    try {
+      const tunnel = await connect(port, 'api.openai.com:443');
+      assert.equal(tunnel.status, 200);
+      const secure = await tlsOver(tunnel.socket, 'api.openai.com', upstreamCA.certPem);
+      const r = await requestOver(secure, { method: 'POST', path: '/v1/chat/completions', headers: { Host: 'api.openai.com' } });
+      assert.equal(r.body, 'inference.local got POST /v1/chat/completions for api.openai.com');
+      secure.destroy();
+      assert.equal(records.at(-1)?.verdict, 'reroute');
+      assert.deepEqual(resolved, []);
+      // Without the reroute, the same host is an ordinary destination: denied (no endpoint).
+      policy = defaultPolicy();
+      const plain = await connect(port, 'api.openai.com:443');
+      assert.equal(plain.status, 403);
+    } finally {
+      await proxy.close();
     }
   });
 

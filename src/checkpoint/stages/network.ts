@@ -4,9 +4,18 @@
 
 import {
   type BinaryLedger, checkInspectedRequest, checkResolution, type ConnectionDecision, isIpLiteral, type PolicyCompiler,
-  type PolicyVerdict, ssrfVerdict,
+  normaliseHost, type PolicyVerdict, ssrfVerdict,
 } from '../../policy/index.js';
 import type { NetworkAction, NetworkFacts, Stage, StageContext, Verdict } from '../types.js';
+
+/** warden's own name for model calls (answered in-process). */
+export const INFERENCE_LOCAL = 'inference.local';
+
+function reroutes(hosts: readonly string[] | undefined, host: string): boolean {
+  if (hosts === undefined) return false;
+  const name = normaliseHost(host);
+  return name !== null && hosts.includes(name);
+}
 
 export function fromPolicy(v: PolicyVerdict): Verdict {
   return { ...v, stage: 'policy' };
@@ -21,6 +30,15 @@ export function networkPolicyStage(compiler: PolicyCompiler, ledger: BinaryLedge
       if (action.type !== 'connection' && action.type !== 'http_request') return;
       // The identity stage ran first: the process is known here.
       const process = ctx.subject.process!;
+      if (reroutes(ctx.policy.inference?.reroute, action.host)) {
+        // A public model API listed in inference.reroute: its calls are served by inference.local
+        // (and decided there as model calls); nothing leaves for the real host.
+        ctx.verdict = {
+          verdict: 'reroute', code: 'rerouted', stage: 'policy', policy: 'inference', rule: 'inference.reroute', rerouteTo: INFERENCE_LOCAL,
+          reason: `${action.host} is rerouted to ${INFERENCE_LOCAL} by the policy's inference.reroute`, rule_missing: '', hint: '',
+        };
+        return;
+      }
       const conn = compiler.compiled(ctx.policy).decideConnection(action.host, action.port, process, ledger);
       if (conn.verdict === 'deny') {
         ctx.verdict = fromPolicy(conn);
