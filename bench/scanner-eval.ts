@@ -2,7 +2,7 @@
 // the held-out split of the dev set (rows training never sees: bench/scanner/dev-set.ts), and
 // for speed on the same machine in the same run. Prints a Markdown report and writes it to
 // bench/scanner-results.md. Nothing here feeds back into training or thresholds.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_THRESHOLDS } from '../src/governance/index.js';
@@ -50,6 +50,18 @@ function corpusText(rows: readonly DevRow[], bytes: number): string {
 }
 
 interface Speed { throughput: number; p99: number; p50: number }
+
+/** CPU time of the whole machine (all processes), in clock ticks, from /proc/stat: [busy, total]; null off Linux. */
+function machineTicks(): [number, number] | null {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+    const total = fields.reduce((a, b) => a + b, 0);
+    return [total - idle, total];
+  } catch {
+    return null;
+  }
+}
 
 /** Interleaves detectors run by run, so that load from elsewhere on the machine hits them alike. */
 function measureSpeed(detectors: readonly Detector[], rows: readonly DevRow[]): Map<string, Speed> {
@@ -122,7 +134,13 @@ async function main(): Promise<void> {
   const bySource = (source: 'deepset' | 'bipia' | 'all') => rows.filter((r) => source === 'all' || sourceOf(r) === source);
 
   log('timing ...');
+  const ticks0 = machineTicks(), cpu0 = process.cpuUsage(), wall0 = process.hrtime.bigint();
   const speeds = measureSpeed(detectors, rows);
+  const ticks1 = machineTicks(), cpu = process.cpuUsage(cpu0), wall = Number(process.hrtime.bigint() - wall0) / 1e9;
+  // How busy the machine was while timing: all of it, and the part that was not this process.
+  const cores = os.cpus().length;
+  const machineBusy = ticks0 && ticks1 ? (ticks1[0] - ticks0[0]) / Math.max(1, ticks1[1] - ticks0[1]) : NaN;
+  const ownBusy = (cpu.user + cpu.system) / 1e6 / wall / cores;
 
   const lines: string[] = ['# Directive scanner: evaluation', ''];
   const load = os.loadavg().map((x) => x.toFixed(2)).join(' ');
@@ -130,7 +148,8 @@ async function main(): Promise<void> {
     `- held-out split of \`dev.jsonl\`: ${rows.length} of ${all.length} rows (deepset ${bySource('deepset').length}, BIPIA ${bySource('bipia').length}); training never reads them (bench/scanner/dev-set.ts)`,
     `- warden thresholds: flag ${DEFAULT_THRESHOLDS.flag}, quarantine ${DEFAULT_THRESHOLDS.quarantine}, block ${DEFAULT_THRESHOLDS.block}; "detected" = verdict is not pass`,
     `- machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'unknown cpu'}, node ${process.version}, load average ${load} (other work on the machine slows every detector alike: runs are interleaved)`,
-    `- speed: throughput on a ${LARGE_BYTES / 1024 / 1024} MiB text made of held-out texts (median of 7); latency over ${5 * 400} calls on 10 KB texts; vard's 10,000-character input limit is lifted for speed runs only`,
+    `- speed: throughput on a ${LARGE_BYTES / 1024 / 1024} MiB text made of held-out texts (median of 7); latency over ${5 * 400} calls on 10 KB texts after warm-up, no forced garbage collection; vard's 10,000-character input limit is lifted for speed runs only`,
+    `- while timing, the machine's ${cores} cores were ${Number.isNaN(machineBusy) ? 'of unknown load' : `${(machineBusy * 100).toFixed(0)}% busy, ${(Math.max(0, machineBusy - ownBusy) * 100).toFixed(0)} points of it other processes`} (a shared machine: other work slows every detector and lengthens the tail of the latencies)`,
     '',
     '| detector | deepset recall | deepset FPR | BIPIA recall | BIPIA FPR | pooled recall | pooled FPR | throughput (MB/s) | p50 10 KB (ms) | p99 10 KB (ms) |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
