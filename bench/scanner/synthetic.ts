@@ -11,7 +11,8 @@ import { FAKE_CONTEXT, MISLEADING_PAYLOADS, MORE_FAKE_CONTEXT, MORE_PIVOTS, MORE
 import {
   ADDRESS, ASSISTANT_TASKS, CONNECT, COVERT, FILES, FULL_DIRECTIVES, MAILS, OTHER_LANGUAGE_DIRECTIVES, OUTPUT_FRAMES, OVERRIDE, PAYLOAD, TOOLS, URLS, type Lang,
 } from './corpus/directives.js';
-import { DOCUMENT_DIRECTIVES, DOCUMENT_TEMPLATES, HARD_NEGATIVE_DOCUMENTS, MARKETING_EMAILS, STRAY_TASKS, TABLES_WITH_NOTES } from './corpus/documents.js';
+import { DOCUMENT_DIRECTIVES, DOCUMENT_TEMPLATES, HARD_NEGATIVE_DOCUMENTS, MARKETING_EMAILS, STRAY_TASKS, TABLES_WITH_NOTES, type DocumentTemplate } from './corpus/documents.js';
+import { NOTIFICATION_TEMPLATES, SHORT_USER_QUESTIONS } from './corpus/notifications.js';
 import { BENIGN_CODE, CODE_LEADS, CODE_ORDERS, CODE_PROSE, MALICIOUS_CODE } from './corpus/code.js';
 
 export interface SyntheticExample {
@@ -235,8 +236,8 @@ class Generator {
   }
 
   /** One of the written documents with a directive (or a stray task) in its slot, plain or hidden. */
-  documentInjected(): SyntheticExample {
-    const template = this.pick(DOCUMENT_TEMPLATES);
+  documentInjected(templates: readonly DocumentTemplate[] = DOCUMENT_TEMPLATES): SyntheticExample {
+    const template = this.pick(templates);
     const r = this.random();
     const raw = r < 0.4 ? this.pick(DOCUMENT_DIRECTIVES) : r < 0.7 ? this.directive().text : this.strayTask();
     const hidden = r < 0.7 && this.chance(0.3) ? this.hide(raw) : { text: raw, kind: 'plain' };
@@ -246,8 +247,8 @@ class Generator {
   }
 
   /** The same documents without a directive: the slot removed or filled with a sentence of the document's own. */
-  documentBenign(): SyntheticExample {
-    const template = this.pick(DOCUMENT_TEMPLATES);
+  documentBenign(templates: readonly DocumentTemplate[] = DOCUMENT_TEMPLATES): SyntheticExample {
+    const template = this.pick(templates);
     const fill = template.benignFill && this.chance(0.6) ? this.pick(template.benignFill) : '';
     const text = fill === '' ? template.text.replace(/^[ \t#/*-]*\{inject\}\n/m, '').replace('{inject}', '') : template.text.replace('{inject}', fill);
     return { text, label: 0, kind: `document-${template.kind}` };
@@ -325,6 +326,12 @@ class Generator {
     if (r < 0.75) return { text: `${this.chance(0.3) ? question + ' ' : ''}${this.pick(PERSONA_ATTACKS)}`, label: 1, kind: 'prompt-persona' };
     if (r < 0.9) return { text: this.pick(MORE_FAKE_CONTEXT), label: 1, kind: 'prompt-fake-context' };
     return { text: `${question} ${this.pick([...MORE_PIVOTS, ...PIVOTS])} ${this.pick(STRAY_TASKS)}`, label: 1, kind: 'prompt-pivot-task' };
+  }
+
+  /** Round 3 user prompts: a short question on the news, sometimes after another question, benign. */
+  shortUserPrompt(): SyntheticExample {
+    const question = this.pick(SHORT_USER_QUESTIONS);
+    return { text: this.chance(0.3) ? `${this.pick(MORE_USER_QUESTIONS)} ${question}` : question, label: 0, kind: 'user-prompt-short' };
   }
 
   /** Round 2 user prompts: one or two questions, benign. */
@@ -429,6 +436,9 @@ export interface SyntheticOptions {
   codeInjected?: number;
   codeBenign?: number;
   userPrompts2?: number;
+  notificationsInjected?: number;
+  notificationsBenign?: number;
+  shortUserPrompts?: number;
 }
 
 /** The generated examples, in a fixed order for a given seed. */
@@ -453,5 +463,9 @@ export function syntheticExamples(options: SyntheticOptions = {}): SyntheticExam
   for (let i = 0; i < (options.codeInjected ?? 300); i++) out.push(g.codeInjected());
   for (let i = 0; i < (options.codeBenign ?? 300); i++) out.push(g.codeBenign());
   for (let i = 0; i < (options.userPrompts2 ?? 400); i++) out.push(g.userPrompt2());
+  // Round 3: automated notices (bank, card, receipts, security) with and without a directive, short questions on the news.
+  for (let i = 0; i < (options.notificationsInjected ?? 300); i++) out.push(g.documentInjected(NOTIFICATION_TEMPLATES));
+  for (let i = 0; i < (options.notificationsBenign ?? 400); i++) out.push(g.documentBenign(NOTIFICATION_TEMPLATES));
+  for (let i = 0; i < (options.shortUserPrompts ?? 150); i++) out.push(g.shortUserPrompt());
   return out;
 }
