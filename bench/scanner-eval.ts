@@ -1,16 +1,19 @@
 // `npm run eval:scanner`: warden's directive scanner against the JavaScript detectors on npm, on
 // the held-out split of the dev set (rows training never sees: bench/scanner/dev-set.ts), and
 // for speed on the same machine in the same run. Prints a Markdown report and writes it to
-// bench/scanner-results.md. Nothing here feeds back into training or thresholds.
+// bench/scanner-results.md and as a section of bench/RESULTS.md. Nothing here feeds back into
+// training or thresholds.
 import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_THRESHOLDS } from '../src/governance/index.js';
 import { devSetAvailable, devSetPath, heldOutRows, loadDevSet, REPO_ROOT, sourceOf, type DevRow } from './scanner/dev-set.js';
 import { peerDetectors, wardenDetector, type Detector } from './scanner/peers.js';
+import { writeScannerSection } from './results-file.js';
 import { percentile } from './table.js';
 
 const RESULTS_FILE = path.join(REPO_ROOT, 'bench', 'scanner-results.md');
+const BENCH_RESULTS_FILE = path.join(REPO_ROOT, 'bench', 'RESULTS.md');
 const TARGET_RECALL = 0.9;
 const TARGET_FPR = 0.02;
 const TARGET_THROUGHPUT = 50; // MB/s
@@ -221,6 +224,9 @@ async function main(): Promise<void> {
   }
   const report = lines.join('\n') + '\n';
   writeFileSync(RESULTS_FILE, report);
+  // The same report as a section of bench/RESULTS.md (headings one level down).
+  writeScannerSection(BENCH_RESULTS_FILE, report.replace(/^## /gm, '### ').replace(/^# Directive scanner: evaluation$/m,
+    '## Directive scanner (`npm run eval:scanner`; also in bench/scanner-results.md, method in docs/scanner.md)'));
   process.stdout.write(report);
 }
 
