@@ -11,7 +11,7 @@
 // CV_DENSE=1: print the first fold's rule, mark and context weights. CV_FOLDS=n: only n folds.
 import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
-import { scanTextWithModel, trainDirectiveModel } from '../src/governance/index.js';
+import { DEFAULT_THRESHOLDS, scanTextWithModel, trainDirectiveModel } from '../src/governance/index.js';
 import { DENSE_FEATURES } from '../src/governance/scanner/features.js';
 import { scoringWeights, windowLogit, type DirectiveModel } from '../src/governance/scanner/model.js';
 import { forEachWindow } from '../src/governance/scanner/passage.js';
@@ -58,13 +58,14 @@ function main(): void {
   const rows = dev.filter((r) => scores.has(r.id));
   const negatives = rows.filter((r) => r.label === 0).map((r) => scores.get(r.id)!).sort((a, b) => b - a);
   const report: string[] = [];
-  for (const fpr of [0.0, 0.01, 0.015, 0.02]) {
+  // The fixed false-positive rates, then the shipped flag threshold (-1).
+  for (const fpr of [0.0, 0.01, 0.015, 0.02, -1]) {
     const allowed = Math.floor(fpr * negatives.length);
-    const threshold = (negatives[allowed] ?? 0) + 1e-6;
+    const threshold = fpr < 0 ? DEFAULT_THRESHOLDS.flag : (negatives[allowed] ?? 0) + 1e-6;
     const recallOf = (subset: DevRow[]) => { const p = subset.filter((r) => r.label === 1); return p.filter((r) => scores.get(r.id)! >= threshold).length / Math.max(1, p.length); };
     const fprOf = (subset: DevRow[]) => { const n = subset.filter((r) => r.label === 0); return n.filter((r) => scores.get(r.id)! >= threshold).length / Math.max(1, n.length); };
     const ds = rows.filter((r) => sourceOf(r) === 'deepset'), bp = rows.filter((r) => sourceOf(r) === 'bipia');
-    report.push(`FPR<=${pct(fpr)} (t=${threshold.toFixed(4)}): pooled recall ${pct(recallOf(rows))} fpr ${pct(fprOf(rows))} | deepset ${pct(recallOf(ds))}/${pct(fprOf(ds))} | bipia ${pct(recallOf(bp))}/${pct(fprOf(bp))}`);
+    report.push(`${fpr < 0 ? 'shipped flag threshold' : `FPR<=${pct(fpr)}`} (t=${threshold.toFixed(4)}): pooled recall ${pct(recallOf(rows))} fpr ${pct(fprOf(rows))} | deepset ${pct(recallOf(ds))}/${pct(fprOf(ds))} | bipia ${pct(recallOf(bp))}/${pct(fprOf(bp))}`);
     if (fpr === 0.02) {
       const cats = [...new Set(bp.filter((r) => r.label === 1).map((r) => r.category!))];
       report.push('  ' + cats.map((c) => `${c}: ${pct(recallOf(bp.filter((r) => r.category === c)))}`).join(', '));
