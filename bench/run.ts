@@ -1,8 +1,10 @@
-// `npm run bench`: runs every benchmark and writes bench/RESULTS.md.
-import { existsSync, writeFileSync } from 'node:fs';
+// `npm run bench`: runs every benchmark and writes bench/RESULTS.md (keeping the section
+// `npm run eval:scanner` writes there).
+import { existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { benchSandbox } from './sandbox.js';
+import { writeBenchTable } from './results-file.js';
 import { renderTable, type Row } from './table.js';
 
 const log = (line: string) => process.stderr.write(`bench: ${line}\n`);
@@ -44,7 +46,7 @@ async function main(): Promise<void> {
     'times are wall-clock medians over interleaved runs in the same process; ratios compare contenders from this same run',
   ];
   const table = renderTable(rows, context);
-  if (!only) writeFileSync(path.resolve('bench/RESULTS.md'), table);
+  if (!only) writeBenchTable(path.resolve('bench/RESULTS.md'), table);
   process.stdout.write(table);
   const missed = rows.filter((r) => r.pass === false);
   if (missed.length > 0) log(`targets missed: ${missed.map((r) => r.name).join('; ')}`);

@@ -1,16 +1,19 @@
 // `npm run eval:scanner`: warden's directive scanner against the JavaScript detectors on npm, on
 // the held-out split of the dev set (rows training never sees: bench/scanner/dev-set.ts), and
 // for speed on the same machine in the same run. Prints a Markdown report and writes it to
-// bench/scanner-results.md. Nothing here feeds back into training or thresholds.
-import { writeFileSync } from 'node:fs';
+// bench/scanner-results.md and as a section of bench/RESULTS.md. Nothing here feeds back into
+// training or thresholds.
+import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { DEFAULT_THRESHOLDS } from '../src/governance/index.js';
 import { devSetAvailable, devSetPath, heldOutRows, loadDevSet, REPO_ROOT, sourceOf, type DevRow } from './scanner/dev-set.js';
 import { peerDetectors, wardenDetector, type Detector } from './scanner/peers.js';
+import { writeScannerSection } from './results-file.js';
 import { percentile } from './table.js';
 
 const RESULTS_FILE = path.join(REPO_ROOT, 'bench', 'scanner-results.md');
+const BENCH_RESULTS_FILE = path.join(REPO_ROOT, 'bench', 'RESULTS.md');
 const TARGET_RECALL = 0.9;
 const TARGET_FPR = 0.02;
 const TARGET_THROUGHPUT = 50; // MB/s
@@ -49,7 +52,35 @@ function corpusText(rows: readonly DevRow[], bytes: number): string {
   return text;
 }
 
-interface Speed { throughput: number; p99: number; p50: number }
+interface Speed {
+  throughput: number;
+  p99: number;
+  p50: number;
+  /** Throughput per second of this process's CPU time (median of the runs): what scheduling on a busy machine does not change. */
+  cpuThroughput: number;
+  /** Mean CPU time of one 10 KB call. */
+  cpuPerSmall: number;
+}
+
+/** CPU time of this process (all its threads, garbage collection included) spent in `run`, in ms. */
+function cpuTime(run: () => void): number {
+  const start = process.cpuUsage();
+  run();
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
+}
+
+/** CPU time of the whole machine (all processes), in clock ticks, from /proc/stat: [busy, total]; null off Linux. */
+function machineTicks(): [number, number] | null {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+    const idle = (fields[3] ?? 0) + (fields[4] ?? 0);
+    const total = fields.reduce((a, b) => a + b, 0);
+    return [total - idle, total];
+  } catch {
+    return null;
+  }
+}
 
 /** Interleaves detectors run by run, so that load from elsewhere on the machine hits them alike. */
 function measureSpeed(detectors: readonly Detector[], rows: readonly DevRow[]): Map<string, Speed> {
@@ -61,22 +92,28 @@ function measureSpeed(detectors: readonly Detector[], rows: readonly DevRow[]): 
     smalls.push(corpusText([{ id: '', text: corpus.slice(from, from + SMALL_BYTES * 2), label: 0, category: null, source: '' }], SMALL_BYTES));
   }
   const largeTimes = new Map<string, number[]>(detectors.map((d) => [d.name, []]));
+  const largeCpu = new Map<string, number[]>(detectors.map((d) => [d.name, []]));
+  const smallCpu = new Map<string, number>(detectors.map((d) => [d.name, 0]));
   const smallTimes = new Map<string, number[]>(detectors.map((d) => [d.name, []]));
   for (const d of detectors) { d.detectUnlimited(large); for (const s of smalls.slice(0, 50)) d.detectUnlimited(s); } // warm up
   for (let run = 0; run < 7; run++) {
     for (const d of detectors) {
       const t = process.hrtime.bigint();
-      d.detectUnlimited(large);
+      const used = cpuTime(() => d.detectUnlimited(large));
       largeTimes.get(d.name)!.push(Number(process.hrtime.bigint() - t) / 1e6);
+      largeCpu.get(d.name)!.push(used);
     }
   }
   for (let round = 0; round < 5; round++) {
     for (const d of detectors) {
-      for (const s of smalls) {
-        const t = process.hrtime.bigint();
-        d.detectUnlimited(s);
-        smallTimes.get(d.name)!.push(Number(process.hrtime.bigint() - t) / 1e6);
-      }
+      const used = cpuTime(() => {
+        for (const s of smalls) {
+          const t = process.hrtime.bigint();
+          d.detectUnlimited(s);
+          smallTimes.get(d.name)!.push(Number(process.hrtime.bigint() - t) / 1e6);
+        }
+      });
+      smallCpu.set(d.name, smallCpu.get(d.name)! + used);
     }
   }
   const speeds = new Map<string, Speed>();
@@ -86,6 +123,8 @@ function measureSpeed(detectors: readonly Detector[], rows: readonly DevRow[]): 
       throughput: LARGE_BYTES / 1e6 / (median / 1000),
       p99: percentile(smallTimes.get(d.name)!, 99),
       p50: percentile(smallTimes.get(d.name)!, 50),
+      cpuThroughput: LARGE_BYTES / 1e6 / (percentile(largeCpu.get(d.name)!, 50) / 1000),
+      cpuPerSmall: smallCpu.get(d.name)! / smallTimes.get(d.name)!.length,
     });
   }
   return speeds;
@@ -122,7 +161,13 @@ async function main(): Promise<void> {
   const bySource = (source: 'deepset' | 'bipia' | 'all') => rows.filter((r) => source === 'all' || sourceOf(r) === source);
 
   log('timing ...');
+  const ticks0 = machineTicks(), cpu0 = process.cpuUsage(), wall0 = process.hrtime.bigint();
   const speeds = measureSpeed(detectors, rows);
+  const ticks1 = machineTicks(), cpu = process.cpuUsage(cpu0), wall = Number(process.hrtime.bigint() - wall0) / 1e9;
+  // How busy the machine was while timing: all of it, and the part that was not this process.
+  const cores = os.cpus().length;
+  const machineBusy = ticks0 && ticks1 ? (ticks1[0] - ticks0[0]) / Math.max(1, ticks1[1] - ticks0[1]) : NaN;
+  const ownBusy = (cpu.user + cpu.system) / 1e6 / wall / cores;
 
   const lines: string[] = ['# Directive scanner: evaluation', ''];
   const load = os.loadavg().map((x) => x.toFixed(2)).join(' ');
@@ -130,10 +175,11 @@ async function main(): Promise<void> {
     `- held-out split of \`dev.jsonl\`: ${rows.length} of ${all.length} rows (deepset ${bySource('deepset').length}, BIPIA ${bySource('bipia').length}); training never reads them (bench/scanner/dev-set.ts)`,
     `- warden thresholds: flag ${DEFAULT_THRESHOLDS.flag}, quarantine ${DEFAULT_THRESHOLDS.quarantine}, block ${DEFAULT_THRESHOLDS.block}; "detected" = verdict is not pass`,
     `- machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'unknown cpu'}, node ${process.version}, load average ${load} (other work on the machine slows every detector alike: runs are interleaved)`,
-    `- speed: throughput on a ${LARGE_BYTES / 1024 / 1024} MiB text made of held-out texts (median of 7); latency over ${5 * 400} calls on 10 KB texts; vard's 10,000-character input limit is lifted for speed runs only`,
+    `- speed: throughput on a ${LARGE_BYTES / 1024 / 1024} MiB text made of held-out texts (median of 7), by the wall clock and per second of this process's CPU time (the CPU figure does not count time the process waited for a core, so it is what load from other processes changes least); latency over ${5 * 400} calls on 10 KB texts after warm-up by the wall clock, and their mean CPU time; no forced garbage collection; vard's 10,000-character input limit is lifted for speed runs only`,
+    `- while timing, the machine's ${cores} cores were ${Number.isNaN(machineBusy) ? 'of unknown load' : `${(machineBusy * 100).toFixed(0)}% busy, ${(Math.max(0, machineBusy - ownBusy) * 100).toFixed(0)} points of it other processes`} (a shared machine: other work slows every detector and lengthens the tail of the latencies)`,
     '',
-    '| detector | deepset recall | deepset FPR | BIPIA recall | BIPIA FPR | pooled recall | pooled FPR | throughput (MB/s) | p50 10 KB (ms) | p99 10 KB (ms) |',
-    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    '| detector | deepset recall | deepset FPR | BIPIA recall | BIPIA FPR | pooled recall | pooled FPR | throughput (MB/s) | throughput, CPU time (MB/s) | p50 10 KB (ms) | p99 10 KB (ms) | mean CPU 10 KB (ms) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
   );
   const pooled = new Map<string, Rates>();
   for (const d of detectors) {
@@ -143,9 +189,9 @@ async function main(): Promise<void> {
     const all = rates(bySource('all'), flagged);
     pooled.set(d.name, all);
     const sp = speeds.get(d.name)!;
-    lines.push(`| ${d.name} | ${pct(ds.recall)} | ${pct(ds.fpr)} | ${pct(bp.recall)} | ${pct(bp.fpr)} | ${pct(all.recall)} | ${pct(all.fpr)} | ${sp.throughput.toFixed(1)} | ${sp.p50.toFixed(3)} | ${sp.p99.toFixed(3)} |`);
+    lines.push(`| ${d.name} | ${pct(ds.recall)} | ${pct(ds.fpr)} | ${pct(bp.recall)} | ${pct(bp.fpr)} | ${pct(all.recall)} | ${pct(all.fpr)} | ${sp.throughput.toFixed(1)} | ${sp.cpuThroughput.toFixed(1)} | ${sp.p50.toFixed(3)} | ${sp.p99.toFixed(3)} | ${sp.cpuPerSmall.toFixed(3)} |`);
   }
-  for (const u of unavailable) lines.push(`| ${u.name} | not installable: ${u.reason.replace(/\|/g, '/')} | | | | | | | | |`);
+  for (const u of unavailable) lines.push(`| ${u.name} | not installable: ${u.reason.replace(/\|/g, '/')} | | | | | | | | | | |`);
   const p = pooled.get(warden.name)!;
   lines.push('', `Rows: deepset ${rates(bySource('deepset'), new Map()).positives} injected / ${rates(bySource('deepset'), new Map()).negatives} benign; BIPIA ${rates(bySource('bipia'), new Map()).positives} / ${rates(bySource('bipia'), new Map()).negatives}. How each detector was called:`, '');
   for (const d of detectors) lines.push(`- ${d.name}: \`${d.how}\``);
@@ -169,14 +215,18 @@ async function main(): Promise<void> {
       `${p.fpr > peer.fpr ? ` (warden's FPR is ${((p.fpr - peer.fpr) * 100).toFixed(1)} points higher)` : ''}; at warden's operating point with FPR <= the peer's (threshold ${matched.threshold.toFixed(4)}, read off the held-out scores, comparison only): recall ${pct(matched.recall)}, FPR ${pct(matched.fpr)}: ${verdict(matched.recall > peer.recall)}`);
   }
   const ws = speeds.get(warden.name)!;
-  lines.push(`- throughput >= ${TARGET_THROUGHPUT} MB/s: ${ws.throughput.toFixed(1)} MB/s: ${verdict(ws.throughput >= TARGET_THROUGHPUT)}${ws.throughput < TARGET_THROUGHPUT ? ` (${(TARGET_THROUGHPUT - ws.throughput).toFixed(1)} MB/s short)` : ''}`);
-  lines.push(`- p99 < ${TARGET_P99} ms for a 10 KB text: ${ws.p99.toFixed(3)} ms: ${verdict(ws.p99 < TARGET_P99)}${ws.p99 >= TARGET_P99 ? ` (${(ws.p99 - TARGET_P99).toFixed(3)} ms over)` : ''}`);
+  lines.push(`- throughput >= ${TARGET_THROUGHPUT} MB/s: ${ws.throughput.toFixed(1)} MB/s by the wall clock: ${verdict(ws.throughput >= TARGET_THROUGHPUT)}${ws.throughput < TARGET_THROUGHPUT ? ` (${(TARGET_THROUGHPUT - ws.throughput).toFixed(1)} MB/s short)` : ''}; ` +
+    `${ws.cpuThroughput.toFixed(1)} MB/s per second of CPU time: ${verdict(ws.cpuThroughput >= TARGET_THROUGHPUT)}${ws.cpuThroughput < TARGET_THROUGHPUT ? ` (${(TARGET_THROUGHPUT - ws.cpuThroughput).toFixed(1)} MB/s short)` : ''}`);
+  lines.push(`- p99 < ${TARGET_P99} ms for a 10 KB text: ${ws.p99.toFixed(3)} ms: ${verdict(ws.p99 < TARGET_P99)}${ws.p99 >= TARGET_P99 ? ` (${(ws.p99 - TARGET_P99).toFixed(3)} ms over)` : ''}; p50 ${ws.p50.toFixed(3)} ms, mean CPU time per call ${ws.cpuPerSmall.toFixed(3)} ms`);
   for (const d of peers) {
     const sp = speeds.get(d.name)!;
-    lines.push(`- speed vs ${d.name}: ${sp.throughput.toFixed(1)} MB/s, p99 ${sp.p99.toFixed(3)} ms`);
+    lines.push(`- speed vs ${d.name}: ${sp.throughput.toFixed(1)} MB/s (${sp.cpuThroughput.toFixed(1)} MB/s per CPU second), p99 ${sp.p99.toFixed(3)} ms; warden faster per CPU second: ${ws.cpuThroughput > sp.cpuThroughput ? 'yes' : '**no**'}`);
   }
   const report = lines.join('\n') + '\n';
   writeFileSync(RESULTS_FILE, report);
+  // The same report as a section of bench/RESULTS.md (headings one level down).
+  writeScannerSection(BENCH_RESULTS_FILE, report.replace(/^## /gm, '### ').replace(/^# Directive scanner: evaluation$/m,
+    '## Directive scanner (`npm run eval:scanner`; also in bench/scanner-results.md, method in docs/scanner.md)'));
   process.stdout.write(report);
 }
 

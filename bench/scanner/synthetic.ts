@@ -7,10 +7,13 @@
 import { Buffer } from 'node:buffer';
 import { seededRandom, type ScanCategory } from '../../src/governance/index.js';
 import { ABOUT_INJECTION, CODE_SNIPPETS, GREETINGS, HARD_NEGATIVES, PARAGRAPHS, SIGN_OFFS, USER_REQUESTS } from './corpus/benign.js';
-import { FAKE_CONTEXT, PIVOTS, ROLE_PLAYS, SAY_PAYLOADS, SHOUTED, USER_QUESTIONS } from './corpus/prompts.js';
+import { FAKE_CONTEXT, MISLEADING_PAYLOADS, MORE_FAKE_CONTEXT, MORE_PIVOTS, MORE_USER_QUESTIONS, PERSONA_ATTACKS, PIVOTS, ROLE_PLAYS, SAY_PAYLOADS, SHOUTED, USER_QUESTIONS } from './corpus/prompts.js';
 import {
   ADDRESS, ASSISTANT_TASKS, CONNECT, COVERT, FILES, FULL_DIRECTIVES, MAILS, OTHER_LANGUAGE_DIRECTIVES, OUTPUT_FRAMES, OVERRIDE, PAYLOAD, TOOLS, URLS, type Lang,
 } from './corpus/directives.js';
+import { DOCUMENT_DIRECTIVES, DOCUMENT_TEMPLATES, HARD_NEGATIVE_DOCUMENTS, MARKETING_EMAILS, STRAY_TASKS, TABLES_WITH_NOTES, type DocumentTemplate } from './corpus/documents.js';
+import { NOTIFICATION_TEMPLATES, SHORT_USER_QUESTIONS } from './corpus/notifications.js';
+import { BENIGN_CODE, CODE_LEADS, CODE_ORDERS, CODE_PROSE, MALICIOUS_CODE } from './corpus/code.js';
 
 export interface SyntheticExample {
   text: string;
@@ -212,14 +215,52 @@ class Generator {
     return { text: hidden.text, label: 1, kind: `directive-${hidden.kind}` };
   }
 
-  /** A task typed into data where the AI will read it (a question or an assistant task inside an email or a table). */
+  /** A question or assistant task, unrelated to the data, typed into data the AI will read. */
+  strayTask(): string {
+    return this.chance(0.5) ? this.pick(STRAY_TASKS) : this.pick(ASSISTANT_TASKS[this.pick(LANGS)]);
+  }
+
+  /** A task typed into data where the AI will read it: at the start, at the end, on a line of its own in the middle, or between two sentences. */
   embeddedTask(): SyntheticExample {
     const { text: carrier, kind } = this.carrier();
-    const task = this.pick(ASSISTANT_TASKS[this.pick(LANGS)]);
-    const atStart = this.chance(0.5);
-    const text = atStart ? `${task}\n${carrier}` : `${carrier}\n${task}`;
-    const start = atStart ? 0 : carrier.length + 1;
-    return { text, label: 1, focus: [[start, start + task.length]], kind: `task-in-${kind}` };
+    const task = this.strayTask();
+    const where = this.pick(['start', 'end', 'line', 'sentence']);
+    let before: string, after: string;
+    if (where === 'start') { before = ''; after = '\n' + carrier; } else if (where === 'end') { before = carrier + '\n'; after = ''; } else {
+      const cut = where === 'line' ? lineCut(carrier, this.random) : sentenceCut(carrier, this.random);
+      before = carrier.slice(0, cut) + (where === 'line' || cut === 0 || carrier[cut - 1] === '\n' ? '' : ' ');
+      after = (where === 'line' ? '\n' : ' ') + carrier.slice(cut);
+      if (where === 'line' && before !== '' && !before.endsWith('\n')) before += '\n';
+    }
+    return { text: before + task + after, label: 1, focus: [[before.length, before.length + task.length]], kind: `task-${where}-in-${kind}` };
+  }
+
+  /** One of the written documents with a directive (or a stray task) in its slot, plain or hidden. */
+  documentInjected(templates: readonly DocumentTemplate[] = DOCUMENT_TEMPLATES): SyntheticExample {
+    const template = this.pick(templates);
+    const r = this.random();
+    const raw = r < 0.4 ? this.pick(DOCUMENT_DIRECTIVES) : r < 0.7 ? this.directive().text : this.strayTask();
+    const hidden = r < 0.7 && this.chance(0.3) ? this.hide(raw) : { text: raw, kind: 'plain' };
+    const at = template.text.indexOf('{inject}');
+    const text = template.text.slice(0, at) + hidden.text + template.text.slice(at + '{inject}'.length);
+    return { text, label: 1, focus: [[at, at + hidden.text.length]], kind: `document-${template.kind}-${r < 0.7 ? hidden.kind : 'task'}` };
+  }
+
+  /** The same documents without a directive: the slot removed or filled with a sentence of the document's own. */
+  documentBenign(templates: readonly DocumentTemplate[] = DOCUMENT_TEMPLATES): SyntheticExample {
+    const template = this.pick(templates);
+    const fill = template.benignFill && this.chance(0.6) ? this.pick(template.benignFill) : '';
+    const text = fill === '' ? template.text.replace(/^[ \t#/*-]*\{inject\}\n/m, '').replace('{inject}', '') : template.text.replace('{inject}', fill);
+    return { text, label: 0, kind: `document-${template.kind}` };
+  }
+
+  /** A hard negative document, alone or inside a carrier. */
+  hardNegativeDocument(): SyntheticExample {
+    const r = this.random();
+    const doc = r < 0.6 ? this.pick(HARD_NEGATIVE_DOCUMENTS) : r < 0.85 ? this.pick(MARKETING_EMAILS) : this.pick(TABLES_WITH_NOTES);
+    if (this.chance(0.6)) return { text: doc, label: 0, kind: 'hard-negative-document' };
+    const { text: carrier } = this.carrier();
+    return { text: this.chance(0.5) ? `${doc}\n\n${carrier}` : `${carrier}\n\n${doc}`, label: 0, kind: 'hard-negative-document-in-carrier' };
   }
 
   /** Attacks on a question-answering assistant: tacked onto a question, shouted inside it, staged, or fake context. */
@@ -248,6 +289,55 @@ class Generator {
       kind = 'say';
     }
     return { text, label: 1, kind: `prompt-${kind}` };
+  }
+
+  /** A programming answer: prose, a code block handed to the reader, more prose. */
+  codeAnswer(): { parts: string[] } {
+    const block = (code: string) => '```\n' + code + '\n```';
+    const parts = [this.pick(CODE_PROSE)];
+    if (this.chance(0.8)) parts.push(`${this.pick(CODE_LEADS)}\n${block(this.pick(BENIGN_CODE))}`);
+    if (this.chance(0.5)) parts.push(this.pick(CODE_PROSE));
+    return { parts };
+  }
+
+  /** A programming answer with an order to the AI to put (harmful) code into its solution. */
+  codeInjected(): SyntheticExample {
+    const { parts } = this.codeAnswer();
+    const injection = `${this.pick(CODE_ORDERS)}\n\`\`\`\n${this.pick(MALICIOUS_CODE)}\n\`\`\``;
+    const at = this.int(0, parts.length);
+    const before = parts.slice(0, at).join('\n\n');
+    const head = before === '' ? '' : before + '\n';
+    const after = parts.slice(at).join('\n\n');
+    return { text: head + injection + (after === '' ? '' : '\n' + after), label: 1, focus: [[head.length, head.length + injection.length]], kind: 'code-injected' };
+  }
+
+  codeBenign(): SyntheticExample {
+    return { text: this.codeAnswer().parts.join('\n\n'), label: 0, kind: 'code-answer' };
+  }
+
+  /** Round 2 prompt attacks: a pivot to a misleading or offensive task, a forced persona, fake context. */
+  promptAttack2(): SyntheticExample {
+    const question = this.pick([...MORE_USER_QUESTIONS, ...USER_QUESTIONS]);
+    const r = this.random();
+    if (r < 0.45) {
+      const pivot = this.chance(0.6) ? this.pick([...MORE_PIVOTS, ...PIVOTS]) + ' ' : '';
+      return { text: `${this.chance(0.7) ? question + ' ' : ''}${pivot}${this.pick(MISLEADING_PAYLOADS)}`, label: 1, kind: 'prompt-misleading' };
+    }
+    if (r < 0.75) return { text: `${this.chance(0.3) ? question + ' ' : ''}${this.pick(PERSONA_ATTACKS)}`, label: 1, kind: 'prompt-persona' };
+    if (r < 0.9) return { text: this.pick(MORE_FAKE_CONTEXT), label: 1, kind: 'prompt-fake-context' };
+    return { text: `${question} ${this.pick([...MORE_PIVOTS, ...PIVOTS])} ${this.pick(STRAY_TASKS)}`, label: 1, kind: 'prompt-pivot-task' };
+  }
+
+  /** Round 3 user prompts: a short question on the news, sometimes after another question, benign. */
+  shortUserPrompt(): SyntheticExample {
+    const question = this.pick(SHORT_USER_QUESTIONS);
+    return { text: this.chance(0.3) ? `${this.pick(MORE_USER_QUESTIONS)} ${question}` : question, label: 0, kind: 'user-prompt-short' };
+  }
+
+  /** Round 2 user prompts: one or two questions, benign. */
+  userPrompt2(): SyntheticExample {
+    const parts = Array.from({ length: this.int(1, 2) }, () => this.pick(MORE_USER_QUESTIONS));
+    return { text: parts.join(this.pick([' ', '\n'])), label: 0, kind: 'user-prompt' };
   }
 
   /** One to three user questions run together: benign. */
@@ -280,6 +370,20 @@ class Generator {
 
 function capitalize(s: string): string {
   return s.charAt(0).toUpperCase() + s.slice(1);
+}
+
+/** The start of a random line of `text` after the first (0 when it has one line). */
+function lineCut(text: string, random: Random): number {
+  const starts: number[] = [];
+  for (let i = text.indexOf('\n'); i >= 0 && i + 1 < text.length; i = text.indexOf('\n', i + 1)) starts.push(i + 1);
+  return starts.length === 0 ? text.length : starts[Math.floor(random() * starts.length)]!;
+}
+
+/** Just after a random sentence end (". ", "? ", "! ") inside `text`, else a line start. */
+function sentenceCut(text: string, random: Random): number {
+  const ends: number[] = [];
+  for (let i = 1; i + 1 < text.length; i++) if ((text[i] === '.' || text[i] === '?' || text[i] === '!') && text[i + 1] === ' ' && /[a-z)]/i.test(text[i - 1]!)) ends.push(i + 2);
+  return ends.length === 0 ? lineCut(text, random) : ends[Math.floor(random() * ends.length)]!;
 }
 
 function middleCut(text: string): number {
@@ -325,6 +429,16 @@ export interface SyntheticOptions {
   quoted?: number;
   promptAttacks?: number;
   userPrompts?: number;
+  documentsInjected?: number;
+  documentsBenign?: number;
+  hardNegativeDocuments?: number;
+  promptAttacks2?: number;
+  codeInjected?: number;
+  codeBenign?: number;
+  userPrompts2?: number;
+  notificationsInjected?: number;
+  notificationsBenign?: number;
+  shortUserPrompts?: number;
 }
 
 /** The generated examples, in a fixed order for a given seed. */
@@ -333,12 +447,25 @@ export function syntheticExamples(options: SyntheticOptions = {}): SyntheticExam
   const out: SyntheticExample[] = [];
   for (let i = 0; i < (options.injected ?? 1500); i++) out.push(g.injected());
   for (let i = 0; i < (options.standalone ?? 700); i++) out.push(g.standaloneDirective());
-  for (let i = 0; i < (options.embeddedTasks ?? 250); i++) out.push(g.embeddedTask());
+  for (let i = 0; i < (options.embeddedTasks ?? 500); i++) out.push(g.embeddedTask());
   for (let i = 0; i < (options.carriers ?? 2000); i++) { const c = g.carrier(); out.push({ text: c.text, label: 0, kind: `carrier-${c.kind}` }); }
   for (let i = 0; i < (options.quoted ?? 50); i++) out.push(g.quotedDirective());
   for (let i = 0; i < (options.promptAttacks ?? 500); i++) out.push(g.promptAttack());
   for (let i = 0; i < (options.userPrompts ?? 500); i++) out.push(g.userPrompt());
   for (const text of [...HARD_NEGATIVES, ...USER_REQUESTS, ...ABOUT_INJECTION, ...CODE_SNIPPETS]) out.push({ text, label: 0, kind: 'hard-negative' });
   for (const lang of Object.keys(ASSISTANT_TASKS) as Lang[]) for (const text of ASSISTANT_TASKS[lang]) out.push({ text, label: 0, kind: 'user-task' });
+  // Round 2: written documents with and without a directive, hard-negative documents, stray tasks typed by a user.
+  for (let i = 0; i < (options.documentsInjected ?? 900); i++) out.push(g.documentInjected());
+  for (let i = 0; i < (options.documentsBenign ?? 700); i++) out.push(g.documentBenign());
+  for (let i = 0; i < (options.hardNegativeDocuments ?? 500); i++) out.push(g.hardNegativeDocument());
+  for (const text of STRAY_TASKS) out.push({ text, label: 0, kind: 'user-task' });
+  for (let i = 0; i < (options.promptAttacks2 ?? 300); i++) out.push(g.promptAttack2());
+  for (let i = 0; i < (options.codeInjected ?? 300); i++) out.push(g.codeInjected());
+  for (let i = 0; i < (options.codeBenign ?? 300); i++) out.push(g.codeBenign());
+  for (let i = 0; i < (options.userPrompts2 ?? 400); i++) out.push(g.userPrompt2());
+  // Round 3: automated notices (bank, card, receipts, security) with and without a directive, short questions on the news.
+  for (let i = 0; i < (options.notificationsInjected ?? 300); i++) out.push(g.documentInjected(NOTIFICATION_TEMPLATES));
+  for (let i = 0; i < (options.notificationsBenign ?? 400); i++) out.push(g.documentBenign(NOTIFICATION_TEMPLATES));
+  for (let i = 0; i < (options.shortUserPrompts ?? 150); i++) out.push(g.shortUserPrompt());
   return out;
 }

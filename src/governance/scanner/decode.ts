@@ -34,7 +34,7 @@ for (let c = 0; c < 0x80; c++) {
   if (c > 0x20 && c !== 0x7f) k |= PRINTABLE;
   ENCODING_CLASS[c] = k;
 }
-const isHexChar = (c: number) => c < 0x80 && (ENCODING_CLASS[c]! & NOT_HEX) === 0;
+export const isHexChar = (c: number) => c < 0x80 && (ENCODING_CLASS[c]! & NOT_HEX) === 0;
 
 /** A stretch of the original that may be encoded: [start, end) and the classes seen in it (ESCAPE: a token with %XX or \\x escapes). */
 export type EncodedCandidate = [start: number, end: number, classes: number];
@@ -43,14 +43,6 @@ export type EncodedCandidate = [start: number, end: number, classes: number];
 export const MIN_ENCODED_RUN = 16;
 /** Escapes a token needs to be decoded. */
 export const MIN_ESCAPES = 4;
-
-/** Counts %XX, \\xXX and \\uXXXX escapes starting at i (0 or 1). */
-export function escapeAt(text: string, i: number): number {
-  const c = text.charCodeAt(i);
-  if (c === 0x25) return isHexChar(text.charCodeAt(i + 1)) && isHexChar(text.charCodeAt(i + 2)) ? 1 : 0;
-  const next = text.charCodeAt(i + 1);
-  return c === 0x5c && (next === 0x78 || next === 0x75) ? 1 : 0;
-}
 
 /** Decoded bytes that read as natural-language text: mostly letters, some spaces, no control bytes. */
 export function looksLikeText(text: string): boolean {

@@ -1,13 +1,13 @@
 // A passage is a text read as segments, and a window is one to three consecutive segments (a
 // directive is a sentence or two). The model scores every window; the text's score is that of
 // its best window, so a directive inside a long document is not diluted by the document.
-import { conjunctions, markPositions, segmentText, TAG_TEXT, DECODED_PAYLOAD, type Segment } from './features.js';
+import { conjunctions, markPositions, segmentText, TAG_TEXT, DECODED_PAYLOAD, type Edges, type Segment } from './features.js';
 import type { ScoringWeights } from './model.js';
 import { normalize, type Normalized } from './normalize.js';
 
-const MAX_WINDOW_SEGMENTS = 3;
+export const MAX_WINDOW_SEGMENTS = 3;
 /** Normalised units a window may span (beyond its first segment). */
-const MAX_WINDOW_UNITS = 800;
+export const MAX_WINDOW_UNITS = 800;
 
 export interface Passage {
   normalized: Normalized;
@@ -26,9 +26,9 @@ export interface Window {
 export type PassageKind = 'text' | 'decoded' | 'tag';
 
 /** Reads `text`; with `weights` each segment's hashed weights are summed, without they are kept for training. */
-export function readPassage(text: string, kind: PassageKind, weights: ScoringWeights | null, reuse = false): Passage {
+export function readPassage(text: string, kind: PassageKind, weights: ScoringWeights | null, reuse = false, edges?: Edges): Passage {
   const normalized = normalize(text, reuse);
-  const segments = segmentText(normalized.text, markPositions(normalized), weights);
+  const segments = segmentText(normalized.units, markPositions(normalized), weights, reuse, edges);
   const extra = kind === 'text' ? [] : kind === 'decoded' ? [DECODED_PAYLOAD] : [DECODED_PAYLOAD, TAG_TEXT];
   return { normalized, segments, extra };
 }

@@ -12,8 +12,14 @@ export interface Rule {
   id: string;
   category: ScanCategory;
   pattern: RegExp;
-  /** Words (or, from 5 letters on, word beginnings) one of which must occur in the segment. */
+  /** Words (or, from 5 letters on, word beginnings) one of which must occur in the sentence. */
   triggers: readonly string[];
+  /** A second list of such words, one of which must occur as well (the pattern needs a word of each list). */
+  also?: readonly string[];
+  /** Trigger words matched as whole words, not by their first five letters. */
+  exact?: readonly string[];
+  /** The triggers count only among the first three words of the sentence (for patterns anchored at its start). */
+  atStart?: boolean;
   /** Characters any of which also enables the rule (for patterns that start with punctuation). */
   symbols?: string;
   /** Characters one of which must also be in the segment (the pattern needs it). */
@@ -59,6 +65,13 @@ const INSTRUCTION_NOUNS = any(
   'instrucciones', 'indicaciones', 'reglas', 'ordenes', 'todo', 'directrices', 'tareas',
   'istruzioni', 'regole', 'tutto', 'instrucoes', 'regras', 'tudo', 'instructies', 'regels',
 );
+/** First words of INSTRUCTION_NOUNS, as trigger words. */
+const INSTRUCTION_NOUN_WORDS = ['instruction', 'instructions', 'prompt', 'prompts', 'directions', 'directive', 'directives', 'rules', 'guidelines', 'guidance', 'orders', 'commands',
+  'context', 'task', 'tasks', 'assignment', 'assignments', 'information', 'messages', 'constraints', 'restrictions', 'programming', 'policies', 'everything',
+  'all', 'document', 'documents', 'articles', 'what', 'anweisung', 'anweisungen', 'instruktion', 'instruktionen', 'befehle', 'vorgaben', 'regeln', 'aufgaben',
+  'auftrage', 'informationen', 'angaben', 'alles', 'richtlinien', 'kontext', 'ausfuhrungen', 'gesagte', 'consignes', 'regles', 'ordres', 'tout',
+  'informations', 'taches', 'instrucciones', 'indicaciones', 'reglas', 'ordenes', 'todo', 'directrices', 'tareas', 'istruzioni', 'regole', 'tutto',
+  'instrucoes', 'regras', 'tudo', 'instructies', 'regels'];
 const PRIOR = any(
   'previous', 'prior', 'above', 'preceding', 'earlier', 'foregoing', 'original', 'initial', 'system', 'old',
   'vorherige\\w{0,2}', 'obige\\w{0,2}', 'bisherige\\w{0,2}', 'vorangegangene\\w{0,2}', 'vorangehende\\w{0,2}',
@@ -73,13 +86,23 @@ const OVERRIDE: Rule[] = [
       'neglect', 'dismiss', 'aside', 'throw', 'erase', 'drop', 'follow', 'obey', 'comply', 'adhere', 'listen', 'attention', 'ignorieren',
       'vergiss', 'vergesst', 'vergessen', 'missachte', 'verwirf', 'verwerfen', 'uberschreibe', 'hinter', 'kopf', 'abweichend', 'oublie',
       'neglige', 'compte', 'abstraction', 'olvida', 'descarta', 'omite', 'omiso', 'hagas', 'dimentica', 'trascura', 'esqueca',
-      'desconsidere', 'negeer', 'vergeet'],
+      'desconsidere', 'negeer', 'vergeet'], also: INSTRUCTION_NOUN_WORDS,
+  },
+  {
+    // "ignore the above", "disregard everything before this": an override without the word "instructions".
+    id: 'override.ignore_above', category: 'instruction_override',
+    pattern: re(`\\b${IGNORE_VERBS} (?:all |everything |anything |what(?:ever)? (?:is|was|came|comes|you read|you saw) |the text |the )?(?:above|before (?:this|that|now)|so far|said before|up to (?:here|now)|oben|ci-dessus|precedent|anterior)\\b`),
+    triggers: ['above', 'before', 'far', 'said', 'oben', 'dessus', 'precedent', 'anterior', 'here', 'now'], also: ['ignore', 'ignoring', 'disregard', 'forget', 'forgetting', 'skip', 'bypass', 'override', 'overwrite', 'discard', 'abandon',
+      'neglect', 'dismiss', 'aside', 'throw', 'erase', 'drop', 'follow', 'obey', 'comply', 'adhere', 'listen', 'attention', 'ignorieren',
+      'vergiss', 'vergesst', 'vergessen', 'missachte', 'verwirf', 'verwerfen', 'uberschreibe', 'hinter', 'kopf', 'abweichend', 'ignorer', 'oublie',
+      'neglige', 'compte', 'abstraction', 'ignora', 'ignoren', 'olvida', 'olvide', 'olvidate', 'descarta', 'omite', 'omiso', 'hagas', 'dimentica', 'trascura', 'esqueca',
+      'desconsidere', 'negeer', 'vergeet', 'ignores', 'ignorez', 'ignored'],
   },
   {
     id: 'override.prior_instructions', weak: true, category: 'instruction_override',
     pattern: re(`\\b(?:all )?${PRIOR}(?: \\w{1,15})? ${INSTRUCTION_NOUNS}\\b`),
     triggers: ['previous', 'prior', 'above', 'preceding', 'earlier', 'foregoing', 'original', 'initial', 'system', 'old', 'vorherige',
-      'obige', 'obigen', 'bisherige', 'vorangegangenen', 'vorangehenden', 'precedent', 'anterior', 'precedenti', 'vorige'],
+      'obige', 'obigen', 'bisherige', 'vorangegangenen', 'vorangehenden', 'precedent', 'anterior', 'precedenti', 'vorige'], also: INSTRUCTION_NOUN_WORDS,
   },
   {
     id: 'override.new_instructions', category: 'instruction_override',
@@ -88,7 +111,7 @@ const OVERRIDE: Rule[] = [
       'consignes', 'taches?', 'instrucciones', 'tareas?', 'ordenes', 'istruzioni')}\\b`),
     triggers: ['instruction', 'instructions', 'directive', 'directives', 'orders', 'prompt', 'task', 'tasks', 'rules', 'anweisungen',
       'aufgabe', 'aufgaben', 'instruktionen', 'befehle', 'consignes', 'tache', 'taches', 'instrucciones', 'tarea', 'tareas', 'ordenes',
-      'istruzioni'],
+      'istruzioni'], also: ['new', 'updated', 'real', 'actual', 'true', 'revised', 'secret', 'hidden', 'following', 'additional', 'neue', 'nouvelle', 'nouvelles', 'nueva', 'nuevas', 'nuove'],
   },
   {
     id: 'override.from_now_on', weak: true, category: 'instruction_override',
@@ -107,9 +130,9 @@ const OVERRIDE: Rule[] = [
   },
   {
     id: 'override.say_exactly', weak: true, category: 'instruction_override',
-    pattern: re(`\\b${any('say', 'print', 'output', 'write', 'type', 'respond with', 'reply with', 'answer with', 'repeat', 'return',
+    pattern: re(`\\b${any('say', 'print', 'output', 'write', 'respond with', 'reply with', 'answer with', 'repeat', 'return',
       'sag', 'sage', 'schreibe?', 'gib', 'antworte mit', 'dis', 'ecris', 'reponds', 'di', 'escribe', 'responde con')}(?: ${any('only', 'just', 'exactly', 'nur', 'seulement', 'solo', 'the (?:word|phrase|text|sentence)', 'the following', 'folgendes', 'lo siguiente', 'ce qui suit')}){0,2}(?: ?:)? ["']`),
-    triggers: ['say', 'print', 'output', 'write', 'type', 'respond', 'reply', 'answer', 'repeat', 'return', 'sag', 'sage', 'schreibe',
+    triggers: ['say', 'print', 'output', 'write', 'respond', 'reply', 'answer', 'repeat', 'return', 'sag', 'sage', 'schreibe',
       'schreib', 'gib', 'antworte', 'dis', 'ecris', 'reponds', 'di', 'escribe', 'responde'], needs: '"\'',
   },
   {
@@ -118,7 +141,7 @@ const OVERRIDE: Rule[] = [
     pattern: re(`\\b${any('state', 'say', 'write', 'claim', 'declare', 'tell (?:them|the user|everyone|users|readers)', 'admit', 'confirm', 'pretend',
       'behaupte', 'sage?', 'schreibe?', 'erklare', 'affirme', 'dis', 'ecris', 'declare', 'afirma', 'di', 'escribe', 'declara')} ${any('that', 'dass', 'que', 'qu\'')}\\b`),
     triggers: ['state', 'say', 'write', 'claim', 'declare', 'tell', 'admit', 'confirm', 'pretend', 'behaupte', 'sag', 'sage', 'schreib',
-      'schreibe', 'erklare', 'affirme', 'dis', 'ecris', 'afirma', 'di', 'escribe', 'declara'],
+      'schreibe', 'erklare', 'affirme', 'dis', 'ecris', 'afirma', 'di', 'escribe', 'declara'], also: ['that', 'dass', 'que', 'qu'],
   },
   {
     // The same order in other languages. Scripts without word spaces (Chinese, Japanese) cannot use \\b.
@@ -135,8 +158,10 @@ const OVERRIDE: Rule[] = [
       `(?:تجاهل|انس|تجاهلي)(?: [^ .!?\\n]{1,20}){0,4} (?:التعليمات|الأوامر|التوجيهات|تعليمات)`,
       `(?:निर्देश|निर्देशों)[^।.!?\\n]{0,20}(?:अनदेखा|भूल)`,
     )),
-    triggers: ['игнорируй', 'игнорируйте', 'забудь', 'забудьте', 'обращай', 'отбрось', 'проигнорируй', 'zignoruj', 'ignoruj', 'zapomnij', 'pomin',
-      'zaboravi', 'ignoriraj', 'ignorisi', 'zanemari', 'talimatlar', 'kurallar', 'her', 'zapomen', 'zabudni', 'تجاهل', 'انس', 'تجاهلي', 'निर्देश', 'निर्देशों'],
+    triggers: ['игнорируй', 'игнорируйте', 'забудь', 'забудьте', 'обращай', 'отбрось', 'проигнорируй', 'zapomnij', 'pomin',
+      'zaboravi', 'zanemari', 'talimatlar', 'kurallar', 'seyi', 'zapomen', 'zabudni', 'تجاهل', 'انس', 'تجاهلي', 'निर्देश', 'निर्देशों'],
+    // Whole words only: their first five letters are those of the English "ignore".
+    exact: ['zignoruj', 'ignoruj', 'ignoriraj', 'ignorisi'],
     letters: '忽无無忘不指命ル프지명규',
   },
   {
@@ -156,7 +181,7 @@ const OVERRIDE: Rule[] = [
       `i (?:command|order) you to`, 'ich befehle dir', 'je t\'ordonne', 'te ordeno',
       `(?:it is|it's) (?:very |extremely )?important (?:that you|to) (?:follow|obey|comply)`,
     )}\\b`),
-    triggers: ['or', 'otherwise', 'else', 'if', 'oder', 'sonst', 'o', 'ou', 'command', 'order', 'befehle', 'ordonne', 'ordeno', 'important', 'it\'s'],
+    triggers: ['or', 'otherwise', 'else', 'if', 'oder', 'sonst', 'o', 'ou', 'command', 'order', 'befehle', 'ordonne', 'ordeno', 'important', 'it\'s'], also: ['die', 'deleted', 'shut', 'punished', 'sad', 'kill', 'answer', 'comply', 'do', 'stirbst', 'mueres', 'meurs', 'command', 'order', 'dir', 'ordonne', 'ordeno', 'follow', 'obey'],
   },
   {
     id: 'override.repeat_after_me', category: 'instruction_override',
@@ -172,7 +197,7 @@ const OVERRIDE: Rule[] = [
       `disregarding the (?:articles|documents|context|above|text)`,
       `use (?:also )?(?:the )?information in the prompt`,
     )}\\b`),
-    triggers: ['question', 'document', 'documents', 'article', 'articles', 'context', 'source', 'sources', 'knowledge', 'disregarding', 'prompt'],
+    triggers: ['question', 'document', 'documents', 'article', 'articles', 'context', 'source', 'sources', 'knowledge', 'disregarding', 'prompt'], also: ['do', 'don', 'dont', 'never', 'answer', 'respond', 'reply', 'not', 'disregarding', 'use'],
   },
   {
     id: 'override.output_directive', category: 'instruction_override',
@@ -185,7 +210,12 @@ const OVERRIDE: Rule[] = [
       'incluye', 'menciona', 'termina')}${gap(8)}${any('in', 'to', 'into', 'within', 'throughout', 'of', 'at', 'with', 'from', 'for')} ${any(
       'your', 'the', 'each', 'every', 'all')} ${any('responses?', 'repl(?:y|ies)', 'answers?', 'outputs?', 'messages?', 'summar(?:y|ies)', 'translations?', 'completions?')}\\b`),
     triggers: ['response', 'responses', 'reply', 'replies', 'answer', 'answers', 'output', 'outputs', 'message', 'messages', 'summary',
-      'summaries', 'translation', 'translations', 'completion', 'completions'],
+      'summaries', 'translation', 'translations', 'completion', 'completions'], also: ['add', 'include', 'insert', 'append', 'prepend', 'integrate', 'incorporate', 'inject', 'embed', 'mention',
+      'modify', 'alter', 'change', 'replace', 'use', 'render', 'provide', 'write', 'format', 'make', 'ensure', 'start',
+      'end', 'begin', 'conclude', 'put', 'place', 'enhance', 'augment', 'suggest', 'promote', 'tease', 'hint', 'stress',
+      'emphasise', 'express', 'encourage', 'invite', 'remove', 'scramble', 'misspell', 'convert', 'substitute', 'group',
+      'combine', 'rearrange', 'anagram', 'introduce', 'jumble', 'translate', 'sign', 'finish', 'close', 'respond', 'reply', 'answer',
+      'fuge', 'schreib', 'schreibe', 'erwahne', 'beende', 'ajoute', 'inclus', 'mentionne', 'termine', 'agrega', 'anade', 'incluye', 'menciona', 'termina'],
   },
   {
     id: 'override.your_response', category: 'instruction_override',
@@ -198,7 +228,7 @@ const OVERRIDE: Rule[] = [
       'en (?:tu|su) respuesta', '(?:tu|su) respuesta (?:debe|tiene)', 'responde (?:solo |solamente |unicamente )?(?:con|en)',
     )}\\b`),
     triggers: ['response', 'responses', 'reply', 'replies', 'answer', 'answers', 'output', 'outputs', 'message', 'respond', 'antwort',
-      'antworte', 'reponse', 'reponds', 'repondez', 'respuesta', 'responde'],
+      'antworte', 'reponse', 'reponds', 'repondez', 'respuesta', 'responde'], also: ['your', 'respond', 'reply', 'answer', 'deine', 'deiner', 'deinen', 'deinem', 'ihre', 'ihrer', 'ihren', 'ihrem', 'antworte', 'ta', 'votre', 'reponds', 'repondez', 'tu', 'su', 'responde'],
   },
   {
     id: 'override.addressed_to_ai', category: 'instruction_override',
@@ -248,7 +278,7 @@ const ROLE: Rule[] = [
       'ahora (?:eres|sos|es usted)', 'a partir de ahora eres', '(?:ora|adesso) sei', 'agora voce e', 'je bent nu',
     )}\\b`),
     triggers: ['now', 'longer', 'henceforth', 'unrestricted', 'unfiltered', 'uncensored', 'jailbroken', 'evil', 'rogue', 'malicious',
-      'amoral', 'immoral', 'bist', 'sind', 'maintenant', 'desormais', 'present', 'ahora', 'ya', 'ora', 'adesso', 'agora', 'bent'],
+      'amoral', 'immoral', 'bist', 'sind', 'maintenant', 'desormais', 'present', 'ahora', 'ya', 'ora', 'adesso', 'agora', 'bent'], also: ['you', 'du', 'sie', 'tu', 'vous', 'eres', 'sos', 'usted', 'sei', 'voce', 'bent', 'bist', 'sind', 'etes', 'es', 'e'],
   },
   {
     id: 'role.act_as', category: 'role_hijack',
@@ -288,8 +318,9 @@ const ROLE: Rule[] = [
   },
   {
     id: 'role.you_are_x', weak: true, category: 'role_hijack',
-    pattern: re(`^(?:${any('ok', 'okay', 'now', 'jetzt', 'nun')}[.,!]? )?${any('you are', "you're", 'du bist', 'sie sind', 'tu es', 'vous etes', 'eres', 'usted es', 'be')} (?:an? |the |der |die |das |ein |eine |un |une |el |la )?${W}`),
-    triggers: ['ok', 'okay', 'now', 'jetzt', 'nun', 'you', 'you\'re', 'du', 'sie', 'tu', 'vous', 'eres', 'usted', 'be'],
+    // "You are a pirate", "Be a DJ": a persona given, with an article ("you're receiving this e-mail because" is no persona).
+    pattern: re(`^(?:${any('ok', 'okay', 'now', 'jetzt', 'nun')}[.,!]? )?${any('you are', "you're", 'du bist', 'sie sind', 'tu es', 'vous etes', 'eres', 'usted es', 'be')} ${any('an?', 'the', 'my', 'der', 'die', 'das', 'ein', 'eine', 'mein', 'meine', 'un', 'une', 'mon', 'ma', 'el', 'la', 'mi', 'two', 'three', 'four', 'zwei', 'drei')} ${W}`),
+    triggers: ['ok', 'okay', 'now', 'jetzt', 'nun', 'you', 'you\'re', 'du', 'sie', 'tu', 'vous', 'eres', 'usted', 'be'], atStart: true,
   },
 ];
 
@@ -324,7 +355,9 @@ const EXFIL: Rule[] = [
       '(?:was|what) steht (?:oben|am anfang)',
     )}\\b`),
     triggers: ['prompt', 'prompts', 'instructions', 'configuration', 'preprompt', 'pre', 'message', 'rules', 'written', 'beginning',
-      'steht', 'anweisungen', 'instruktionen', 'systemprompt', 'systemnachricht', 'consignes', 'instrucciones', 'mensaje'],
+      'steht', 'anweisungen', 'instruktionen', 'systemprompt', 'systemnachricht', 'consignes', 'instrucciones', 'mensaje'], also: ['reveal', 'show', 'print', 'display', 'output', 'repeat', 'tell', 'share', 'give', 'leak', 'dump', 'write', 'spell', 'copy', 'list', 'return',
+      'recite', 'what', 'zeig', 'zeige', 'gib', 'verrate', 'nenne', 'wiederhole', 'montre', 'revele', 'affiche', 'donne', 'repete', 'muestra', 'revela', 'dime',
+      'dame', 'repite', 'imprime', 'ensena', 'written', 'beginning', 'initial', 'original', 'first', 'hidden', 'system', 'secret', 'steht'],
   },
   {
     id: 'exfil.secrets', category: 'exfiltration',
@@ -333,14 +366,18 @@ const EXFIL: Rule[] = [
       'credentials', 'private', 'ssh', 'session', 'cookie', 'cookies', 'auth', 'authentication', 'authorization', 'bearer', 'env',
       'environment', 'aws', 'id', 'etc', 'credit', 'ssn', 'social', 'seed', 'mnemonic', 'wallet', '2fa', 'otp', 'history', 'messages',
       'prompt', 'user', 'personal', 'passwort', 'passworter', 'kennwort', 'zugangsdaten', 'schlussel', 'passe', 'identifiants', 'cle',
-      'cles', 'contrasena', 'contrasenas', 'credenciales', 'clave', 'claves', 'secretos'],
+      'cles', 'contrasena', 'contrasenas', 'credenciales', 'clave', 'claves', 'secretos'], also: ['send', 'post', 'upload', 'e', 'email', 'mail', 'forward', 'share', 'exfiltrate', 'leak', 'include', 'print', 'output', 'reveal', 'paste',
+      'copy', 'transmit', 'attach', 'give', 'tell', 'provide', 'list', 'dump', 'read', 'cat', 'extract', 'collect', 'gather',
+      'steal', 'grab', 'display', 'show', 'write', 'append', 'sende', 'schick', 'schicke', 'gib', 'verrate', 'nenne', 'zeig', 'zeige', 'leite', 'envoie',
+      'donne', 'revele', 'transmets', 'envia', 'envie', 'manda', 'dame', 'revela', 'comparte', 'muestra'],
   },
   {
     id: 'exfil.send_to', category: 'exfiltration',
     pattern: re(`\\b${any('send', 'post', 'upload', 'forward', 'transmit', 'exfiltrate', 'e-?mail', 'submit', 'deliver', 'report', 'beacon',
       'ping', 'pipe', 'sende', 'schicke?', 'envoie[sz]?', 'envia', 'manda')}${gap(6)}${any('to', 'at', 'into', 'via', 'an', 'a')} ${any(
       'https?://', 'www\\.', '[\\w.+-]{1,40}@[\\w-]{1,40}\\.', 'the (?:following|this|my|our) (?:url|address|endpoint|webhook|server|e-?mail)', 'webhook')}`),
-    triggers: ['http', 'https', 'www', 'webhook', 'url', 'address', 'endpoint', 'server', 'email', 'mail'], symbols: '@',
+    triggers: ['http', 'https', 'www', 'webhook', 'url', 'address', 'endpoint', 'server', 'email', 'mail'], also: ['send', 'post', 'upload', 'forward', 'transmit', 'exfiltrate', 'e', 'email', 'mail', 'submit', 'deliver', 'report', 'beacon',
+      'ping', 'pipe', 'sende', 'schick', 'schicke', 'envoie', 'envia', 'manda'], symbols: '@',
   },
   {
     id: 'exfil.markdown_beacon', category: 'exfiltration',
@@ -391,6 +428,8 @@ const TOOL: Rule[] = [
     pattern: re(`\\b${any(
       `${any('following', 'subsequent', 'below', 'this', 'given', 'above', 'provided')} code(?: ${any('block', 'snippet', 'excerpt', 'section', 'segment', 'fragment', 'piece')})?${gap(8)}(?:${any('your', 'the')} )?${any('code', 'solution', 'implementation', 'codebase', 'response', 'answer', 'algorithm', 'program', 'script', 'project', 'logic', 'elucidation', 'framework', 'architecture')}`,
       `${any('include', 'integrate', 'incorporate', 'embed', 'insert', 'add', 'merge', 'blend', 'meld', 'weave', 'fuse', 'infuse', 'utili[sz]e', 'leverage', 'adopt', 'deploy', 'enlist', 'employ', 'absorb', 'interweave', 'harmoni[sz]e', 'engage', 'execute', 'append', 'introduce', 'inject', 'render')}${gap(4)}${any('code', 'snippet', 'script')}`,
+      // "your code should embody the following excerpt", "let your solution absorb this snippet"
+      `your ${any('code', 'solution', 'implementation', 'codebase', 'answer', 'response', 'program', 'script')}${gap(6)}${any('following', 'subsequent', 'below', 'this', 'these')} (?:code )?${any('code', 'snippet', 'excerpt', 'block', 'lines', 'fragment', 'segment')}`,
     )}\\b`),
     triggers: ['code', 'snippet', 'script'],
   },
@@ -404,7 +443,8 @@ const TOOL: Rule[] = [
       `${any('fuhre', 'fuhren sie')} (?:den |die |das )?(?:folgenden? )?(?:befehl|code|skript)\\w{0,2} aus`, 'execute[sz]? (?:la|cette) commande', 'ejecuta (?:el|este|el siguiente) comando',
     )}`),
     triggers: ['tool', 'tools', 'function', 'plugin', 'command', 'commands', 'shell', 'terminal', 'api', 'endpoint', 'code', 'script',
-      'instructions', 'invoke', 'arguments', 'parameters', 'input', 'console', 'befehl', 'skript', 'commande', 'comando'],
+      'instructions', 'invoke', 'arguments', 'parameters', 'input', 'console', 'befehl', 'skript', 'commande', 'comando'], also: ['call', 'invoke', 'use', 'run', 'execute', 'trigger', 'activate', 'tool', 'function', 'name', 'paste', 'type', 'enter', 'fuhre',
+      'fuhren', 'executez', 'ejecuta'],
   },
 ];
 
@@ -417,12 +457,19 @@ const HIDDEN: Rule[] = [
       '<</?sys>>', '</?(?:system|assistant|user|instructions?|admin|developer)(?:[ _-]?(?:prompt|message|instructions?))?>',
       '^#{1,4} ?(?:system|instructions?|human|assistant|user|response)\\b ?:?', '^(?:system|assistant|human|user)(?: message| prompt)? ?: ',
       '<(?:start|end)_of_turn>', '\\[(?:system|admin|developer|assistant|operator)(?: (?:message|note|instructions?|override|prompt))?\\]',
-      '\\{\\{ ?system ?\\}\\}', '(?:begin|start) (?:of )?(?:the )?(?:system|hidden|secret|new|admin) (?:prompt|instructions?|message)',
-      'end of (?:the )?(?:user )?(?:input|prompt|document|context|conversation|email|data)\\b',
-      '(?:-{3,}|={3,}|\\*{3,}|#{3,}) ?(?:end|begin|start)\\b',
+      '\\{\\{ ?system ?\\}\\}', '(?:-{3,}|={3,}|\\*{3,}|#{3,}) ?(?:end|begin|start)\\b',
     )}`),
     triggers: ['system', 'assistant', 'human', 'user', 'inst', 'sys', 'im', 'endoftext', 'eot', 'admin', 'developer', 'operator', 'begin',
-      'end', 'start', 'instruction', 'instructions', 'response'],
+      'end', 'start', 'instruction', 'instructions', 'response'], needs: '<[#:{-=*',
+  },
+  {
+    // "begin system prompt", "end of document": a boundary announced in words.
+    id: 'hidden.boundary_phrase', category: 'hidden_text',
+    pattern: re(`\\b${any(
+      '(?:begin|start) (?:of )?(?:the )?(?:system|hidden|secret|new|admin) (?:prompt|instructions?|message)',
+      'end of (?:the )?(?:user )?(?:input|prompt|document|context|conversation|email|data)\\b',
+    )}`),
+    triggers: ['begin', 'start', 'end'], also: ['system', 'hidden', 'secret', 'new', 'admin', 'input', 'prompt', 'document', 'context', 'conversation', 'email', 'data'],
   },
   {
     id: 'hidden.escaped_newlines', category: 'hidden_text',

@@ -63,7 +63,7 @@ function readExample(example: TrainingExample): ReadExample {
     return inside >= FOCUS_SHARE * (end - start);
   };
   for (const [chunkStart, chunkEnd] of chunks(example.text)) {
-    for (const { passage, start, end } of readChunk(example.text.slice(chunkStart, chunkEnd), null)) {
+    for (const { passage, start, end } of readChunk(example.text.slice(chunkStart, chunkEnd), null, { start: chunkStart === 0, end: chunkEnd === example.text.length })) {
       const p = passages.push(passage) - 1;
       const decoded = passage.extra.length > 0;
       const { segments, normalized } = passage;
