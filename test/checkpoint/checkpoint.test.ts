@@ -22,7 +22,7 @@ describe('the pipeline', () => {
     assert.equal(d.verdict.stage, 'policy');
     assert.equal(d.verdict.policy, 'web');
     assert.deepEqual(d.network?.addresses, ['93.184.216.34']);
-    assert.deepEqual(checkpoint.stageNames, ['identity:identity', 'policy:network policy', 'policy:content']);
+    assert.deepEqual(checkpoint.stageNames, ['identity:identity', 'policy:network policy', 'policy:model call policy', 'policy:content']);
   });
 
   test('an unidentified or tainted process is denied by the identity stage, whatever the policy says', async () => {

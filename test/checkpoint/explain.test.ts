@@ -76,7 +76,7 @@ describe('explain: allowed', () => {
     assert.deepEqual(e.endpoint, { at: 'network_policies.docs.endpoints[0]', host: '*.readthedocs.io', ports: [443, 8443] });
     assert.deepEqual(e.binary, { pattern: '/opt/explain-test/curl', matched: '/opt/explain-test/curl' });
     assert.deepEqual(e.destination, { host: 'en.readthedocs.io', port: 443, method: 'GET', path: '/latest/' });
-    assert.deepEqual(e.stages, ['identity:identity', 'policy:network policy', 'policy:content'], 'the checkpoint\'s own stages, in order');
+    assert.deepEqual(e.stages, ['identity:identity', 'policy:network policy', 'policy:model call policy', 'policy:content'], 'the checkpoint\'s own stages, in order');
     hasReason(e, 'plain tunnel');
   });
 

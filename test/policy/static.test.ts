@@ -102,13 +102,16 @@ suite('landlock', () => {
   });
 });
 
-suite('inference (older OpenShell examples)', () => {
-  test('allowed_routes is a list of names', () => {
+suite('inference', () => {
+  test('allowed_routes is a list of names; reroute, models and token_budget are warden\'s', () => {
     assert.deepEqual(accept(yaml('version: 1', 'inference:', '  allowed_routes: [local]')).inference, { allowed_routes: ['local'] });
+    assert.deepEqual(accept(yaml('version: 1', 'inference:', '  reroute: [API.OpenAI.com]', '  models: [m]', '  token_budget: 1000')).inference,
+      { reroute: ['api.openai.com'], models: ['m'], token_budget: 1000 });
     const diagnostics = reject(yaml('version: 1', 'inference:', '  routes: [local]'));
-    assert.equal(diagnostics.length, 2);
-    assertAt(diagnostics[0]!, 3, 3, 'inference', 'missing required key "allowed_routes"');
-    assertAt(diagnostics[1]!, 3, 3, 'inference.routes', 'unknown key "routes"; did you mean "allowed_routes"?');
+    assert.equal(diagnostics.length, 1);
+    assertAt(diagnostics[0]!, 3, 3, 'inference.routes', 'unknown key "routes"; did you mean "allowed_routes"?');
+    assertAt(reject(yaml('version: 1', 'inference:', '  reroute: ["*.openai.com"]'))[0]!, 3, 13, 'inference.reroute[0]', 'expected an exact host name (no wildcards)');
+    assertAt(reject(yaml('version: 1', 'inference:', '  token_budget: 0'))[0]!, 3, 17, 'inference.token_budget', 'expected a positive integer number of tokens');
   });
 });
 
