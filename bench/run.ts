@@ -24,6 +24,11 @@ async function main(): Promise<void> {
       rows.push(...await benchEgress(log));
     }
   }
+  if (!only || only === 'inference') {
+    log('inference.local ...');
+    const { benchInference } = await import('./inference.js');
+    rows.push(...await benchInference(log));
+  }
   if (!only || only === 'audit') {
     log('audit log ...');
     const { benchAudit } = await import('./audit.js');

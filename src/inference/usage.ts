@@ -28,12 +28,16 @@ export class UsageMeter {
       this.jsonBytes += chunk.length;
       return;
     }
-    this.line += this.decoder.decode(chunk, { stream: true });
-    let newline: number;
-    while ((newline = this.line.indexOf('\n')) >= 0) {
-      this.event(this.line.slice(0, newline));
-      this.line = this.line.slice(newline + 1);
+    // One pass over the text: only `data:` lines that mention "usage" are parsed.
+    const text = this.line + this.decoder.decode(chunk, { stream: true });
+    let start = 0;
+    let usageAt = text.indexOf('"usage"');
+    for (let newline = text.indexOf('\n'); newline >= 0; newline = text.indexOf('\n', start)) {
+      if (usageAt >= 0 && usageAt < start) usageAt = text.indexOf('"usage"', start);
+      if (usageAt >= start && usageAt < newline) this.event(text.slice(start, newline));
+      start = newline + 1;
     }
+    this.line = text.slice(start);
     // A line longer than any usage event is content: drop it rather than hold it.
     if (this.line.length > MAX_EVENT_LINE) this.line = '';
   }

@@ -109,6 +109,13 @@ describe('inference.local and credentials in a sandbox', { skip: SKIP_NO_BWRAP }
     assert.equal(a.usage.output_tokens, 5);
   });
 
+  test('warden run serves inference.local too once a route is set, with no network policy', async () => {
+    const out = await ok(['run', '--', 'curl', '-sS', 'https://inference.local/v1/chat/completions', '-d', '{"messages":[]}']);
+    assert.equal((JSON.parse(out) as { model: string }).model, 'mock-model');
+    const denied = await ok(['run', '--', 'sh', '-c', `curl -sS -o /dev/null -w "%{http_code}" http://127.0.0.1:${mock.port}/v1/models || true`]);
+    assert.equal(denied, '403', 'the provider itself is not reachable from inside');
+  });
+
   test('warden inference set switches the route live, with no restart', async () => {
     await ok(['inference', 'set', '--provider', 'local', '--model', 'switched-model']);
     try {
