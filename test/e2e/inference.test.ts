@@ -176,6 +176,19 @@ describe('inference.local and credentials in a sandbox', { skip: SKIP_NO_BWRAP }
     assert.ok(readFileSync(path.join(dir, 'local.json'), 'utf8').includes(OPENAI_KEY));
   });
 
+  test('a policy that would carry a provider\'s credential through an uninspected tunnel is refused, at create and on change', async () => {
+    const raw = path.join(scratch.dir, 'raw.yaml');
+    writeFileSync(raw, ['version: 1', 'network_policies:', '  service:', '    endpoints:',
+      `      - { host: localhost, port: ${service.port}, allowed_ips: [127.0.0.1] }`, '    binaries: [{ path: /usr/bin/curl }]'].join('\n') + '\n');
+    const created = await cli(['sandbox', 'create', 'rawbox', '--policy', raw, '--provider', 'svc']);
+    assert.equal(created.status, 1);
+    assert.match(created.stderr, /network_policies\.service: localhost carries credentials for localhost but is not inspected/);
+    assert.equal((await cli(['sandbox', 'get', 'rawbox'])).status, 1, 'nothing was created');
+    const changed = await cli(['policy', 'set', 'agent', raw]);
+    assert.equal(changed.status, 1);
+    assert.match(changed.stderr, /not inspected.*Nothing was changed/);
+  });
+
   test('a credential is never taken from the command line', () => {
     const result = warden(['provider', 'create', 'x', '--type', 'github', '--credential', `GITHUB_TOKEN=${SERVICE_TOKEN}`], { env });
     assert.equal(result.status, 2);
