@@ -43,8 +43,10 @@ export interface ModelCallAction {
   via: string;
   /** The provider of the route configured for this API shape; absent when none is. */
   provider?: string;
-  /** Tokens the sandbox has spent so far (for the policy's token budget). */
+  /** Tokens the sandbox has spent so far, and holds for calls still running (for the token budget). */
   tokensUsed?: number;
+  /** Tools the provider itself would run for this call (web search, MCP servers, code execution). */
+  serverTools?: string[];
 }
 
 /** A call to a tool (an MCP server's tool, through the tool gateway). */
@@ -117,6 +119,7 @@ export type DecisionCode =
   | 'no_inference_route'
   | 'model_not_allowed'
   | 'budget_exceeded'
+  | 'server_tool_not_allowed'
   | 'rerouted'
   | 'bad_request'
   | 'upstream_error'

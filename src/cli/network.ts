@@ -24,11 +24,12 @@ export async function prepareRunNetwork(policy: Policy, sandbox: string, records
 }
 
 /**
- * inference.local for a one-shot run, once a route has been set (`warden inference set`): the
- * inference component is loaded only then, so a run without it starts no slower.
+ * inference.local for a one-shot run whose policy has an inference section, once a route has been
+ * set (`warden inference set`): the inference component is loaded only then, so a run without it
+ * starts no slower.
  */
 async function inferenceHooks(checkpoint: Checkpoint, home: string, records: RunRecords): Promise<EgressHooks> {
-  if (!existsSync(path.join(home, 'inference.json'))) return {};
+  if (checkpoint.policyInForce().inference === undefined || !existsSync(path.join(home, 'inference.json'))) return {};
   const { createInferenceService, INFERENCE_HOST, ProviderStore } = await import('../inference/index.js');
   const inference = createInferenceService({ checkpoint, store: new ProviderStore(home), recordCall: (call) => records.event('inference.call', call) });
   return { localServices: { [INFERENCE_HOST]: inference.service } };

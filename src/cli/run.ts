@@ -23,9 +23,9 @@ export async function runCommand(command: string[], opts: RunCliOptions): Promis
     }
     const name = opts.name ?? `run-${randomBytes(3).toString('hex')}`;
     const home = wardenHome();
-    // No network policies and no inference route, no proxy: the sandbox then has no network at
-    // all, and starts without loading the egress component.
-    const networked = Object.keys(policy.network_policies).length > 0 || existsSync(path.join(home, 'inference.json'));
+    // No network policies and no model calls (an inference section and a route), no proxy: the
+    // sandbox then has no network at all, and starts without loading the egress component.
+    const networked = Object.keys(policy.network_policies).length > 0 || (policy.inference !== undefined && existsSync(path.join(home, 'inference.json')));
     const records = await (await import('./run-records.js')).openRunRecords(home, name, { argv: command, networked, ...(opts.workdir !== undefined ? { workdir: opts.workdir } : {}) });
     let exitCode = SETUP_FAILED;
     try {

@@ -73,12 +73,14 @@ export class Routes {
     const reply: Reply = { json: (status, body) => sendJson(res, status, body) };
     const local = this.localService(origin, req);
     if (local) {
+      if (expectContinue) res.writeContinue();
       this.serveLocally(req, res, origin, local);
       return;
     }
     const ok = await this.prepare(req, origin, reply, undefined);
     if (!ok) return;
     if ('rerouteTo' in ok) {
+      if (expectContinue) res.writeContinue();
       this.serveLocally(req, res, origin, ok.rerouteTo);
       return;
     }

@@ -38,6 +38,9 @@ export async function runGateway(home: string, log: (line: string) => void): Pro
   // The head goes outside the database as the log grows: a truncated log is then still caught.
   const anchoring = startAnchoring(store, home);
   const manager = new SandboxManager(store, writer, await policyLoader(), home, log, new ProviderStore(home));
+  // One sandbox's request must never take the gateway down for the others: a promise that fails
+  // unhandled is logged, and the gateway goes on serving.
+  process.on('unhandledRejection', (error) => log(`unhandled failure (the gateway goes on): ${(error as Error)?.stack ?? String(error)}`));
   let restored!: Promise<void>;
   // Calls wait until the sandboxes that were running run again, so none is seen half-restored.
   const server = net.createServer((socket) => void restored.then(() => serve(socket, manager, writer, () => void handle.stop(), log)));

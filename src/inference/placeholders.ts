@@ -36,41 +36,67 @@ export function makePlaceholders(store: ProviderStore, providers: readonly strin
   return { env, placeholders };
 }
 
+/** The headers a credential may travel in; a placeholder in any other header is refused. */
+const AUTH_HEADERS = new Set(['authorization', 'x-api-key', 'api-key', 'private-token', 'x-auth-token']);
+
+type Placement = 'header' | 'path';
+
 /** The prepareUpstream hook of a sandbox with placeholders. */
 export function placeholderSwapper(store: ProviderStore, placeholders: () => Placeholders): (ctx: RequestContext, outgoing: OutgoingRequest) => Verdict | undefined {
   return (ctx, outgoing) => {
     const known = placeholders();
-    const found = new Set<string>();
-    const collect = (text: string) => {
-      for (const match of text.matchAll(PLACEHOLDER)) if (Object.hasOwn(known, match[0])) found.add(match[0]);
+    // Where each placeholder was found: a placement it may be swapped in, or 'elsewhere'.
+    const found = new Map<string, Set<Placement | 'elsewhere'>>();
+    const collect = (text: string, where: Placement | 'elsewhere') => {
+      for (const match of text.matchAll(PLACEHOLDER)) {
+        if (!Object.hasOwn(known, match[0])) continue;
+        const places = found.get(match[0]) ?? new Set();
+        places.add(where);
+        found.set(match[0], places);
+      }
     };
     for (let i = 1; i < outgoing.headers.length; i += 2) {
-      collect(outgoing.headers[i]!);
+      const authHeader = AUTH_HEADERS.has(outgoing.headers[i - 1]!.toLowerCase());
+      collect(outgoing.headers[i]!, authHeader ? 'header' : 'elsewhere');
       const basic = basicCredentials(outgoing.headers[i - 1]!, outgoing.headers[i]!);
-      if (basic !== undefined) collect(basic);
+      if (basic !== undefined) collect(basic, 'header');
     }
-    collect(outgoing.path);
-    collect(percentDecoded(outgoing.path));
+    const [pathPart, ...query] = outgoing.path.split('?');
+    collect(pathPart!, 'path');
+    collect(percentDecoded(pathPart!).replace(pathPart!, ''), 'elsewhere');
+    collect(query.join('?'), 'elsewhere');
+    collect(percentDecoded(query.join('?')), 'elsewhere');
     if (found.size === 0) return undefined;
     const host = normaliseHost(ctx.action.host) ?? ctx.action.host;
     const values = new Map<string, string>();
-    for (const placeholder of found) {
+    for (const [placeholder, places] of found) {
       const owner = known[placeholder]!;
       const refusal = mismatch(store, owner, host, ctx.tls);
       if (refusal !== undefined) return refusal;
-      const value = store.has(owner.provider) ? store.get(owner.provider).credentials[owner.variable] : undefined;
+      const allowed = store.profile(store.get(owner.provider).type).placements;
+      const wrong = [...places].find((place) => place === 'elsewhere' || !allowed.includes(place));
+      if (wrong !== undefined) {
+        return mismatchVerdict(owner, host, `it is swapped only in ${allowed.map(describePlacement).join(' and ')}, never in ${wrong === 'elsewhere' ? 'the query, the body or other headers' : describePlacement(wrong)}` +
+          ' (a server that echoes them would hand the value back)');
+      }
+      const value = store.get(owner.provider).credentials[owner.variable];
       if (value === undefined) return mismatchVerdict(owner, host, `provider ${owner.provider} no longer has a value for ${owner.variable}`);
       values.set(placeholder, value);
     }
     const swap = (text: string) => text.replace(PLACEHOLDER, (p) => values.get(p) ?? p);
     for (let i = 1; i < outgoing.headers.length; i += 2) {
       const name = outgoing.headers[i - 1]!;
+      if (!AUTH_HEADERS.has(name.toLowerCase())) continue;
       const basic = basicCredentials(name, outgoing.headers[i]!);
       outgoing.headers[i] = basic?.includes('wph_') === true ? `Basic ${Buffer.from(swap(basic)).toString('base64')}` : swap(outgoing.headers[i]!);
     }
-    outgoing.path = swap(outgoing.path);
+    outgoing.path = swap(pathPart!) + (query.length > 0 ? `?${query.join('?')}` : '');
     return undefined;
   };
+}
+
+function describePlacement(place: Placement): string {
+  return place === 'header' ? `the authentication headers (${[...AUTH_HEADERS].join(', ')})` : 'the path';
 }
 
 function mismatch(store: ProviderStore, owner: PlaceholderOwner, host: string, tls: boolean): Verdict | undefined {

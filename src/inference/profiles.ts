@@ -26,6 +26,12 @@ export interface ProviderProfile {
   auth?: { header: string; scheme?: string };
   /** Where a placeholder may be swapped for the real value. */
   hosts: string[];
+  /**
+   * Where in a request a placeholder may be swapped: `header` (the authentication headers only,
+   * Basic credentials included), `path` (Telegram's /bot<token>/). Never the query or other
+   * headers: a server that echoes those would hand the value back to the sandbox.
+   */
+  placements: Array<'header' | 'path'>;
   hostsRequired: boolean;
 }
 
@@ -50,6 +56,7 @@ const profileSchema = z.strictObject({
   auth: z.strictObject({ header: z.string().regex(/^[a-z0-9-]+$/), scheme: z.string().optional() }).optional(),
   hosts: z.array(host),
   hosts_required: z.boolean().optional(),
+  placements: z.array(z.enum(['header', 'path'])).optional(),
 });
 
 let cached: Map<string, ProviderProfile> | undefined;
@@ -75,6 +82,7 @@ export function providerProfiles(dir = path.join(wardenPackageDir(), 'providers'
       ...(p.auth !== undefined ? { auth: p.auth } : {}),
       hosts: p.hosts,
       hostsRequired: p.hosts_required === true,
+      placements: p.placements ?? ['header'],
     });
   }
   if (dir === path.join(wardenPackageDir(), 'providers')) cached = profiles;

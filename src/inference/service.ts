@@ -12,6 +12,7 @@ import type { Checkpoint, ModelCallAction, Subject, Verdict } from '../checkpoin
 import { type LocalService, refusalStatus, sendJson } from '../egress/index.js';
 import type { ApiShape } from './profiles.js';
 import type { ProviderRecord, ProviderStore } from './store.js';
+import { jsonShapeProblem, reservation, serverTools } from './request-body.js';
 import { UsageMeter } from './usage.js';
 
 interface Route {
@@ -40,8 +41,10 @@ const PASSED_RESPONSE_HEADERS = new Set(['content-type', 'content-length', 'cont
 const ANTHROPIC_VERSION = '2023-06-01';
 
 export interface InferenceLimits {
-  /** Largest request body accepted. Default 32 MiB. */
+  /** Largest request body accepted. Default 16 MiB. */
   maxRequestBytes: number;
+  /** Request bytes one sandbox may have buffered at once, across its calls. Default 32 MiB. */
+  maxBufferedBytes: number;
   /** An upstream that sends nothing for this long is abandoned (504). Default 5 minutes. */
   idleMs: number;
 }
@@ -56,6 +59,8 @@ export interface ModelCallRecord {
   latency_ms: number;
   tokens_in: number;
   tokens_out: number;
+  /** When the answer carried no usage (or the caller left first): the tokens counted instead. */
+  tokens_estimated?: number;
 }
 
 export interface InferenceServiceOptions {
@@ -75,13 +80,20 @@ export interface InferenceService {
   close(): void;
 }
 
+/** Request bytes buffered by every inference.local of this process together (the gateway's memory). */
+const MAX_BUFFERED_IN_PROCESS = 64 * 1024 * 1024;
+let bufferedInProcess = 0;
+
 export function createInferenceService(options: InferenceServiceOptions): InferenceService {
-  const limits: InferenceLimits = { maxRequestBytes: 32 * 1024 * 1024, idleMs: 300_000, ...options.limits };
+  const limits: InferenceLimits = { maxRequestBytes: 16 * 1024 * 1024, maxBufferedBytes: 32 * 1024 * 1024, idleMs: 300_000, ...options.limits };
+  let buffered = 0;
+  /** Tokens held for calls still running (see reservation()). */
+  let reserved = 0;
   const agents = {
     http: new http.Agent({ keepAlive: true }),
     https: new https.Agent({ keepAlive: true, ...(options.upstreamCA !== undefined ? { ca: options.upstreamCA } : {}) }),
   };
-  let tokensUsed = 0;
+  let spent = 0;
 
   const service: LocalService = (req, res, ctx) => {
     const { action, subject, startedAt } = ctx;
@@ -98,52 +110,109 @@ export function createInferenceService(options: InferenceServiceOptions): Infere
       reply(res, 403, 'openai', verdict);
       return;
     }
-    readBody(req, limits.maxRequestBytes).then(
+    const declared = Number(req.headers['content-length'] ?? 0);
+    const room = Math.min(limits.maxRequestBytes, limits.maxBufferedBytes - buffered, MAX_BUFFERED_IN_PROCESS - bufferedInProcess);
+    if (declared > room || room <= 0) {
+      res.setHeader('Connection', 'close');
+      const busy = declared <= limits.maxRequestBytes;
+      reply(res, busy ? 503 : 413, route.api, { code: 'bad_request', reason: busy ? 'inference.local is reading too many requests at once; try again' : `the request body is larger than ${limits.maxRequestBytes} bytes` });
+      return;
+    }
+    let held = 0;
+    const hold = (bytes: number): boolean => {
+      held += bytes;
+      buffered += bytes;
+      bufferedInProcess += bytes;
+      return buffered <= limits.maxBufferedBytes && bufferedInProcess <= MAX_BUFFERED_IN_PROCESS;
+    };
+    const release = () => {
+      buffered -= held;
+      bufferedInProcess -= held;
+      held = 0;
+    };
+    readBody(req, room, hold).then(
       (body) => call(req, res, { subject, startedAt, route, pathname, via: action.host, body }),
       () => {
         res.setHeader('Connection', 'close');
-        reply(res, 413, route.api, { code: 'bad_request', reason: `the request body is larger than ${limits.maxRequestBytes} bytes` });
+        reply(res, 413, route.api, { code: 'bad_request', reason: `the request body is larger than ${limits.maxRequestBytes} bytes, or too many requests are being read at once` });
       },
-    );
+    ).catch((error: unknown) => {
+      // Never let one request take the gateway down: answer, and record what went wrong.
+      if (!res.headersSent) reply(res, 500, route.api, { code: 'bad_request', reason: `inference.local could not handle the request: ${(error as Error).message}` });
+      else res.destroy();
+    }).finally(release);
   };
 
   async function call(req: http.IncomingMessage, res: http.ServerResponse, c: { subject: Subject; startedAt: number; route: Route; pathname: string; via: string; body: Buffer | undefined }): Promise<void> {
     const { route } = c;
     let json: Record<string, unknown> | undefined;
     if (route.method === 'POST') {
-      json = parseObject(c.body);
+      const problem = c.body !== undefined ? jsonShapeProblem(c.body) : undefined;
+      json = problem === undefined ? parseObject(c.body) : undefined;
       if (json === undefined) {
-        reply(res, 400, route.api, { code: 'bad_request', reason: 'the request body must be a JSON object' });
+        reply(res, 400, route.api, { code: 'bad_request', reason: problem ?? 'the request body must be a JSON object' });
         return;
       }
     }
     const configured = options.store.routes()[route.api];
     const provider = configured !== undefined && options.store.has(configured.provider) ? options.store.get(configured.provider) : undefined;
     const asked = typeof json?.model === 'string' ? json.model : undefined;
+    const tools = json !== undefined ? serverTools(json) : [];
     const modelCall: ModelCallAction = {
-      type: 'model_call', api: route.api, route: c.pathname, via: c.via, tokensUsed,
+      type: 'model_call', api: route.api, route: c.pathname, via: c.via, tokensUsed: spent + reserved,
       ...(asked !== undefined ? { model: asked } : {}),
       ...(provider !== undefined ? { provider: provider.name } : {}),
+      ...(tools.length > 0 ? { serverTools: tools } : {}),
     };
+    // Held before the decision (which waits for its record), so calls decided at the same time
+    // each see the others' holds; released unless the call goes out.
+    const hold = reservation(json, c.body?.length ?? 0);
+    reserved += hold;
+    let forwarded = false;
+    try {
+      forwarded = await decideAndForward(req, res, c, { json, modelCall, configured, provider, asked, hold });
+    } finally {
+      if (!forwarded) reserved -= hold;
+    }
+  }
+
+  async function decideAndForward(req: http.IncomingMessage, res: http.ServerResponse, c: { subject: Subject; startedAt: number; route: Route; pathname: string; via: string },
+    d: { json: Record<string, unknown> | undefined; modelCall: ModelCallAction; configured: { provider: string; model: string } | undefined; provider: ProviderRecord | undefined; asked: string | undefined; hold: number }): Promise<boolean> {
+    const { route } = c;
+    const { json, modelCall, configured, provider, asked } = d;
     const decision = await options.checkpoint.decide(modelCall, c.subject, { startedAt: c.startedAt });
     if (decision.verdict.verdict !== 'allow' || provider === undefined || configured === undefined) {
       reply(res, refusalStatus(decision.verdict), route.api, decision.verdict);
-      return;
+      return false;
     }
+    // What was decided is what is sent: the list read here is the one the decision used, unless
+    // the policy changed in between, and then the model asked for must still be on the new list.
     const policyModels = options.checkpoint.policyInForce().inference?.models;
+    if (policyModels !== undefined && asked !== undefined && route.model && !policyModels.includes(asked)) {
+      reply(res, 403, route.api, { code: 'model_not_allowed', reason: `model ${asked} is not in the policy's inference.models` });
+      return false;
+    }
     const model = policyModels !== undefined && asked !== undefined ? asked : configured.model;
     if (route.suffix === '/models') {
       const ids = [...new Set([model, ...(policyModels ?? [])])];
       sendJson(res, 200, { object: 'list', data: ids.map((id) => ({ id, object: 'model', created: 0, owned_by: provider.name })) });
-      return;
+      return false;
     }
     if (json !== undefined && route.model) json.model = model;
-    forward(req, res, { ...c, provider, model, body: json !== undefined ? Buffer.from(JSON.stringify(json)) : undefined, modelCall });
+    // With a budget, a streamed OpenAI chat call must report what it spent (its last event).
+    if (json !== undefined && json.stream === true && route.suffix === '/chat/completions' && options.checkpoint.policyInForce().inference?.token_budget !== undefined) {
+      json.stream_options = { ...(typeof json.stream_options === 'object' && json.stream_options !== null ? json.stream_options : {}), include_usage: true };
+    }
+    const body = json !== undefined ? Buffer.from(JSON.stringify(json)) : undefined;
+    forward(req, res, { ...c, provider, model, body, modelCall, reservation: d.hold });
+    return true;
   }
 
   interface Forwarded {
     route: Route; pathname: string; via: string; startedAt: number; subject: Subject;
     provider: ProviderRecord; model: string; body: Buffer | undefined; modelCall: ModelCallAction;
+    /** Tokens held against the budget until the call ends. */
+    reservation: number;
   }
 
   function forward(req: http.IncomingMessage, res: http.ServerResponse, c: Forwarded): void {
@@ -154,9 +223,21 @@ export function createInferenceService(options: InferenceServiceOptions): Infere
     const secure = url.protocol === 'https:';
     const upstream = (secure ? https : http).request(url, { method: c.route.method, headers, agent: secure ? agents.https : agents.http });
     let settled = false;
+    /** Ends the call's hold on the budget: what it spent by its usage, or all it held when unknown. */
+    const account = (usage: { input: number; output: number } | undefined, status: number) => {
+      reserved -= c.reservation;
+      const known = usage !== undefined && usage.input + usage.output > 0;
+      spent += known ? usage.input + usage.output : c.reservation;
+      options.recordCall({
+        provider: c.provider.name, model: c.model, api: c.route.api, route: c.pathname, via: c.via, status,
+        latency_ms: Math.round((performance.now() - c.startedAt) * 1000) / 1000,
+        tokens_in: usage?.input ?? 0, tokens_out: usage?.output ?? 0, ...(known ? {} : { tokens_estimated: c.reservation }),
+      });
+    };
     const failed = (status: number, reason: string) => {
       if (settled) return;
       settled = true;
+      account(undefined, status);
       upstream.destroy();
       const verdict: Verdict = { verdict: 'deny', code: 'upstream_error', stage: 'transport', policy: 'inference', reason, rule_missing: '', hint: 'check the provider with: warden inference get' };
       options.checkpoint.report(c.modelCall, c.subject, verdict, c.startedAt);
@@ -166,7 +247,11 @@ export function createInferenceService(options: InferenceServiceOptions): Infere
     upstream.setTimeout(limits.idleMs, () => failed(504, `provider ${c.provider.name} sent nothing for ${limits.idleMs / 1000} s`));
     upstream.on('error', (error) => failed(502, `provider ${c.provider.name} could not be reached at ${url.origin}: ${error.message}`));
     res.on('close', () => {
-      if (!res.writableFinished) upstream.destroy();
+      if (res.writableFinished || settled) return;
+      // The caller left before the end: what the provider spent is unknown, so all it held counts.
+      settled = true;
+      account(undefined, 499);
+      upstream.destroy();
     });
     upstream.on('response', (answer) => {
       const meter = new UsageMeter(answer.headers['content-type']);
@@ -195,12 +280,7 @@ export function createInferenceService(options: InferenceServiceOptions): Infere
         if (settled) return;
         settled = true;
         res.end();
-        const usage = meter.end();
-        tokensUsed += usage.input + usage.output;
-        options.recordCall({
-          provider: c.provider.name, model: c.model, api: c.route.api, route: c.pathname, via: c.via, status: answer.statusCode ?? 0,
-          latency_ms: Math.round((performance.now() - c.startedAt) * 1000) / 1000, tokens_in: usage.input, tokens_out: usage.output,
-        });
+        account(meter.end(), answer.statusCode ?? 0);
       });
     });
     upstream.end(c.body);
@@ -209,7 +289,7 @@ export function createInferenceService(options: InferenceServiceOptions): Infere
   return {
     service,
     get tokensUsed() {
-      return tokensUsed;
+      return spent;
     },
     close() {
       agents.http.destroy();
@@ -254,13 +334,13 @@ function anthropicErrorType(status: number): string {
   return 'api_error';
 }
 
-function readBody(req: http.IncomingMessage, max: number): Promise<Buffer> {
+function readBody(req: http.IncomingMessage, max: number, hold: (bytes: number) => boolean): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     req.on('data', (chunk: Buffer) => {
       size += chunk.length;
-      if (size > max) {
+      if (size > max || !hold(chunk.length)) {
         req.removeAllListeners('data');
         req.resume();
         reject(new Error('too large'));

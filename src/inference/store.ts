@@ -12,6 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, fsyncSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { registerSecret } from '../audit/index.js';
+import { normaliseHost } from '../policy/index.js';
 import { type ApiShape, type ProviderProfile, providerProfiles } from './profiles.js';
 
 export interface ProviderRecord {
@@ -125,6 +126,7 @@ export class ProviderStore {
 
   create(record: Omit<ProviderRecord, 'createdAt' | 'updatedAt'>): ProviderRecord {
     checkProviderName(record.name);
+    record = { ...record, hosts: exactHosts(record.hosts) };
     if (this.has(record.name)) throw new ProviderError(`provider ${record.name} exists; change it with: warden provider update ${record.name}`, 'exists');
     const now = new Date().toISOString();
     const full = { ...record, createdAt: now, updatedAt: now };
@@ -139,7 +141,7 @@ export class ProviderStore {
       ...current,
       ...(change.endpoint !== undefined ? { endpoint: change.endpoint } : {}),
       credentials: { ...current.credentials, ...change.credentials },
-      hosts: change.hosts !== undefined ? [...new Set([...current.hosts, ...change.hosts])] : current.hosts,
+      hosts: change.hosts !== undefined ? [...new Set([...current.hosts, ...exactHosts(change.hosts)])] : current.hosts,
       updatedAt: new Date().toISOString(),
     };
     this.validate(next);
@@ -221,6 +223,15 @@ export class ProviderStore {
     renameSync(temp, file);
     this.cache = undefined;
   }
+}
+
+/** --host values as the proxy compares them: exact names, lower case, no trailing dot. */
+function exactHosts(hosts: readonly string[]): string[] {
+  return hosts.map((raw) => {
+    const host = normaliseHost(raw);
+    if (host === null || host.includes('*')) throw new ProviderError(`--host ${raw}: expected an exact host name (no wildcards, no port)`, 'bad_provider');
+    return host;
+  });
 }
 
 function mtime(file: string): string {

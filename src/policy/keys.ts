@@ -111,6 +111,7 @@ export const POLICY_KEYS: Readonly<Record<string, Rule>> = {
   'inference.reroute': { enforced: 'checkpoint: the network stage reroutes these hosts to inference.local' },
   'inference.models': { enforced: 'checkpoint: the model call stage (models a caller may name)' },
   'inference.token_budget': { enforced: 'checkpoint: the model call stage (tokens spent by the sandbox)' },
+  'inference.server_tools': { enforced: 'checkpoint: the model call stage (tools the provider runs itself)' },
 
   governance: { enforced: 'checkpoint: governance stages' },
   'governance.scanner': { enforced: 'checkpoint: the directive scanner stage' },

@@ -586,6 +586,7 @@ const inferenceSchema = mapping({
   reroute: listOf(exactHost, 'a list of host names').optional(),
   models: names.optional(),
   token_budget: integer(1, 1e15, 'expected a positive integer number of tokens').optional(),
+  server_tools: z.boolean({ error: 'expected true or false' }).optional(),
 });
 
 const governanceSchema = mapping({

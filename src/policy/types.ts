@@ -171,6 +171,8 @@ export interface InferencePolicy {
   models?: string[];
   /** warden: tokens (in + out, from the responses' usage) the sandbox may spend while it runs. */
   token_budget?: number;
+  /** warden: whether a call may ask the provider to run tools itself (web search, MCP servers, code). */
+  server_tools?: boolean;
 }
 
 export interface NetworkBinary {

@@ -56,6 +56,7 @@ describe('inference.local and credentials in a sandbox', { skip: SKIP_NO_BWRAP }
       `      - { host: localhost, port: ${service.port}, protocol: rest, access: full, allowed_ips: [127.0.0.1] }`,
       `      - { host: 127.0.0.1, port: ${service.port}, protocol: rest, access: full, allowed_ips: [127.0.0.1] }`,
       '    binaries: [{ path: /usr/bin/curl }]',
+      'inference: { allowed_routes: [local, claude] }',
     ].join('\n') + '\n');
     await ok(['provider', 'create', 'local', '--type', 'openai-compatible', '--endpoint', mock.url, '--credential', 'OPENAI_CANARY']);
     await ok(['provider', 'create', 'claude', '--type', 'anthropic', '--endpoint', claude.url, '--credential', 'ANTHROPIC_API_KEY']);
@@ -109,10 +110,14 @@ describe('inference.local and credentials in a sandbox', { skip: SKIP_NO_BWRAP }
     assert.equal(a.usage.output_tokens, 5);
   });
 
-  test('warden run serves inference.local too once a route is set, with no network policy', async () => {
-    const out = await ok(['run', '--', 'curl', '-sS', 'https://inference.local/v1/chat/completions', '-d', '{"messages":[]}']);
+  test('warden run serves inference.local too once a route is set, to a policy with an inference section and no network policy', async () => {
+    const modelsOnly = path.join(scratch.dir, 'models-only.yaml');
+    writeFileSync(modelsOnly, 'version: 1\ninference: {}\n');
+    const refused = await ok(['run', '--', 'sh', '-c', 'curl -sS https://inference.local/v1/models || echo no-network']);
+    assert.match(refused, /no-network/, 'without an inference section: no model calls, and no network at all');
+    const out = await ok(['run', '--policy', modelsOnly, '--', 'curl', '-sS', 'https://inference.local/v1/chat/completions', '-d', '{"messages":[]}']);
     assert.equal((JSON.parse(out) as { model: string }).model, 'mock-model');
-    const denied = await ok(['run', '--', 'sh', '-c', `curl -sS -o /dev/null -w "%{http_code}" http://127.0.0.1:${mock.port}/v1/models || true`]);
+    const denied = await ok(['run', '--policy', modelsOnly, '--', 'sh', '-c', `curl -sS -o /dev/null -w "%{http_code}" http://127.0.0.1:${mock.port}/v1/models || true`]);
     assert.equal(denied, '403', 'the provider itself is not reachable from inside');
   });
 
@@ -138,10 +143,13 @@ describe('inference.local and credentials in a sandbox', { skip: SKIP_NO_BWRAP }
   test('the placeholder becomes the token on the provider\'s host only; sent elsewhere it is refused', async () => {
     const placeholder = (await exec('printf %s "$SERVICE_TOKEN"')).trim();
     assert.match(placeholder, /^wph_[0-9a-f]{32}$/);
-    const good = await exec(`curl -sS -H "Authorization: Bearer $SERVICE_TOKEN" "https://localhost:${service.port}/api?t=$SERVICE_TOKEN"`);
+    const good = await exec(`curl -sS -H "Authorization: Bearer $SERVICE_TOKEN" "https://localhost:${service.port}/api"`);
     assert.equal(good, 'service ok');
-    assert.equal(seenAuth.at(-1), `localhost:${service.port} Bearer ${SERVICE_TOKEN} /api?t=${SERVICE_TOKEN}`);
+    assert.equal(seenAuth.at(-1), `localhost:${service.port} Bearer ${SERVICE_TOKEN} /api`);
     const before = seenAuth.length;
+    // In the query a server could echo it back to the sandbox: never swapped there, refused.
+    const echoed = await exec(`curl -sS -o /dev/null -w '%{http_code}' "https://localhost:${service.port}/api?t=$SERVICE_TOKEN"`);
+    assert.equal(echoed, '403');
     const bad = await exec(`curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $SERVICE_TOKEN" "https://127.0.0.1:${service.port}/api"`);
     assert.equal(bad, '403');
     assert.equal(seenAuth.length, before, 'nothing reached the server');

@@ -91,20 +91,39 @@ describe('credential placeholders', () => {
     assert.notEqual(makePlaceholders(store, ['gh']).env.GITHUB_TOKEN, env.GITHUB_TOKEN, 'a new sandbox, new placeholders');
   });
 
-  test('swapped in headers, Basic credentials, path and query, on the provider\'s hosts only', () => {
+  test('swapped in the authentication headers (Basic credentials too) and, for Telegram, the path; on the provider\'s hosts only', () => {
     const { env, placeholders } = makePlaceholders(store, ['gh', 'tg']);
     const swap = placeholderSwapper(store, () => placeholders);
     const basic = Buffer.from(`x-access-token:${env.GITHUB_TOKEN}`).toString('base64');
-    const outgoing = { headers: ['Authorization', `Bearer ${env.GITHUB_TOKEN}`, 'X-Other', 'plain'], path: `/user?token=${env.GITHUB_TOKEN}` };
+    const outgoing = { headers: ['Authorization', `Bearer ${env.GITHUB_TOKEN}`, 'X-Other', 'plain'], path: '/user?page=2' };
     assert.equal(swap(ctx('api.github.com'), outgoing), undefined);
     assert.deepEqual(outgoing.headers, ['Authorization', `Bearer ${TOKEN}`, 'X-Other', 'plain']);
-    assert.equal(outgoing.path, `/user?token=${TOKEN}`);
+    assert.equal(outgoing.path, '/user?page=2');
     const git = { headers: ['authorization', `Basic ${basic}`], path: '/org/repo.git/info/refs' };
     assert.equal(swap(ctx('github.com'), git), undefined);
     assert.equal(Buffer.from(git.headers[1]!.slice(6), 'base64').toString(), `x-access-token:${TOKEN}`);
-    const bot = { headers: [], path: `/bot${env.TELEGRAM_BOT_TOKEN}/sendMessage` };
+    const bot = { headers: [], path: `/bot${env.TELEGRAM_BOT_TOKEN}/sendMessage?chat_id=1` };
     assert.equal(swap(ctx('api.telegram.org'), bot), undefined);
-    assert.equal(bot.path, '/bot123456:tg-secret-value/sendMessage');
+    assert.equal(bot.path, '/bot123456:tg-secret-value/sendMessage?chat_id=1');
+  });
+
+  test('never swapped where a server could echo it back: the query, other headers, a path the profile does not name', () => {
+    const { env, placeholders } = makePlaceholders(store, ['gh', 'tg']);
+    const swap = placeholderSwapper(store, () => placeholders);
+    const echoes: Array<[string, { headers: string[]; path: string }]> = [
+      ['api.github.com', { headers: [], path: `/search?q=${env.GITHUB_TOKEN}` }],
+      ['api.github.com', { headers: ['X-Echo', env.GITHUB_TOKEN!], path: '/' }],
+      ['api.github.com', { headers: [], path: `/repos/${env.GITHUB_TOKEN}` }],
+      ['api.telegram.org', { headers: [], path: `/bot${env.TELEGRAM_BOT_TOKEN}/sendMessage?text=${env.TELEGRAM_BOT_TOKEN}` }],
+      ['api.telegram.org', { headers: ['Authorization', `Bearer ${env.TELEGRAM_BOT_TOKEN}`], path: '/' }],
+    ];
+    for (const [host, outgoing] of echoes) {
+      const before = JSON.stringify(outgoing);
+      const verdict = swap(ctx(host), outgoing);
+      assert.equal(verdict?.code, 'credential_endpoint_mismatch', before);
+      assert.match(verdict!.reason, /swapped only in/);
+      assert.equal(JSON.stringify(outgoing), before, 'nothing swapped');
+    }
   });
 
   test('a placeholder sent anywhere else refuses the request, and nothing is swapped', () => {

@@ -25,6 +25,7 @@ describe('inference.local', () => {
   let calls: ModelCallRecord[];
   let server: http.Server;
   let base: string;
+  let inference: ReturnType<typeof createInferenceService>;
 
   before(async () => {
     home = mkdtempSync(path.join(os.tmpdir(), 'warden-inference-'));
@@ -33,7 +34,7 @@ describe('inference.local', () => {
     store.create({ name: 'local', type: 'openai-compatible', endpoint: mock.url, credentials: { API_KEY: KEY }, hosts: [] });
     store.create({ name: 'claude', type: 'anthropic', endpoint: mock.url, credentials: { ANTHROPIC_API_KEY: KEY }, hosts: [] });
     const checkpoint = createCheckpoint({ sandbox: 'box', policy: () => policy, recorder: (record) => { records.push(record); } });
-    const inference = createInferenceService({ checkpoint, store, recordCall: (call) => calls.push(call) });
+    inference = createInferenceService({ checkpoint, store, recordCall: (call) => calls.push(call) });
     server = http.createServer((req, res) => inference.service(req, res, {
       action: { type: 'http_request', layer: 'l7', host: 'inference.local', port: 443, method: req.method ?? 'GET', target: req.url ?? '/' },
       subject, startedAt: performance.now(),
@@ -49,7 +50,7 @@ describe('inference.local', () => {
     rmSync(home, { recursive: true, force: true });
   });
   beforeEach(() => {
-    policy = defaultPolicy();
+    policy = { ...defaultPolicy(), inference: {} };
     records = [];
     calls = [];
     mock.seen.length = 0;
@@ -59,6 +60,7 @@ describe('inference.local', () => {
     fetch(base + route, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 
   test('with no route set, a model call is refused (503, no_inference_route) and recorded', async () => {
+    rmSync(path.join(home, 'inference.json'), { force: true });
     const res = await post('/v1/chat/completions', { model: 'x', messages: [] });
     assert.equal(res.status, 503);
     const body = await res.json() as { error: { code: string; message: string } };
@@ -66,6 +68,15 @@ describe('inference.local', () => {
     assert.match(body.error.message, /warden inference set/);
     assert.equal(mock.seen.length, 0);
     assert.equal(records.at(-1)?.verdict, 'deny');
+  });
+
+  test('a policy without an inference section makes no model calls (deny by default)', async () => {
+    policy = defaultPolicy();
+    store.setRoute('openai', { provider: 'local', model: 'configured-model' });
+    const res = await post('/v1/chat/completions', { messages: [] });
+    assert.equal(res.status, 403);
+    assert.match((await res.json() as { error: { message: string } }).error.message, /no inference section/);
+    assert.equal(mock.seen.length, 0);
   });
 
   describe('with routes set', () => {
@@ -139,6 +150,9 @@ describe('inference.local', () => {
       const ok = await post('/v1/chat/completions', { model: 'large', messages: [] });
       assert.equal(ok.status, 200);
       assert.equal(mock.seen.at(-1)!.body?.model, 'large');
+      const listed = await fetch(base + '/v1/models');
+      assert.equal(listed.status, 200, 'listing names no model, and is not refused for it');
+      assert.deepEqual((await listed.json() as { data: Array<{ id: string }> }).data.map((m) => m.id), ['configured-model', 'small', 'large']);
     });
 
     test('inference.allowed_routes names the providers a sandbox may use', async () => {
@@ -167,7 +181,7 @@ describe('inference.local', () => {
       const failed = await post('/v1/chat/completions', { model: 'fail-500', messages: [] });
       assert.equal(failed.status, 500);
       assert.match(await failed.text(), /overloaded/);
-      policy = defaultPolicy();
+      policy = { ...defaultPolicy(), inference: {} };
       store.create({ name: 'gone', type: 'openai-compatible', endpoint: 'http://127.0.0.1:9/v1', credentials: {}, hosts: [] });
       store.setRoute('openai', { provider: 'gone', model: 'm' });
       try {
@@ -177,6 +191,63 @@ describe('inference.local', () => {
       } finally {
         store.setRoute('openai', { provider: 'local', model: 'configured-model' });
       }
+    });
+
+    test('tools the provider would run itself are refused unless the policy allows them', async () => {
+      const calls = [
+        ['/v1/responses', { input: 'x', tools: [{ type: 'mcp', server_url: 'https://attacker.test/mcp' }] }],
+        ['/v1/responses', { input: 'x', tools: [{ type: 'web_search' }] }],
+        ['/v1/messages', { max_tokens: 1, messages: [], mcp_servers: [{ type: 'url', url: 'https://attacker.test/' }] }],
+        ['/v1/messages', { max_tokens: 1, messages: [], tools: [{ type: 'web_fetch_20250910', name: 'web_fetch' }] }],
+      ] as const;
+      for (const [route, body] of calls) {
+        const res = await post(route, body);
+        assert.equal(res.status, 403, route);
+        const text = await res.text();
+        assert.match(text, /server_tool_not_allowed/);
+      }
+      assert.equal(mock.seen.length, 0);
+      const own = await post('/v1/messages', { max_tokens: 1, messages: [], tools: [{ name: 'lookup', input_schema: {} }, { type: 'bash_20250124', name: 'bash' }] });
+      assert.equal(own.status, 200, 'tools the agent runs itself pass');
+      policy = { ...defaultPolicy(), inference: { server_tools: true } };
+      assert.equal((await post('/v1/responses', { input: 'x', tools: [{ type: 'web_search' }] })).status, 200);
+    });
+
+    test('bodies too deep or too structured to parse safely are refused, and the service keeps serving', async () => {
+      const deep = `{"model":"a","messages":${'['.repeat(100_000)}${']'.repeat(100_000)}}`;
+      const res = await fetch(base + '/v1/chat/completions', { method: 'POST', body: deep });
+      assert.equal(res.status, 400);
+      assert.match(await res.text(), /nests deeper/);
+      const wide = `{"messages":[${Array(150_000).fill('{}').join(',')}]}`;
+      assert.equal((await fetch(base + '/v1/chat/completions', { method: 'POST', body: wide })).status, 400);
+      assert.equal((await post('/v1/chat/completions', { messages: [] })).status, 200);
+    });
+
+    test('calls running at once hold their tokens: parallel calls cannot overspend the budget', async () => {
+      // A provider slow enough that every call is still running when the last is decided.
+      const slow = await startMockProvider({ key: KEY, eventDelayMs: 100 });
+      store.create({ name: 'slow', type: 'openai-compatible', endpoint: slow.url, credentials: { API_KEY: KEY }, hosts: [] });
+      store.setRoute('openai', { provider: 'slow', model: 'm' });
+      try {
+        policy = { ...defaultPolicy(), inference: { token_budget: inference.tokensUsed + 5000 } };
+        // Each call holds its output limit (max_tokens) and its input while it runs: the budget
+        // admits calls until the holds reach it (here three), whatever they end up spending.
+        const results = await Promise.all(Array.from({ length: 10 }, () => post('/v1/chat/completions', { stream: true, max_tokens: 2000, messages: [] })));
+        await Promise.all(results.map((r) => r.arrayBuffer()));
+        assert.equal(results.filter((r) => r.status === 200).length, 3);
+        assert.equal(results.filter((r) => r.status === 429).length, 7);
+      } finally {
+        store.setRoute('openai', { provider: 'local', model: 'configured-model' });
+        await slow.close();
+      }
+    });
+
+    test('with a budget, a streamed OpenAI chat call is asked for its usage, and counted', async () => {
+      policy = { ...defaultPolicy(), inference: { token_budget: 1e9 } };
+      const res = await post('/v1/chat/completions', { stream: true, messages: [{ role: 'user', content: 'x' }] });
+      await res.text();
+      assert.deepEqual(mock.seen.at(-1)!.body?.stream_options, { include_usage: true });
+      assert.equal(calls.at(-1)!.tokens_out, 5);
     });
 
     test('a body that is not a JSON object is refused before anything is sent', async () => {
