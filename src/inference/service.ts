@@ -176,8 +176,17 @@ export function createInferenceService(options: InferenceServiceOptions): Infere
     }
   }
 
-  async function decideAndForward(req: http.IncomingMessage, res: http.ServerResponse, c: { subject: Subject; startedAt: number; route: Route; pathname: string; via: string },
-    d: { json: Record<string, unknown> | undefined; modelCall: ModelCallAction; configured: { provider: string; model: string } | undefined; provider: ProviderRecord | undefined; asked: string | undefined; hold: number }): Promise<boolean> {
+  interface Prepared {
+    json: Record<string, unknown> | undefined;
+    modelCall: ModelCallAction;
+    configured: { provider: string; model: string } | undefined;
+    provider: ProviderRecord | undefined;
+    asked: string | undefined;
+    hold: number;
+  }
+
+  /** True when the call went out (and holds its tokens until it ends). */
+  async function decideAndForward(req: http.IncomingMessage, res: http.ServerResponse, c: { subject: Subject; startedAt: number; route: Route; pathname: string; via: string }, d: Prepared): Promise<boolean> {
     const { route } = c;
     const { json, modelCall, configured, provider, asked } = d;
     const decision = await options.checkpoint.decide(modelCall, c.subject, { startedAt: c.startedAt });
