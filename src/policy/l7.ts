@@ -2,9 +2,8 @@
 // over method, path and query.
 
 import type { L7Match, NetworkEndpoint, QueryMatcher } from './types.js';
-import { type Matcher, PATH_GLOB, VALUE_GLOB, compileGlob } from './glob.js';
+import { type GlobOptions, type Matcher, PATH_GLOB, QUERY_ALLOW_GLOB, VALUE_GLOB, compileGlob } from './glob.js';
 import type { PolicyCode } from './verdict.js';
-import { stripMatrixParams } from './urlpath.js';
 
 const READ_ONLY = new Set(['GET', 'HEAD', 'OPTIONS']);
 const READ_WRITE = new Set(['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH']);
@@ -49,13 +48,18 @@ export interface CompiledL7 {
   audit: boolean;
 }
 
-function compileQueryMatcher(m: QueryMatcher): Matcher {
-  if (typeof m === 'string') return compileGlob(m, VALUE_GLOB);
+/**
+ * In an allow rule a query `*` stops at "." as in OpenShell (`foo-*` does not allow `foo-a.b`);
+ * in a deny rule it matches any run of characters, so a deny never covers less than it says.
+ */
+function compileQueryMatcher(m: QueryMatcher, side: 'allow' | 'deny'): Matcher {
+  const options: GlobOptions = side === 'allow' ? QUERY_ALLOW_GLOB : VALUE_GLOB;
+  if (typeof m === 'string') return compileGlob(m, options);
   if ('any' in m) {
-    const list = m.any.map((g) => compileGlob(g, VALUE_GLOB));
+    const list = m.any.map((g) => compileGlob(g, options));
     return (v) => list.some((f) => f(v));
   }
-  return compileGlob(m.glob, VALUE_GLOB);
+  return compileGlob(m.glob, options);
 }
 
 /**
@@ -68,7 +72,7 @@ function compileMatch(m: L7Match, label: string, side: 'allow' | 'deny'): Compil
     label,
     method: method === undefined ? (side === 'allow' ? NO_METHOD : null) : method === '*' ? null : method,
     path: m.path === undefined || m.path === '' ? null : compileGlob(m.path, PATH_GLOB),
-    query: Object.entries(m.query ?? {}).map(([key, q]) => ({ key, match: compileQueryMatcher(q) })),
+    query: Object.entries(m.query ?? {}).map(([key, q]) => ({ key, match: compileQueryMatcher(q, side) })),
   };
 }
 
@@ -110,9 +114,14 @@ export interface L7Request {
   query: Map<string, string[]>;
 }
 
+/** A rule's method matches the request's; a GET rule also matches HEAD (as in OpenShell), allow and deny alike. */
+function methodMatches(rule: string | null, method: string): boolean {
+  return rule === null || rule === method || (method === 'HEAD' && rule === 'GET');
+}
+
 /** On the allow side every value of a listed key must match, and the key must be present. */
 function allowMatches(m: CompiledMatch, req: L7Request): boolean {
-  if (m.method !== null && m.method !== req.method) return false;
+  if (!methodMatches(m.method, req.method)) return false;
   if (m.path && !m.path(req.path)) return false;
   for (const q of m.query) {
     const values = req.query.get(q.key);
@@ -123,14 +132,11 @@ function allowMatches(m: CompiledMatch, req: L7Request): boolean {
 
 /**
  * On the deny side one matching value is enough (`?force=true&force=false` still hits a deny
- * on force=true), and the path is also tried without `;params`.
+ * on force=true). The path has no `;params` left: normalisation cut them (urlpath.ts).
  */
 function denyMatches(m: CompiledMatch, req: L7Request): boolean {
-  if (m.method !== null && m.method !== req.method) return false;
-  if (m.path) {
-    const stripped = stripMatrixParams(req.path);
-    if (!m.path(req.path) && !(stripped !== req.path && m.path(stripped))) return false;
-  }
+  if (!methodMatches(m.method, req.method)) return false;
+  if (m.path && !m.path(req.path)) return false;
   for (const q of m.query) {
     const values = req.query.get(q.key);
     if (!values || !values.some(q.match)) return false;
