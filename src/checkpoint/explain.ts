@@ -4,7 +4,7 @@
 // live process (binary hashes) or without DNS is said in the reasons rather than guessed.
 
 import {
-  type CompiledEndpoint, CompiledPolicy, type EndpointAccess, type EndpointEnforcement, type EndpointProtocol, isIpLiteral,
+  type CompiledEndpoint, CompiledPolicy, endpointHost, type EndpointAccess, type EndpointEnforcement, type EndpointProtocol, isIpLiteral,
   normaliseHost, type Policy, type ProcessIdentity,
 } from '../policy/index.js';
 import { Checkpoint } from './checkpoint.js';
@@ -238,7 +238,7 @@ function matchedBinary(endpoint: CompiledEndpoint, chain: string[]): Explanation
 
 function describeEndpoint(policy: Policy, name: string, endpoint: CompiledEndpoint['endpoint']): ExplainedEndpoint {
   const index = policy.network_policies[name]?.endpoints.indexOf(endpoint) ?? -1;
-  const out: ExplainedEndpoint = { at: `network_policies.${name}.endpoints[${index}]`, host: endpoint.host, ports: [...endpoint.ports] };
+  const out: ExplainedEndpoint = { at: `network_policies.${name}.endpoints[${index}]`, host: endpointHost(endpoint), ports: [...endpoint.ports] };
   if (endpoint.protocol !== undefined) out.protocol = endpoint.protocol;
   if (endpoint.access !== undefined) out.access = endpoint.access;
   if (endpoint.protocol !== undefined) out.enforcement = endpoint.enforcement ?? 'enforce';

@@ -309,13 +309,15 @@ export type ResolutionCheck =
 
 /**
  * Check every address a name resolved to, against the allow lists of the endpoints that
- * matched (an address passes when one of them accepts it). One refused address refuses the
- * whole answer: a name that mixes acceptable and internal addresses is treated as hostile
- * (DNS rebinding).
+ * matched (an address passes when one of them accepts it). When any of them has allowed_ips,
+ * only those lists count: an overlapping endpoint without allowed_ips (public addresses) never
+ * widens what allowed_ips admits, as in OpenShell. One refused address refuses the whole answer:
+ * a name that mixes acceptable and internal addresses is treated as hostile (DNS rebinding).
  */
 export function checkResolution(addresses: readonly string[], allowed: readonly AllowedIps[]): ResolutionCheck {
   if (addresses.length === 0) return { ok: false, address: '', category: null, reason: 'the name resolved to no address' };
-  const lists = allowed.length > 0 ? allowed : [compileAllowedIps(undefined)];
+  const restricted = allowed.filter((list) => list.restricted);
+  const lists = restricted.length > 0 ? restricted : allowed.length > 0 ? allowed : [compileAllowedIps(undefined)];
   const ok: string[] = [];
   for (const a of addresses) {
     let refusal: AddressCheck | null = null;

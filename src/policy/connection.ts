@@ -4,7 +4,7 @@
 
 import { type AllowedIps, compileAllowedIps } from './addresses.js';
 import { BinaryMatcher } from './binaries.js';
-import { HostIndex } from './hosts.js';
+import { endpointHost, HostIndex } from './hosts.js';
 import type { BinaryLedger } from './integrity.js';
 import { type CompiledL7, compileL7 } from './l7.js';
 import type { NetworkEndpoint, NetworkMiddleware, NetworkPolicy, Policy } from './types.js';
@@ -48,6 +48,8 @@ interface BlockingMiddleware {
 
 export class CompiledPolicy {
   private readonly hosts = new HostIndex<CompiledEndpoint>();
+  /** Endpoints without a host: any destination on their ports, held to their allowed_ips. */
+  private readonly anyHost: CompiledEndpoint[] = [];
   private readonly blocking = new HostIndex<BlockingMiddleware>();
   readonly endpointCount: number;
 
@@ -63,7 +65,7 @@ export class CompiledPolicy {
       const binaries = new BinaryMatcher(rule.binaries ?? []);
       for (const endpoint of rule.endpoints ?? []) {
         const inspect = isInspected(endpoint);
-        this.hosts.add(endpoint.host, {
+        const compiled: CompiledEndpoint = {
           policy: name,
           endpoint,
           inspect,
@@ -71,7 +73,9 @@ export class CompiledPolicy {
           binaries,
           l7: inspect ? compileL7(endpoint) : null,
           allowedIps: compileAllowedIps(endpoint.allowed_ips),
-        });
+        };
+        if (endpoint.host === undefined) this.anyHost.push(compiled);
+        else this.hosts.add(endpoint.host, compiled);
         count++;
       }
     }
@@ -80,7 +84,8 @@ export class CompiledPolicy {
 
   /** Endpoints whose host pattern matches (host must be normalised). */
   endpointsFor(host: string): readonly CompiledEndpoint[] {
-    return this.hosts.lookup(host);
+    const named = this.hosts.lookup(host);
+    return this.anyHost.length === 0 ? named : [...named, ...this.anyHost];
   }
 
   /**
@@ -117,7 +122,8 @@ export class CompiledPolicy {
   private decideFor(host: string, port: number, identity: ProcessIdentity, ledger: BinaryLedger): ConnectionDecision {
     const exe = identity.exe;
     const candidates = this.endpointsFor(host);
-    if (candidates.length === 0) {
+    // Hostless endpoints match every name: only on their own ports do they say anything about this one.
+    if (candidates.every((c) => c.endpoint.host === undefined && !c.ports.has(port))) {
       return deny('no_endpoint', {
         reason: `no network policy has an endpoint for ${host}`,
         rule_missing: `an endpoint {host: ${host}, port: ${port}} in network_policies`,
@@ -130,9 +136,9 @@ export class CompiledPolicy {
       return deny('port_not_allowed', {
         policy: c.policy,
         endpoint: c.endpoint,
-        reason: `policy ${c.policy} allows ${c.endpoint.host} only on port(s) ${[...c.ports].join(', ') || 'none'}, not ${port}`,
-        rule_missing: `port ${port} on the endpoint ${c.endpoint.host} of policy ${c.policy}`,
-        hint: `add ${port} to ports of endpoint ${c.endpoint.host} in network_policies.${c.policy}`,
+        reason: `policy ${c.policy} allows ${endpointHost(c.endpoint)} only on port(s) ${[...c.ports].join(', ') || 'none'}, not ${port}`,
+        rule_missing: `port ${port} on the endpoint ${endpointHost(c.endpoint)} of policy ${c.policy}`,
+        hint: `add ${port} to ports of endpoint ${endpointHost(c.endpoint)} in network_policies.${c.policy}`,
       });
     }
 
@@ -178,7 +184,7 @@ export class CompiledPolicy {
       code: 'allowed',
       policy: first.policy,
       endpoint: first.endpoint,
-      rule: `endpoint ${first.endpoint.host}:${port} for binary ${via.pattern}${via.exe !== exe ? ` (ancestor ${via.exe})` : ''}`,
+      rule: `endpoint ${endpointHost(first.endpoint)}:${port} for binary ${via.pattern}${via.exe !== exe ? ` (ancestor ${via.exe})` : ''}`,
       reason: `allowed by policy ${first.policy}`,
       rule_missing: '',
       hint: '',

@@ -74,6 +74,11 @@ export function normaliseEndpointHost(raw: string): { host: string } | { error: 
   return { host };
 }
 
+/** How an endpoint's host is shown in messages: the pattern, or for a hostless one what it covers. */
+export function endpointHost(endpoint: { host?: string; allowed_ips?: readonly string[] }): string {
+  return endpoint.host ?? `(any host in ${(endpoint.allowed_ips ?? []).join(', ')})`;
+}
+
 /** Canonical form of an endpoint host pattern (wildcards kept). */
 export function normaliseHostPattern(raw: string): string {
   let p = raw.trim().toLowerCase();

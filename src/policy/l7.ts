@@ -3,6 +3,7 @@
 
 import type { L7Match, NetworkEndpoint, QueryMatcher } from './types.js';
 import { type GlobOptions, type Matcher, PATH_GLOB, QUERY_ALLOW_GLOB, VALUE_GLOB, compileGlob } from './glob.js';
+import { endpointHost } from './hosts.js';
 import type { PolicyCode } from './verdict.js';
 
 const READ_ONLY = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -196,7 +197,7 @@ export function decideL7(matched: readonly L7EndpointRef[], req: L7Request): L7D
       code: 'l7_not_allowed',
       policy: first.policy,
       endpoint: first.endpoint,
-      reason: `no inspected endpoint for ${first.endpoint.host} covers the path ${r.path}`,
+      reason: `no inspected endpoint for ${endpointHost(first.endpoint)} covers the path ${r.path}`,
     };
   }
   const understood = selected.filter((ref) => ref.l7.supported);
@@ -259,7 +260,7 @@ export function decideL7(matched: readonly L7EndpointRef[], req: L7Request): L7D
     policy: first.policy,
     endpoint: first.endpoint,
     reason: noRules
-      ? `endpoint ${first.endpoint.host} of policy ${first.policy} inspects requests but lists no access or rules`
+      ? `endpoint ${endpointHost(first.endpoint)} of policy ${first.policy} inspects requests but lists no access or rules`
       : `no rule of policy ${first.policy} allows ${method} ${r.path}`,
   };
 }

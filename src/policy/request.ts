@@ -3,6 +3,7 @@
 
 import type { CompiledEndpoint, ConnectionDecision } from './connection.js';
 import { type L7EndpointRef, decideL7, websocketMessagesAllowed } from './l7.js';
+import { endpointHost } from './hosts.js';
 import { normaliseTarget, targetToForward } from './urlpath.js';
 import type { PolicyVerdict } from './verdict.js';
 
@@ -33,7 +34,7 @@ export function checkInspectedRequest(conn: ConnectionDecision, req: InspectedRe
   const refs = inspectedRefs(conn);
   const first = refs[0];
   if (!first) throw new Error('checkInspectedRequest needs an inspected endpoint');
-  const where = `endpoint ${first.endpoint.host} of network_policies.${first.policy}`;
+  const where = `endpoint ${endpointHost(first.endpoint)} of network_policies.${first.policy}`;
   const norm = normaliseTarget(req.pathAndQuery, refs.every((r) => r.endpoint.allow_encoded_slash === true));
   if (!norm.ok) {
     const slash = norm.reason.includes('%2F');
@@ -101,7 +102,7 @@ export function checkInspectedRequest(conn: ConnectionDecision, req: InspectedRe
 }
 
 export function ssrfVerdict(conn: ConnectionDecision, host: string, check: { address: string; reason: string }): PolicyVerdict {
-  const where = conn.endpoint ? `endpoint ${conn.endpoint.host} of network_policies.${conn.policy}` : 'the endpoint';
+  const where = conn.endpoint ? `endpoint ${endpointHost(conn.endpoint)} of network_policies.${conn.policy}` : 'the endpoint';
   return {
     verdict: 'deny',
     code: 'ssrf_blocked',

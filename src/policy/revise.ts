@@ -9,6 +9,7 @@
 // - asking to add something already there, or remove something absent, is an error, never a
 //   silent no-op, so an operator's typo does not pass for success.
 
+import { endpointHost } from './hosts.js';
 import { formatPath, parsePolicy, PolicyError } from './load.js';
 import type { PolicyDiagnostic } from './load.js';
 import type { EndpointAccess, NetworkEndpoint, NetworkPolicy, Policy } from './types.js';
@@ -239,7 +240,7 @@ type RuleChange = Extract<PolicyChange, { op: 'add-rule' | 'remove-rule' }>;
 
 function addRule(policy: Policy, change: RuleChange): void {
   const { name, endpoint } = oneEndpoint(policy, change);
-  const at = `endpoint ${endpointText(endpoint.host, change.port)} of network_policies.${name}`;
+  const at = `endpoint ${endpointText(endpointHost(endpoint), change.port)} of network_policies.${name}`;
   if (endpoint.protocol !== 'rest' && endpoint.protocol !== 'websocket') {
     throw new PolicyChangeError(
       `${at} is ${endpoint.protocol === undefined ? 'a plain tunnel (no protocol)' : `protocol ${endpoint.protocol}`}, so method/path rules cannot apply: ` +
@@ -266,7 +267,7 @@ function removeRule(policy: Policy, change: RuleChange): void {
   if (kept.length === rules.length) {
     const listed = rules.map((r) => `${r.allow.method ?? '*'} ${r.allow.path ?? '/**'}`);
     const have = listed.length === 0 ? 'it has no rules' : `its rules: ${listed.join(', ')}`;
-    throw new PolicyChangeError(`endpoint ${endpointText(endpoint.host, change.port)} of network_policies.${name} has no rule ${method} ${change.path}; ${have}`);
+    throw new PolicyChangeError(`endpoint ${endpointText(endpointHost(endpoint), change.port)} of network_policies.${name} has no rule ${method} ${change.path}; ${have}`);
   }
   // An empty rules list is refused by the schema; without rules the endpoint allows nothing.
   if (kept.length === 0) delete endpoint.rules;
@@ -317,7 +318,7 @@ function networkPolicy(policy: Policy, name: string, need: 'required' | 'optiona
 function existingEndpoints(policy: Policy, policyName?: string): string {
   const list = Object.entries(policy.network_policies)
     .filter(([name]) => policyName === undefined || name === policyName)
-    .flatMap(([name, rule]) => rule.endpoints.map((e) => `${e.host}:${e.ports.join(',')} (${name})`));
+    .flatMap(([name, rule]) => rule.endpoints.map((e) => `${endpointHost(e)}:${e.ports.join(',')} (${name})`));
   return `existing endpoints${policyName === undefined ? '' : ` of network_policies.${policyName}`}: ${list.join(', ') || 'none'}`;
 }
 
@@ -328,7 +329,8 @@ function existingBinaries(policy: Policy, policyName?: string): string {
   return `listed binaries: ${list.join(', ') || 'none'}`;
 }
 
-function sameHost(a: string, b: string): boolean {
+function sameHost(a: string | undefined, b: string | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
   const canonical = (h: string) => {
     const lower = h.trim().toLowerCase();
     const bare = lower.startsWith('[') && lower.endsWith(']') ? lower.slice(1, -1) : lower;

@@ -249,7 +249,7 @@ const persistedQuerySchema = mapping({
 const bodyLimit = integer(1, 64 * 1024 * 1024, 'expected a positive integer number of bytes');
 
 const endpointShape = {
-  host: hostPattern,
+  host: hostPattern.optional(),
   port: integer(1, 65535).optional(),
   ports: listOf(integer(1, 65535), 'a list of ports').min(1, { error: 'expected at least one port' }).optional(),
   path: nonEmptyText.optional(),
@@ -293,6 +293,9 @@ function checkEndpoint(endpoint: Record<string, unknown>, ctx: RefineCtx): void 
   const has = (key: string) => endpoint[key] !== undefined;
   const protocol = typeof endpoint.protocol === 'string' ? (endpoint.protocol as Protocol) : undefined;
 
+  if (!has('host') && !has('allowed_ips')) {
+    issue(ctx, ['host'], 'expected a host name, or allowed_ips for an endpoint that covers any destination inside them');
+  }
   if (has('port') && has('ports')) issue(ctx, ['ports'], 'give either "port" or "ports", not both', 'key');
   if (!has('port') && !has('ports')) {
     issue(ctx, [], 'expected "port" or "ports": every endpoint needs at least one port');
