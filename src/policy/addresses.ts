@@ -196,6 +196,9 @@ const V4_RANGES: Range[] = [
   range('169.254.0.0/16', 'link-local'), // includes 169.254.169.254, cloud metadata
   range('192.0.0.0/24', 'reserved'), // IETF protocol assignments
   range('198.18.0.0/15', 'reserved'), // benchmarking
+  range('192.0.2.0/24', 'reserved'), // TEST-NET-1 (documentation)
+  range('198.51.100.0/24', 'reserved'), // TEST-NET-2 (documentation)
+  range('203.0.113.0/24', 'reserved'), // TEST-NET-3 (documentation)
   range('224.0.0.0/4', 'multicast'),
   range('240.0.0.0/4', 'reserved'), // includes 255.255.255.255
 ];

@@ -4,6 +4,7 @@
 
 import { type AllowedIps, compileAllowedIps } from './addresses.js';
 import { BinaryMatcher } from './binaries.js';
+import { isGlob } from './glob.js';
 import { endpointHost, HostIndex } from './hosts.js';
 import type { BinaryLedger } from './integrity.js';
 import { type CompiledL7, compileL7 } from './l7.js';
@@ -29,6 +30,18 @@ export interface ConnectionDecision extends ConnectionVerdict {
 }
 
 const INSPECTED = new Set(['rest', 'websocket', 'graphql', 'mcp', 'json-rpc']);
+
+/** Kubernetes control-plane ports (etcd, API server, kubelet): OpenShell refuses them where an address is not held to public space. */
+export const CONTROL_PLANE_PORTS: ReadonlySet<number> = new Set([2379, 2380, 6443, 10250, 10255]);
+
+/**
+ * Whether the control-plane ports are refused for an endpoint: for every one except a wildcard
+ * host without allowed_ips (allowed_ips, hostless, IP-literal and exactly named hosts are checked,
+ * as in OpenShell, even when the address is public).
+ */
+function portChecked(e: NetworkEndpoint): boolean {
+  return e.allowed_ips !== undefined || e.host === undefined || !isGlob(e.host);
+}
 
 /**
  * Requests on an endpoint are inspected when it names an L7 protocol and TLS is not skipped.
@@ -96,6 +109,16 @@ export class CompiledPolicy {
   decideConnection(host: string, port: number, identity: ProcessIdentity, ledger: BinaryLedger): ConnectionDecision {
     const primary = this.decideFor(host, port, identity, ledger);
     if (primary.verdict === 'deny') return primary;
+    const checked = CONTROL_PLANE_PORTS.has(port) ? primary.matches.find((m) => portChecked(m.endpoint)) : undefined;
+    if (checked) {
+      return deny('port_not_allowed', {
+        policy: checked.policy,
+        endpoint: checked.endpoint,
+        reason: `port ${port} is a Kubernetes control-plane port, refused for endpoint ${endpointHost(checked.endpoint)} of policy ${checked.policy} (only a wildcard host without allowed_ips may reach it)`,
+        rule_missing: `none: ports ${[...CONTROL_PLANE_PORTS].join(', ')} are refused for hosts named exactly, IP addresses and allowed_ips`,
+        hint: 'a cluster control plane is never a sandbox destination; if a public service really listens on this port, name it with a wildcard host',
+      });
+    }
     const middleware = this.blocking.lookup(host).find((m) => m.exclude.lookup(host).length === 0);
     if (middleware) {
       return deny('middleware_unavailable', {

@@ -69,3 +69,36 @@ describe('endpoints with allowed_ips and no host', () => {
     assert.deepEqual(warnings(policy), []);
   });
 });
+
+describe('Kubernetes control-plane ports', () => {
+  const ports = [2379, 2380, 6443, 10250, 10255];
+  test('are refused for allowed_ips, hostless, IP-literal and exactly named endpoints, public addresses included', async () => {
+    const policy = load(policyWith([
+      `- { ports: [${ports.join(', ')}], allowed_ips: ["8.8.8.0/24"] }`,
+      `- { host: api.example, ports: [${ports.join(', ')}] }`,
+      `- { host: 8.8.4.4, ports: [${ports.join(', ')}] }`,
+      `- { host: named.example, ports: [${ports.join(', ')}], allowed_ips: ["10.0.0.0/8"] }`,
+    ].join('\n')));
+    for (const port of ports) {
+      assert.equal(await verdict(policy, { host: '8.8.8.8', port }), 'deny port_not_allowed', `hostless ${port}`);
+      assert.equal(await verdict(policy, { host: 'api.example', port, resolveTo: ['8.8.8.8'] }), 'deny port_not_allowed', `exact ${port}`);
+      assert.equal(await verdict(policy, { host: '8.8.4.4', port }), 'deny port_not_allowed', `literal ${port}`);
+      assert.equal(await verdict(policy, { host: 'named.example', port, resolveTo: ['10.0.0.5'] }), 'deny port_not_allowed', `allowed_ips ${port}`);
+    }
+  });
+  test('stay open to a wildcard host without allowed_ips (held to public addresses), and other ports stay open', async () => {
+    const policy = load(policyWith('- { host: "*.example.com", port: 6443 }\n- { ports: [443], allowed_ips: ["8.8.8.0/24"] }'));
+    assert.equal(await verdict(policy, { host: 'api.example.com', port: 6443, resolveTo: ['8.8.8.8'] }), 'allow');
+    assert.equal(await verdict(policy, { host: '8.8.8.8', port: 443 }), 'allow');
+  });
+});
+
+describe('special-use IPv4 ranges', () => {
+  test('the documentation ranges (TEST-NET-1/2/3) are not public', async () => {
+    const policy = load(policyWith('- { host: host.example.com, port: 443 }'));
+    for (const address of ['192.0.2.1', '198.51.100.1', '203.0.113.1', '198.18.0.1', '192.0.0.1']) {
+      assert.equal(await verdict(policy, { host: 'host.example.com', port: 443, resolveTo: [address] }), 'deny ssrf_blocked', address);
+    }
+    assert.equal(await verdict(policy, { host: 'host.example.com', port: 443, resolveTo: ['8.8.8.8'] }), 'allow');
+  });
+});
