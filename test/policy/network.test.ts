@@ -17,6 +17,10 @@ suite('endpoint hosts', () => {
     ['10.1.2.3', '10.1.2.3'],
     ['"2001:DB8::1"', '2001:db8::1'],
     ['"[::1]"', '::1'],
+    // OpenShell's provider forms: a "*" inside the first label, and whole "*" labels after a wildcard first label.
+    ['"*-aiplatform.googleapis.com"', '*-aiplatform.googleapis.com'],
+    ['"*.s3.*.amazonaws.com"', '*.s3.*.amazonaws.com'],
+    ['"*.*.example.com"', '*.*.example.com'],
   ];
   for (const [written, normalised] of accepted) {
     test(`accepts ${written} as ${normalised}`, () => {
@@ -31,11 +35,16 @@ suite('endpoint hosts', () => {
     ['"*.com"', '"*.com" covers a whole top-level domain'],
     ['"**.com"', '"**.com" covers a whole top-level domain'],
     ['"*.COM."', '"*.com" covers a whole top-level domain'],
-    ['"*-ai.example.com"', 'a wildcard is allowed only as the whole first label'],
-    ['"api.*.example.com"', 'a wildcard is allowed only as the whole first label'],
-    ['"*.*.example.com"', 'a wildcard is allowed only as the whole first label'],
-    ['"***.example.com"', 'a wildcard is allowed only as the whole first label'],
-    ['"example.*"', 'a wildcard is allowed only as the whole first label'],
+    ['"api.*.example.com"', 'a wildcard may be the first label'],
+    ['"***.example.com"', 'a wildcard may be the first label'],
+    ['"foo**.example.com"', 'a wildcard may be the first label'],
+    ['"*.s3.us-*.amazonaws.com"', 'a wildcard may be the first label'],
+    ['"*.**.example.com"', 'a wildcard may be the first label'],
+    ['"example.*"', 'a wildcard may be the first label'],
+    ['"*com"', '"*com" covers a whole top-level domain'],
+    ['"*-api.com"', '"*-api.com" covers a whole top-level domain'],
+    ['"*.*.com"', 'the last two labels are always literal'],
+    ['"*.example.*"', 'a wildcard may be the first label'],
     ['""', 'expected a host name without spaces, got ""'],
     ['" a.example.com"', 'without spaces'],
     ['"bücher.example"', 'punycode'],

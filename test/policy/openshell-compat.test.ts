@@ -102,3 +102,29 @@ describe('special-use IPv4 ranges', () => {
     assert.equal(await verdict(policy, { host: 'host.example.com', port: 443, resolveTo: ['8.8.8.8'] }), 'allow');
   });
 });
+
+describe("OpenShell's wildcard host forms", () => {
+  test('a "*" inside the first label matches within that label only', async () => {
+    const policy = load(policyWith('- { host: "*-aiplatform.googleapis.com", port: 443 }'));
+    assert.equal(await verdict(policy, { host: 'us-central1-aiplatform.googleapis.com', port: 443 }), 'allow');
+    assert.equal(await verdict(policy, { host: 'us-central1.aiplatform.googleapis.com', port: 443 }), 'deny no_endpoint');
+    assert.equal(await verdict(policy, { host: 'a.b-aiplatform.googleapis.com', port: 443 }), 'deny no_endpoint');
+  });
+  test('a whole "*" middle label matches exactly one label', async () => {
+    const policy = load(policyWith('- { host: "*.s3.*.amazonaws.com", port: 443 }'));
+    assert.equal(await verdict(policy, { host: 'my-bucket.s3.us-east-1.amazonaws.com', port: 443 }), 'allow');
+    assert.equal(await verdict(policy, { host: 's3.us-east-1.amazonaws.com', port: 443 }), 'deny no_endpoint');
+    assert.equal(await verdict(policy, { host: 'my-bucket.s3.dualstack.us-east-1.amazonaws.com', port: 443 }), 'deny no_endpoint');
+  });
+  test('network_middlewares selectors take the same forms', () => {
+    const policy = load(`version: 1
+network_middlewares:
+  m:
+    middleware: openshell/regex
+    on_error: fail_open
+    endpoints:
+      include: ["*-aiplatform.googleapis.com", "*.s3.*.amazonaws.com"]
+`);
+    assert.deepEqual(policy.network_middlewares?.m?.endpoints.include, ['*-aiplatform.googleapis.com', '*.s3.*.amazonaws.com']);
+  });
+});
