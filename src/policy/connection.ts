@@ -14,7 +14,11 @@ import type { MatchedEndpoint, PolicyCode, PolicyVerdict, ProcessIdentity } from
 /** A connection-level verdict carries the endpoints that matched, for per-request checks. */
 export interface ConnectionVerdict extends PolicyVerdict {
   matches: MatchedEndpoint[];
-  /** True when any allowing endpoint is L4 only: the tunnel is relayed without inspection. */
+  /**
+   * True when every allowing endpoint is L4 only: the tunnel is relayed without inspection. When an
+   * inspected endpoint also matches (an L4 and an L7 entry for one host:port, perhaps in different
+   * policies), inspection wins: its rules and deny rules are never switched off by the tunnel.
+   */
   raw: boolean;
 }
 
@@ -44,12 +48,18 @@ function portChecked(e: NetworkEndpoint): boolean {
 }
 
 /**
- * Requests on an endpoint are inspected when it names an L7 protocol and TLS is not skipped.
- * (graphql, mcp and json-rpc count as inspected so they are never tunnelled raw; their requests
- * are refused until those inspectors exist.) No protocol, or `tcp`, is a plain L4 tunnel.
+ * Requests on an endpoint are inspected when it names an L7 protocol. (graphql, mcp and json-rpc
+ * count as inspected so they are never tunnelled raw; their requests are refused until those
+ * inspectors exist.) With `tls: skip` only cleartext HTTP is inspected: TLS is never terminated
+ * (see cleartextOnly). No protocol, or `tcp`, is a plain L4 tunnel.
  */
 export function isInspected(e: NetworkEndpoint): boolean {
-  return e.protocol !== undefined && INSPECTED.has(e.protocol) && e.tls !== 'skip';
+  return e.protocol !== undefined && INSPECTED.has(e.protocol);
+}
+
+/** An inspected tunnel that must not be TLS-terminated: requests in it are checked only in cleartext. */
+export function cleartextOnly(matches: readonly MatchedEndpoint[]): boolean {
+  return matches.some((m) => m.inspect && m.endpoint.tls === 'skip');
 }
 
 /** A middleware warden cannot run, so the traffic it covers is refused (on_error: fail_closed, the default). */
@@ -201,7 +211,7 @@ export class CompiledPolicy {
     }
 
     const first = matches[0]!;
-    const raw = matches.some((m) => !m.inspect);
+    const raw = matches.every((m) => !m.inspect);
     return {
       verdict: 'allow',
       code: 'allowed',

@@ -20,7 +20,7 @@ export type { PresetInfo, PresetErrorCode, MergeOptions } from './presets.js';
 export type { PolicyChange, PolicyDiff, PolicyDiffEntry, StaticSection } from './revise.js';
 
 export type * from './verdict.js';
-export { CompiledPolicy, PolicyCompiler, compileNetworkPolicies, isInspected } from './connection.js';
+export { CompiledPolicy, PolicyCompiler, cleartextOnly, compileNetworkPolicies, isInspected } from './connection.js';
 export type { CompiledEndpoint, ConnectionDecision, ConnectionVerdict } from './connection.js';
 export { checkInspectedRequest, ssrfVerdict } from './request.js';
 export type { InspectedRequest, RequestVerdict } from './request.js';

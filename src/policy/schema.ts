@@ -255,7 +255,7 @@ const endpointShape = {
   path: nonEmptyText.optional(),
   allowed_ips: listOf(allowedIp, 'a list of IP addresses or CIDR blocks').min(1, { error: 'expected at least one address' }).optional(),
   protocol: oneOf(PROTOCOLS).optional(),
-  tls: oneOf(['skip', 'terminate']).optional(),
+  tls: oneOf(['skip', 'terminate', 'none', 'passthrough']).optional(),
   enforcement: oneOf(['enforce', 'audit']).optional(),
   access: oneOf(['read-only', 'read-write', 'full']).optional(),
   rules: listOf(ruleSchema, 'a list of { allow: ... } rules').optional(),
@@ -323,11 +323,12 @@ function checkEndpoint(endpoint: Record<string, unknown>, ctx: RefineCtx): void 
 }
 
 function checkTunnelEndpoint(endpoint: Record<string, unknown>, ctx: RefineCtx): void {
-  // Without a protocol the connection is a tunnel: only `access: full` (what a tunnel gives
-  // anyway) is accepted; anything that reads like a request filter would be silently unenforced.
+  // Without a protocol the connection is a plain tunnel. `rules` there load with OpenShell's meaning
+  // (not applied) and a warning naming the endpoint (keys.ts); toEndpoint drops them. deny_rules are
+  // refused, as OpenShell refuses them; so is an access preset other than full: `policy update
+  // --add-endpoint h:p:read-only` without a protocol would otherwise quietly give a whole tunnel.
   const why = 'cannot filter requests without an inspected protocol (rest, websocket, graphql, mcp or json-rpc): without "protocol" the connection is a plain tunnel';
   if (endpoint.access !== undefined && endpoint.access !== 'full') issue(ctx, ['access'], `access "${String(endpoint.access)}" ${why}`);
-  if (endpoint.rules !== undefined) issue(ctx, ['rules'], `"rules" ${why}`, 'key');
   if (endpoint.deny_rules !== undefined) issue(ctx, ['deny_rules'], `"deny_rules" ${why}`, 'key');
 }
 
@@ -342,7 +343,7 @@ function checkTcpEndpoint(endpoint: Record<string, unknown>, ctx: RefineCtx): vo
 }
 
 function checkInspectedEndpoint(endpoint: Record<string, unknown>, protocol: Protocol, ctx: RefineCtx): void {
-  if (endpoint.tls === 'skip') {
+  if (endpoint.tls === 'skip' && protocol !== 'rest' && protocol !== 'websocket') {
     issue(ctx, ['tls'], `tls "skip" cannot be combined with protocol ${protocol}: requests inside an uninspected TLS tunnel cannot be checked, so the rules would not be enforced`);
   }
   if ((protocol === 'mcp' || protocol === 'json-rpc') && endpoint.access !== undefined) {
@@ -506,8 +507,14 @@ function checkMcpMethod(matcher: Record<string, unknown>, at: PropertyKey[], ctx
 type EndpointInput = z.output<z.ZodObject<typeof endpointShape>>;
 
 function toEndpoint(input: EndpointInput): NetworkEndpoint {
-  const { port, ports, rules, deny_rules, ...rest } = input;
+  const { port, ports, rules, deny_rules, tls, ...rest } = input;
   const endpoint: NetworkEndpoint = { ...rest, ports: [...new Set(ports ?? (port === undefined ? [] : [port]))] };
+  // `none` and `passthrough` mean automatic (the default); a warning says so (keys.ts).
+  if (tls === 'skip' || tls === 'terminate') endpoint.tls = tls;
+  if (input.protocol === undefined) {
+    // A tunnel: rules and deny_rules are not applied (a warning names the endpoint), so none is kept.
+    return endpoint;
+  }
   const http = input.protocol === 'rest' || input.protocol === 'websocket';
   const normalise = (matcher: L7Match): L7Match =>
     http && matcher.method !== undefined ? { ...matcher, method: matcher.method.toUpperCase() } : matcher;

@@ -172,25 +172,19 @@ suite('inspection fields and their protocols', () => {
       'network_policies.p.endpoints[0].access', 'access "read-only" cannot filter requests without an inspected protocol');
   });
 
-  test('without a protocol, rules and deny_rules are refused at their keys', () => {
-    const diagnostics = reject(endpointPolicy('a.example.com', 'port: 443', 'rules: [{ allow: { method: GET, path: "/**" } }]',
-      'deny_rules: [{ method: POST, path: "/**" }]'));
-    assert.equal(diagnostics.length, 2);
-    assertAt(diagnostics[0]!, 7, 9, 'network_policies.p.endpoints[0].rules', '"rules" cannot filter requests');
-    assertAt(diagnostics[1]!, 8, 9, 'network_policies.p.endpoints[0].deny_rules', '"deny_rules" cannot filter requests');
-  });
-
-  test('tls: skip is accepted on a tunnel and refused with an inspected protocol', () => {
+  test('tls: skip is accepted on a tunnel and with rest or websocket, refused with other inspected protocols', () => {
     assert.equal(accept(endpointPolicy('a.example.com', 'port: 443', 'access: full', 'tls: skip')).network_policies.p!.endpoints[0]!.tls, 'skip');
-    assertAt(rejectOnce(endpointPolicy('a.example.com', 'port: 443', 'protocol: rest', 'tls: skip', 'access: full')), 8, 14,
-      'network_policies.p.endpoints[0].tls', 'tls "skip" cannot be combined with protocol rest');
+    assert.equal(accept(endpointPolicy('a.example.com', 'port: 8080', 'protocol: rest', 'tls: skip', 'access: full')).network_policies.p!.endpoints[0]!.tls, 'skip');
+    assertAt(rejectOnce(endpointPolicy('a.example.com', 'port: 443', 'protocol: graphql', 'tls: skip', 'rules: [{ allow: { operation_type: query } }]')), 8, 14,
+      'network_policies.p.endpoints[0].tls', 'tls "skip" cannot be combined with protocol graphql');
   });
 
-  test('tls: terminate (NemoClaw presets) is accepted; other values are not', () => {
+  test('tls: terminate (NemoClaw presets) is accepted; none and passthrough mean automatic; other values are not', () => {
     assert.equal(accept(endpointPolicy('a.example.com', 'port: 443', 'protocol: rest', 'tls: terminate', 'access: full'))
       .network_policies.p!.endpoints[0]!.tls, 'terminate');
-    assertAt(rejectOnce(endpointPolicy('a.example.com', 'port: 443', 'tls: passthrough')), 7, 14,
-      'network_policies.p.endpoints[0].tls', 'expected one of "skip", "terminate", got "passthrough"');
+    assert.equal(accept(endpointPolicy('a.example.com', 'port: 443', 'tls: passthrough')).network_policies.p!.endpoints[0]!.tls, undefined);
+    assertAt(rejectOnce(endpointPolicy('a.example.com', 'port: 443', 'tls: off')), 7, 14,
+      'network_policies.p.endpoints[0].tls', 'expected one of "skip", "terminate", "none", "passthrough", got "off"');
   });
 
   test('an inspected endpoint with neither access nor rules loads and allows no request', () => {

@@ -128,3 +128,39 @@ network_middlewares:
     assert.deepEqual(policy.network_middlewares?.m?.endpoints.include, ['*-aiplatform.googleapis.com', '*.s3.*.amazonaws.com']);
   });
 });
+
+describe('endpoints OpenShell reads differently from their words', () => {
+  test('rules without a protocol: a plain tunnel, with a warning naming the endpoint', async () => {
+    const policy = load(policyWith([
+      '- host: gateway.discord.gg',
+      '  port: 443',
+      '  rules: [{ allow: { method: GET, path: "/**" } }]',
+    ].join('\n')));
+    assert.equal(policy.network_policies.p?.endpoints[0]?.rules, undefined);
+    const said = warnings(policy);
+    assert.equal(said.length, 1);
+    assert.match(said[0]!, /^network_policies\.p\.endpoints\[0\]\.rules: "rules" on endpoint gateway\.discord\.gg:443 is not applied: .*plain tunnel/);
+    const e = await explainAction(policy, { binary: '/usr/bin/curl', url: 'https://gateway.discord.gg/admin/x', method: 'POST' });
+    assert.equal(e.verdict, 'allow');
+    assert.ok(e.reasons.some((r) => /plain tunnel/.test(r)));
+  });
+  test('deny_rules without a protocol are refused (as OpenShell refuses them): a tunnel could not apply them', () => {
+    assert.match(refusal(policyWith('- { host: a.example.com, port: 443, deny_rules: [{ method: POST, path: "/**" }] }')), /"deny_rules" cannot filter requests without an inspected protocol/);
+  });
+  test('tls: none and tls: passthrough load as automatic, with a warning', () => {
+    for (const value of ['none', 'passthrough']) {
+      const policy = load(policyWith(`- { host: api.example.com, port: 443, protocol: rest, access: read-only, tls: ${value} }`));
+      assert.equal(policy.network_policies.p?.endpoints[0]?.tls, undefined);
+      assert.match(warnings(policy).join('\n'), new RegExp(`tls: tls "${value}" on endpoint api.example.com:443 is read as automatic`));
+    }
+  });
+  test('tls: skip with protocol rest: cleartext requests are checked against the rules, with a warning', async () => {
+    const policy = load(policyWith('- { host: api.internal.test, port: 8080, protocol: rest, tls: skip, rules: [{ allow: { method: GET, path: "/v1/**" } }] }'));
+    assert.match(warnings(policy).join('\n'), /TLS is never terminated, so the rules are checked on cleartext HTTP only/);
+    const get = await explainAction(policy, { binary: '/usr/bin/curl', url: 'http://api.internal.test:8080/v1/models' });
+    assert.equal(get.verdict, 'allow');
+    assert.ok(get.reasons.some((r) => /tls: skip: requests are checked in cleartext HTTP only/.test(r)));
+    const post = await explainAction(policy, { binary: '/usr/bin/curl', url: 'http://api.internal.test:8080/v1/models', method: 'POST' });
+    assert.equal(post.code, 'l7_not_allowed');
+  });
+});
