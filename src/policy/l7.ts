@@ -162,14 +162,19 @@ export interface L7Decision {
 }
 
 /**
- * Endpoints with a `path` selector that covers the request win over those without one; among
- * those, only the most specific selectors count.
+ * Endpoints with a `path` selector that covers the request win over those without one. As in
+ * OpenShell, the rules and deny rules of every covering REST endpoint apply, while the most
+ * specific one's enforcement decides whether a denial blocks (`audit` then says whether the
+ * covering endpoints are audited); an endpoint of another protocol is authoritative on its path.
  */
-function selectByPath(refs: readonly L7EndpointRef[], path: string): readonly L7EndpointRef[] {
+function selectByPath(refs: readonly L7EndpointRef[], path: string): { refs: readonly L7EndpointRef[]; audit?: boolean } {
   const covering = refs.filter((r) => r.l7.selector !== null && r.l7.selector(path));
-  if (covering.length === 0) return refs.filter((r) => r.l7.selector === null);
+  if (covering.length === 0) return { refs: refs.filter((r) => r.l7.selector === null) };
   const best = Math.max(...covering.map((r) => r.l7.specificity));
-  return covering.filter((r) => r.l7.specificity === best);
+  const specific = covering.filter((r) => r.l7.specificity === best);
+  if (specific.some((r) => r.l7.protocol !== 'rest')) return { refs: specific };
+  const rest = covering.filter((r) => r.l7.protocol === 'rest');
+  return { refs: rest, audit: specific.every((r) => r.l7.audit) };
 }
 
 function allowingRule(l7: CompiledL7, req: L7Request): string | null {
@@ -190,7 +195,7 @@ export function decideL7(matched: readonly L7EndpointRef[], req: L7Request): L7D
   const first = refs[0];
   if (!first) throw new Error('decideL7 needs at least one endpoint');
 
-  const selected = selectByPath(refs, r.path);
+  const { refs: selected, audit: pathAudit } = selectByPath(refs, r.path);
   if (selected.length === 0) {
     return {
       verdict: 'deny',
@@ -216,10 +221,10 @@ export function decideL7(matched: readonly L7EndpointRef[], req: L7Request): L7D
   const outcomes = refs.map((ref) => {
     const denyHit = ref.l7.deny.find((m) => denyMatches(m, r))?.label ?? null;
     const allowHit = denyHit ? null : allowingRule(ref.l7, r);
-    return { ref, denyHit, allowHit };
+    return { ref, denyHit, allowHit, audit: pathAudit ?? ref.l7.audit };
   });
 
-  const enforcedDeny = outcomes.find((o) => o.denyHit && !o.ref.l7.audit);
+  const enforcedDeny = outcomes.find((o) => o.denyHit && !o.audit);
   if (enforcedDeny) {
     const { ref, denyHit } = enforcedDeny;
     return {
@@ -238,7 +243,7 @@ export function decideL7(matched: readonly L7EndpointRef[], req: L7Request): L7D
     return { verdict: 'allow', code: 'allowed', policy: ref.policy, endpoint: ref.endpoint, rule: allowHit!, reason: `allowed by ${allowHit} of policy ${ref.policy}` };
   }
 
-  const audited = outcomes.find((o) => o.ref.l7.audit);
+  const audited = outcomes.find((o) => o.audit);
   if (audited) {
     const { ref, denyHit } = audited;
     const why = denyHit ? `matches ${denyHit}` : 'matches no allow rule';

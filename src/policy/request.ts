@@ -65,6 +65,17 @@ export function checkInspectedRequest(conn: ConnectionDecision, req: InspectedRe
   const base = { policy: d.policy, endpoint: d.endpoint, reason: d.reason, path: norm.path, ...(d.rule ? { rule: d.rule } : {}) };
   if (d.verdict === 'allow') {
     const ref = refs.find((r) => r.endpoint === d.endpoint);
+    // A websocket endpoint carries WebSocket upgrades only: a plain request there is refused (OpenShell).
+    if (req.upgrade === undefined && ref?.l7.protocol === 'websocket') {
+      return {
+        ...base,
+        verdict: 'deny',
+        code: 'l7_not_allowed',
+        reason: `${m} ${norm.path} without "Upgrade: websocket" on a websocket endpoint: such an endpoint carries WebSocket upgrades only`,
+        rule_missing: `protocol: rest on ${where} (or another endpoint) for plain HTTP requests`,
+        hint: 'send the request as a WebSocket upgrade, or describe the plain HTTP API with protocol: rest',
+      };
+    }
     // After the upgrade the proxy sees frames, not requests: the upgrade is allowed only where
     // the policy allows the client's messages too, on rest endpoints as on websocket ones.
     if (req.upgrade !== undefined && ref && !websocketMessagesAllowed(ref.l7, norm.path)) {

@@ -414,6 +414,18 @@ const HTTP_METHOD = /^[A-Za-z_]+$/;
 
 function checkRules(endpoint: Record<string, unknown>, protocol: Protocol | undefined, ctx: RefineCtx): void {
   if (protocol === undefined || protocol === 'tcp') return;
+  if (protocol === 'websocket' && Array.isArray(endpoint.rules)) {
+    // GraphQL over WebSocket reads each client message as an operation: a raw-text rule next to
+    // GraphQL rules would let any text through (OpenShell refuses the mix too).
+    const allows = endpoint.rules.map((rule) => (isRecord(rule) && isRecord(rule.allow) ? rule.allow : {}));
+    if (allows.some((allow) => GRAPHQL_FIELDS.some((key) => allow[key] !== undefined))) {
+      allows.forEach((allow, i) => {
+        if (typeof allow.method === 'string' && allow.method.toUpperCase() === 'WEBSOCKET_TEXT') {
+          issue(ctx, ['rules', i, 'allow', 'method'], 'a WEBSOCKET_TEXT rule cannot sit next to GraphQL rules: on a GraphQL-over-WebSocket endpoint every client message is checked as an operation');
+        }
+      });
+    }
+  }
   const allowAllMcp = isRecord(endpoint.mcp) && endpoint.mcp.allow_all_known_mcp_methods === true;
   const visit = (matcher: unknown, path: PropertyKey[]) => {
     if (isRecord(matcher)) checkMatcher(matcher, protocol, allowAllMcp, path, ctx);

@@ -242,7 +242,11 @@ suite('inspection fields and their protocols', () => {
 
   test('websocket rules: GET, WEBSOCKET_TEXT or "*", or GraphQL operations, never mixed', () => {
     accept(endpointPolicy('ws.example.com', 'port: 443', 'protocol: websocket',
-      'rules: [{ allow: { method: GET, path: "/" } }, { allow: { method: WEBSOCKET_TEXT, path: "/" } }, { allow: { operation_type: query } }]'));
+      'rules: [{ allow: { method: GET, path: "/" } }, { allow: { operation_type: query } }]'));
+    // GraphQL over WebSocket checks each message as an operation: a raw-text rule beside it is refused (as in OpenShell).
+    assertAt(rejectOnce(endpointPolicy('ws.example.com', 'port: 443', 'protocol: websocket',
+      'rules: [{ allow: { method: GET, path: "/" } }, { allow: { method: WEBSOCKET_TEXT, path: "/" } }, { allow: { operation_type: query } }]')), 8, 75,
+    'network_policies.p.endpoints[0].rules[1].allow.method', 'a WEBSOCKET_TEXT rule cannot sit next to GraphQL rules');
     assertAt(rejectOnce(endpointPolicy('ws.example.com', 'port: 443', 'protocol: websocket', 'rules: [{ allow: { method: POST, path: "/" } }]')), 8, 36,
       'network_policies.p.endpoints[0].rules[0].allow.method', 'expected GET, WEBSOCKET_TEXT or "*" for a websocket rule, got "POST"');
     assertAt(rejectOnce(endpointPolicy('ws.example.com', 'port: 443', 'protocol: websocket', 'rules: [{ allow: { operation_type: query, path: "/" } }]')), 8, 51,

@@ -164,3 +164,30 @@ describe('endpoints OpenShell reads differently from their words', () => {
     assert.equal(post.code, 'l7_not_allowed');
   });
 });
+
+describe('endpoints with path selectors on one host and port', () => {
+  const policy = load(policyWith([
+    '- { host: api.example.com, port: 443, path: "/**", protocol: rest, enforcement: audit,',
+    '    rules: [{ allow: { method: GET, path: "/**" } }], deny_rules: [{ method: DELETE, path: "/**" }] }',
+    '- { host: api.example.com, port: 443, path: "/api/**", protocol: rest,',
+    '    rules: [{ allow: { method: POST, path: "/api/**" } }, { allow: { method: DELETE, path: "/api/**" } }] }',
+  ].join('\n')));
+  test('the rules and deny rules of every covering endpoint apply', async () => {
+    assert.equal(await verdict(policy, { url: 'https://api.example.com/api/item' }), 'allow');
+    assert.equal(await verdict(policy, { url: 'https://api.example.com/api/item', method: 'POST' }), 'allow');
+  });
+  test("the most specific endpoint's enforcement decides whether a denial blocks", async () => {
+    assert.equal(await verdict(policy, { url: 'https://api.example.com/api/item', method: 'DELETE' }), 'deny l7_deny_rule');
+    const outside = await explainAction(policy, { binary: '/usr/bin/curl', url: 'https://api.example.com/other', method: 'DELETE' });
+    assert.equal(outside.verdict, 'allow');
+    assert.equal(outside.audit, true);
+  });
+});
+
+describe('websocket endpoints', () => {
+  test('carry WebSocket upgrades only: a plain GET is refused', async () => {
+    const policy = load(policyWith('- { host: ws.example.com, port: 443, protocol: websocket, rules: [{ allow: { method: GET, path: "/ws" } }, { allow: { method: WEBSOCKET_TEXT, path: "/ws" } }] }'));
+    assert.equal(await verdict(policy, { url: 'wss://ws.example.com/ws' }), 'allow');
+    assert.equal(await verdict(policy, { url: 'https://ws.example.com/ws' }), 'deny l7_not_allowed');
+  });
+});
