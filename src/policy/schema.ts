@@ -8,7 +8,7 @@
 
 import { z } from 'zod';
 import { allowedIpProblem, isIpLiteral } from './addresses.js';
-import { normaliseEndpointHost } from './hosts.js';
+import { HostIndex, normaliseEndpointHost } from './hosts.js';
 import { PROTECTED_WORKDIR_FILES } from './workdir-files.js';
 import { durationMs, parseSize } from './sizes.js';
 import {
@@ -692,6 +692,63 @@ const workdirFilesSchema = mapping({
 
 const versionSchema = z.literal(1, { error: 'expected the integer 1' });
 
+/** A host name that `pattern` matches (its wildcards filled in), to test two patterns for overlap. */
+function sampleHost(pattern: string): string {
+  return pattern.split('.').map((label) => (label.includes('*') ? label.replace(/\*+/g, 'x') : label)).join('.');
+}
+
+function hostsOverlap(a: string, b: string): boolean {
+  if (a === b) return true;
+  const index = new HostIndex<true>();
+  index.add(a, true);
+  if (index.lookup(sampleHost(b)).length > 0) return true;
+  const other = new HostIndex<true>();
+  other.add(b, true);
+  return other.lookup(sampleHost(a)).length > 0;
+}
+
+interface SkipEndpoint { at: PropertyKey[]; host: string; ports: number[] }
+
+/**
+ * Ambiguities OpenShell refuses at load, refused here too because either reading could be wrong:
+ * a tls: skip endpoint whose host pattern overlaps another endpoint's (a wildcard and a name it
+ * covers) on the same port without tls: skip, and a middleware selector naming a host of a
+ * tls: skip endpoint (it could never see the traffic it names).
+ */
+function checkTlsAmbiguity(file: Record<string, unknown>, ctx: RefineCtx): void {
+  const policies = isRecord(file.network_policies) ? file.network_policies : {};
+  const skip: SkipEndpoint[] = [];
+  const others: Array<SkipEndpoint & { policy: string }> = [];
+  for (const [name, policy] of Object.entries(policies)) {
+    const endpoints = isRecord(policy) && Array.isArray(policy.endpoints) ? policy.endpoints : [];
+    endpoints.forEach((e: unknown, i) => {
+      if (!isRecord(e) || typeof e.host !== 'string' || !Array.isArray(e.ports)) return;
+      const entry = { at: ['network_policies', name, 'endpoints', i], host: e.host, ports: e.ports as number[] };
+      if (e.tls === 'skip') skip.push(entry);
+      else if (e.protocol !== 'tcp') others.push({ ...entry, policy: name });
+    });
+  }
+  for (const s of skip) {
+    // The same host written twice is one destination, decided by inspection winning (connection.ts).
+    const clash = others.find((o) => o.host !== s.host && o.ports.some((p) => s.ports.includes(p)) && hostsOverlap(s.host, o.host));
+    if (clash) {
+      issue(ctx, [...s.at, 'tls'], `tls "skip" on ${s.host} overlaps endpoint ${clash.host} of network_policies.${clash.policy} on the same port without tls "skip": it is ambiguous whether a connection to a host both match is passed through; give both the same tls, or make their hosts or ports distinct`);
+    }
+  }
+  const middlewares = isRecord(file.network_middlewares) ? file.network_middlewares : {};
+  for (const [name, m] of Object.entries(middlewares)) {
+    const include = isRecord(m) && isRecord(m.endpoints) && Array.isArray(m.endpoints.include) ? m.endpoints.include : [];
+    include.forEach((pattern: unknown, i) => {
+      // A wildcard selector simply does not apply to pass-through traffic; a name is a mistake.
+      if (typeof pattern !== 'string' || pattern.includes('*')) return;
+      const covered = skip.find((s) => hostsOverlap(pattern, s.host));
+      if (covered) {
+        issue(ctx, ['network_middlewares', name, 'endpoints', 'include', i], `"${pattern}" covers ${covered.host}, an endpoint with tls "skip" whose traffic no middleware can see: exclude it, or drop tls: skip`);
+      }
+    });
+  }
+}
+
 export const policyFileSchema = mapping({
   version: versionSchema,
   filesystem_policy: filesystemSchema.optional(),
@@ -703,7 +760,7 @@ export const policyFileSchema = mapping({
   governance: governanceSchema.optional(),
   limits: limitsSchema.optional(),
   workdir_files: workdirFilesSchema.optional(),
-});
+}).check(always(checkTlsAmbiguity));
 
 /** A preset is a named bundle of network policies and nothing else. */
 export const presetFileSchema = mapping({

@@ -191,3 +191,32 @@ describe('websocket endpoints', () => {
     assert.equal(await verdict(policy, { url: 'https://ws.example.com/ws' }), 'deny l7_not_allowed');
   });
 });
+
+describe('tls: skip ambiguities refused at load (as OpenShell refuses them)', () => {
+  test('a tls: skip wildcard overlapping a name it covers, on the same port, without tls: skip', () => {
+    const text = `version: 1
+network_policies:
+  wildcard:
+    endpoints: [{ host: "*.example.com", port: 443, tls: skip }]
+    binaries: [{ path: /usr/bin/curl }]
+  exact:
+    endpoints: [{ host: api.example.com, port: 443 }]
+    binaries: [{ path: /usr/bin/bash }]
+`;
+    assert.match(refusal(text), /wildcard\.endpoints\[0\]\.tls: tls "skip" on \*\.example\.com overlaps endpoint api\.example\.com of network_policies\.exact/);
+    assert.doesNotThrow(() => load(text.replace('port: 443 }]\n    binaries: [{ path: /usr/bin/bash }]', 'port: 8443 }]\n    binaries: [{ path: /usr/bin/bash }]')));
+  });
+  test('a middleware selector covering a tls: skip endpoint', () => {
+    const text = `version: 1
+network_middlewares:
+  redactor:
+    middleware: openshell/regex
+    endpoints: { include: ["api.example.com"] }
+network_policies:
+  api:
+    endpoints: [{ host: "*.example.com", port: 443, tls: skip }]
+    binaries: [{ path: /usr/bin/curl }]
+`;
+    assert.match(refusal(text), /network_middlewares\.redactor\.endpoints\.include\[0\]: "api\.example\.com" covers \*\.example\.com, an endpoint with tls "skip"/);
+  });
+});
