@@ -83,6 +83,19 @@ export function normaliseEndpointHost(raw: string): { host: string } | { error: 
   return { host };
 }
 
+/**
+ * Names for "a service on the host warden runs on": OpenShell's host gateway, and warden's own
+ * name for it. They resolve to the host's loopback without DNS, so like any loopback address they
+ * are reachable only through an endpoint whose allowed_ips names 127.0.0.1 exactly.
+ */
+export const HOST_GATEWAY_NAMES: readonly string[] = ['host.openshell.internal', 'host.warden.internal'];
+export const HOST_GATEWAY_ADDRESS = '127.0.0.1';
+
+/** The addresses a host-gateway name stands for, or undefined for any other name. */
+export function hostGatewayAddresses(host: string): string[] | undefined {
+  return HOST_GATEWAY_NAMES.includes(host) ? [HOST_GATEWAY_ADDRESS] : undefined;
+}
+
 /** How an endpoint's host is shown in messages: the pattern, or for a hostless one what it covers. */
 export function endpointHost(endpoint: { host?: string; allowed_ips?: readonly string[] }): string {
   return endpoint.host ?? `(any host in ${(endpoint.allowed_ips ?? []).join(', ')})`;

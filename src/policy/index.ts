@@ -27,5 +27,5 @@ export type { InspectedRequest, RequestVerdict } from './request.js';
 export { BinaryLedger } from './integrity.js';
 export { checkAddress, checkResolution, classifyAddress, compileAllowedIps, formatIp, ipEquals, isIpLiteral, parseIp, unmapIPv4 } from './addresses.js';
 export type { AddressCategory, AllowedIps, IpAddress, ResolutionCheck } from './addresses.js';
-export { endpointHost, HostIndex, normaliseEndpointHost, normaliseHost } from './hosts.js';
+export { endpointHost, HOST_GATEWAY_NAMES, hostGatewayAddresses, HostIndex, normaliseEndpointHost, normaliseHost } from './hosts.js';
 export { normaliseTarget } from './urlpath.js';

@@ -562,6 +562,22 @@ describe('egress proxy protocol handling', () => {
     }
   });
 
+  test('the host-gateway name reaches the host loopback, and only with allowed_ips naming it', async () => {
+    const p = http1.port;
+    fx.setPolicy(policy('self', [...endpoints(), { host: 'host.warden.internal', ports: [p], allowed_ips: LOCAL }], [SELF]));
+    try {
+      const t = await connect(fx.port, `host.warden.internal:${p}`);
+      assert.equal(t.status, 200);
+      const c = new Conversation(t.socket);
+      assert.equal((await c.request({ path: '/gw', headers: { Host: `host.warden.internal:${p}` } })).status, 200);
+      t.socket.destroy();
+      fx.setPolicy(policy('self', [...endpoints(), { host: 'host.warden.internal', ports: [p] }], [SELF]));
+      assert.equal((await connect(fx.port, `host.warden.internal:${p}`)).status, 403);
+    } finally {
+      fx.setPolicy(base());
+    }
+  });
+
   test('L7: the upstream certificate is verified', async () => {
     const proxy = createEgressProxy({
       checkpoint: checkpointFor(base),

@@ -220,3 +220,16 @@ network_policies:
     assert.match(refusal(text), /network_middlewares\.redactor\.endpoints\.include\[0\]: "api\.example\.com" covers \*\.example\.com, an endpoint with tls "skip"/);
   });
 });
+
+describe('host-gateway names: a service on the host', () => {
+  test('host.openshell.internal and host.warden.internal are the host loopback, reachable only with allowed_ips naming it', async () => {
+    for (const name of ['host.openshell.internal', 'host.warden.internal']) {
+      const open = load(policyWith(`- { host: ${name}, port: 11434, allowed_ips: ["127.0.0.1"] }`));
+      const e = await explainAction(open, { binary: '/usr/bin/curl', host: name, port: 11434 });
+      assert.equal(e.verdict, 'allow', name);
+      assert.ok(e.reasons.some((r) => r.includes('127.0.0.1')), e.reasons.join('\n'));
+      const closed = load(policyWith(`- { host: ${name}, port: 11434 }`));
+      assert.equal(await verdict(closed, { host: name, port: 11434 }), 'deny ssrf_blocked', name);
+    }
+  });
+});
