@@ -167,6 +167,11 @@ export interface L7Decision {
  * specific one's enforcement decides whether a denial blocks (`audit` then says whether the
  * covering endpoints are audited); an endpoint of another protocol is authoritative on its path.
  */
+/** The endpoints that decide a request on `path` (see selectByPath). */
+export function endpointsForPath(refs: readonly L7EndpointRef[], path: string): readonly L7EndpointRef[] {
+  return selectByPath(refs, path).refs;
+}
+
 function selectByPath(refs: readonly L7EndpointRef[], path: string): { refs: readonly L7EndpointRef[]; audit?: boolean } {
   const covering = refs.filter((r) => r.l7.selector !== null && r.l7.selector(path));
   if (covering.length === 0) return { refs: refs.filter((r) => r.l7.selector === null) };

@@ -2,7 +2,7 @@
 // endpoints, Host/SNI disagreements and SSRF refusals, each naming what the policy lacks.
 
 import type { CompiledEndpoint, ConnectionDecision } from './connection.js';
-import { type L7EndpointRef, decideL7, websocketMessagesAllowed } from './l7.js';
+import { type L7EndpointRef, decideL7, endpointsForPath, websocketMessagesAllowed } from './l7.js';
 import { endpointHost } from './hosts.js';
 import { normaliseTarget, targetToForward } from './urlpath.js';
 import type { PolicyVerdict } from './verdict.js';
@@ -34,8 +34,18 @@ export function checkInspectedRequest(conn: ConnectionDecision, req: InspectedRe
   const refs = inspectedRefs(conn);
   const first = refs[0];
   if (!first) throw new Error('checkInspectedRequest needs an inspected endpoint');
-  const where = `endpoint ${endpointHost(first.endpoint)} of network_policies.${first.policy}`;
-  const norm = normaliseTarget(req.pathAndQuery, refs.every((r) => r.endpoint.allow_encoded_slash === true));
+  let where = `endpoint ${endpointHost(first.endpoint)} of network_policies.${first.policy}`;
+  // allow_encoded_slash is per endpoint (as in OpenShell): a %2F is accepted when every endpoint
+  // that decides this path opted in, whatever endpoints selected by other paths say.
+  let norm = normaliseTarget(req.pathAndQuery, refs.some((r) => r.endpoint.allow_encoded_slash === true));
+  if (norm.ok && norm.path.includes('%2F')) {
+    const deciding = endpointsForPath(refs, norm.path);
+    const refusing = deciding.find((r) => r.endpoint.allow_encoded_slash !== true);
+    if (refusing || deciding.length === 0) {
+      if (refusing) where = `endpoint ${endpointHost(refusing.endpoint)} of network_policies.${refusing.policy}`;
+      norm = normaliseTarget(req.pathAndQuery, false);
+    }
+  }
   if (!norm.ok) {
     const slash = norm.reason.includes('%2F');
     return {

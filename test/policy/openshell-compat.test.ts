@@ -233,3 +233,15 @@ describe('host-gateway names: a service on the host', () => {
     }
   });
 });
+
+describe('allow_encoded_slash is per endpoint', () => {
+  test('an opted-in path selector accepts %2F although another endpoint on the host does not opt in', async () => {
+    const policy = load(policyWith([
+      '- { host: git.example.com, port: 443, path: "/repos/**", protocol: rest, allow_encoded_slash: true, rules: [{ allow: { method: GET, path: "/repos/**" } }] }',
+      '- { host: git.example.com, port: 443, path: "/admin/**", protocol: rest, rules: [{ allow: { method: GET, path: "/admin/**" } }] }',
+    ].join('\n')));
+    assert.equal(await verdict(policy, { host: 'git.example.com', port: 443, path: '/repos/group%2Fproject', method: 'GET' }), 'allow');
+    assert.equal(await verdict(policy, { host: 'git.example.com', port: 443, path: '/admin/a%2Fb', method: 'GET' }), 'deny bad_path');
+    assert.equal(await verdict(policy, { host: 'git.example.com', port: 443, path: '/repos/..%2Fadmin', method: 'GET' }), 'deny bad_path');
+  });
+});
