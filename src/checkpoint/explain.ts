@@ -4,7 +4,7 @@
 // live process (binary hashes) or without DNS is said in the reasons rather than guessed.
 
 import {
-  type CompiledEndpoint, CompiledPolicy, type EndpointAccess, type EndpointEnforcement, type EndpointProtocol, isIpLiteral,
+  cleartextOnly, type CompiledEndpoint, CompiledPolicy, endpointHost, type EndpointAccess, type EndpointEnforcement, type EndpointProtocol, isIpLiteral,
   normaliseHost, type Policy, type ProcessIdentity,
 } from '../policy/index.js';
 import { Checkpoint } from './checkpoint.js';
@@ -205,10 +205,13 @@ function describe(policy: Policy, request: ExplainRequest, action: Action, decis
     out.reasons.push(`checked: ${chain.join(', ')}${chain.length === 1 ? ' (no ancestors given: an allowed parent such as the agent would also count)' : ''}`);
   }
   if (decision.network?.raw) {
-    out.reasons.push(`${hostPort(network.host, network.port)} is a plain tunnel (no inspected protocol, or tls: skip): requests inside it are not checked` +
+    out.reasons.push(`${hostPort(network.host, network.port)} is a plain tunnel (no inspected protocol): requests inside it are not checked` +
       (network.type === 'http_request' ? `, so ${network.method} ${network.target} is not looked at` : ''));
   } else if (decision.network && network.type === 'connection') {
     out.reasons.push('requests on this endpoint are inspected one by one: give a URL (or --path) to explain a request');
+  }
+  if (decision.network && !decision.network.raw && cleartextOnly(decision.network.matches)) {
+    out.reasons.push('the endpoint says tls: skip: requests are checked in cleartext HTTP only, and a TLS connection through it is refused');
   }
   if (v.audit) out.reasons.push('with enforcement: enforce this request would be denied; it is let through and flagged in the audit log');
   if ((decision.network !== undefined && v.verdict !== 'deny') || v.code === 'ssrf_blocked') {
@@ -238,7 +241,7 @@ function matchedBinary(endpoint: CompiledEndpoint, chain: string[]): Explanation
 
 function describeEndpoint(policy: Policy, name: string, endpoint: CompiledEndpoint['endpoint']): ExplainedEndpoint {
   const index = policy.network_policies[name]?.endpoints.indexOf(endpoint) ?? -1;
-  const out: ExplainedEndpoint = { at: `network_policies.${name}.endpoints[${index}]`, host: endpoint.host, ports: [...endpoint.ports] };
+  const out: ExplainedEndpoint = { at: `network_policies.${name}.endpoints[${index}]`, host: endpointHost(endpoint), ports: [...endpoint.ports] };
   if (endpoint.protocol !== undefined) out.protocol = endpoint.protocol;
   if (endpoint.access !== undefined) out.access = endpoint.access;
   if (endpoint.protocol !== undefined) out.enforcement = endpoint.enforcement ?? 'enforce';

@@ -86,21 +86,28 @@ export function registerGatewayCommands(program: Command, policy: Command, setEx
       run(opts.json, async () => revise('policy.set', name, { policy: await loadPolicyArg(file), reason: opts.reason }, Boolean(opts.json)))());
   policy.command('update').summary('change a sandbox\'s policy incrementally (a new revision)')
     .argument('<NAME>')
-    .option('--add-endpoint <HOST:PORT>', 'allow an endpoint (with --binary, --allowed-ip)', collect)
-    .option('--remove-endpoint <HOST:PORT>', 'remove an endpoint', collect)
+    .option('--add-endpoint <HOST:PORT[:ACCESS[:PROTOCOL[:ENFORCEMENT]]]>', 'allow an endpoint (with --binary, --allowed-ip), OpenShell\'s syntax', collect)
+    .option('--remove-endpoint <HOST:PORT>', 'remove an endpoint (from --to only, when given)', collect)
+    .option('--add-allow <HOST:PORT:METHOD:PATH>', 'add an allow rule to an inspected endpoint', collect)
+    .option('--add-deny <HOST:PORT:METHOD:PATH>', 'add a deny rule to an inspected endpoint', collect)
     .option('--binary <path>', 'binary allowed to reach the added endpoint (repeatable; globs like /usr/bin/* allowed)', collect)
     .option('--allowed-ip <ip>', 'private address the added endpoint may resolve to (repeatable)', collect)
     .option('--add-binary <path>', 'add a binary to the network policy named by --to', collect)
     .option('--remove-binary <path>', 'remove a binary (from --to, or every policy)', collect)
-    .option('--to <policy>', 'network policy name for --add-binary/--remove-binary')
+    .option('--to <policy>', 'the network policy every change applies to (required by --add-binary)')
     .option('--add-rule <METHOD PATH>', 'add an L7 rule to the endpoint named by --endpoint', collect)
     .option('--remove-rule <METHOD PATH>', 'remove an L7 rule from the endpoint named by --endpoint', collect)
     .option('--endpoint <HOST:PORT>', 'endpoint for --add-rule/--remove-rule')
     .option('--reason <text>', 'why, recorded with the revision')
+    .option('--dry-run', 'print what would change, and change nothing')
     .option('--wait', 'return once the proxy enforces it (always the case)')
     .option('--json', 'print the revision as JSON')
     .action((name: string, opts: UpdateOptions) =>
-      run(opts.json, async () => revise('policy.update', name, { changes: await updateChanges(opts), reason: opts.reason }, Boolean(opts.json)))());
+      run(opts.json, async () => {
+        const changes = await updateChanges(opts);
+        if (opts.dryRun) return (await import('./policy-history.js')).policyDryRun(name, changes, Boolean(opts.json));
+        return revise('policy.update', name, { changes, reason: opts.reason }, Boolean(opts.json));
+      })());
   policy.command('add-preset').summary('add a shipped network preset to a sandbox\'s policy')
     .argument('<NAME>').argument('<PRESET>')
     .option('--wait', 'return once the proxy enforces it (always the case)')
@@ -140,32 +147,37 @@ export interface ExplainOptions {
   policy?: string; binary: string; ancestor?: string[]; method?: string; path?: string; resolve?: string[]; json?: boolean;
 }
 
-interface UpdateOptions {
+export interface UpdateOptions {
   addEndpoint?: string[]; removeEndpoint?: string[]; binary?: string[]; allowedIp?: string[];
   addBinary?: string[]; removeBinary?: string[]; to?: string; addRule?: string[]; removeRule?: string[]; endpoint?: string;
+  addAllow?: string[]; addDeny?: string[]; dryRun?: boolean;
   reason?: string; json?: boolean;
 }
 
-async function updateChanges(opts: UpdateOptions): Promise<PolicyChange[]> {
-  const { parseEndpointSpec } = await policyLoader();
-  const endpoint = (spec: string) => {
+/** The changes `warden policy update` asks for; `--to` scopes every one of them to that network policy. */
+export async function updateChanges(opts: UpdateOptions): Promise<PolicyChange[]> {
+  const { parseEndpointSpec, parseEndpointChangeSpec, parseRuleSpec } = await policyLoader();
+  const usage = <T>(parse: () => T): T => {
     try {
-      return parseEndpointSpec(spec);
+      return parse();
     } catch (error) {
       throw new CliError('usage', (error as Error).message, 2);
     }
   };
+  const endpoint = (spec: string) => usage(() => parseEndpointSpec(spec));
+  const scope = opts.to !== undefined ? { policyName: opts.to } : {};
   const rule = (spec: string) => {
     const match = /^\s*([A-Za-z]+)\s+(\/\S*)\s*$/.exec(spec);
     if (!match) throw new CliError('usage', `rule ${JSON.stringify(spec)}: write "METHOD /path" (e.g. "GET /simple/**")`, 2);
     if (!opts.endpoint) throw new CliError('usage', '--add-rule/--remove-rule need --endpoint HOST:PORT', 2);
-    return { ...endpoint(opts.endpoint), method: match[1]!.toUpperCase(), path: match[2]! };
+    return { ...endpoint(opts.endpoint), method: match[1]!.toUpperCase(), path: match[2]!, ...scope };
   };
   const changes: PolicyChange[] = [
     ...(opts.addEndpoint ?? []).map((spec): PolicyChange => ({
-      op: 'add-endpoint', ...endpoint(spec), binaries: opts.binary, ...(opts.allowedIp ? { allowedIps: opts.allowedIp } : {}),
+      op: 'add-endpoint', ...usage(() => parseEndpointChangeSpec(spec)), ...(opts.binary ? { binaries: opts.binary } : {}),
+      ...(opts.allowedIp ? { allowedIps: opts.allowedIp } : {}), ...scope,
     })),
-    ...(opts.removeEndpoint ?? []).map((spec): PolicyChange => ({ op: 'remove-endpoint', ...endpoint(spec) })),
+    ...(opts.removeEndpoint ?? []).map((spec): PolicyChange => ({ op: 'remove-endpoint', ...endpoint(spec), ...scope })),
     ...(opts.addBinary ?? []).map((p): PolicyChange => {
       if (!opts.to) throw new CliError('usage', '--add-binary needs --to POLICY (`warden policy get NAME` shows the policy names)', 2);
       return { op: 'add-binary', path: p, policyName: opts.to };
@@ -173,8 +185,12 @@ async function updateChanges(opts: UpdateOptions): Promise<PolicyChange[]> {
     ...(opts.removeBinary ?? []).map((p): PolicyChange => ({ op: 'remove-binary', path: p, ...(opts.to ? { policyName: opts.to } : {}) })),
     ...(opts.addRule ?? []).map((spec): PolicyChange => ({ op: 'add-rule', ...rule(spec) })),
     ...(opts.removeRule ?? []).map((spec): PolicyChange => ({ op: 'remove-rule', ...rule(spec) })),
+    ...(opts.addAllow ?? []).map((spec): PolicyChange => ({ op: 'add-rule', ...usage(() => parseRuleSpec(spec)), ...scope })),
+    ...(opts.addDeny ?? []).map((spec): PolicyChange => ({ op: 'add-deny', ...usage(() => parseRuleSpec(spec)), ...scope })),
   ];
-  if (changes.length === 0) throw new CliError('usage', 'nothing to change: give --add-endpoint, --remove-endpoint, --add-binary, --remove-binary, --add-rule or --remove-rule', 2);
+  if (changes.length === 0) {
+    throw new CliError('usage', 'nothing to change: give --add-endpoint, --remove-endpoint, --add-allow, --add-deny, --add-binary, --remove-binary, --add-rule or --remove-rule', 2);
+  }
   return changes;
 }
 

@@ -2,7 +2,7 @@
 import { stringify } from 'yaml';
 import { explainAction, ExplainError, type ExplainRequest } from '../checkpoint/index.js';
 import { governanceStages } from '../governance/index.js';
-import { policyLoader, type Policy, type PolicyLoader } from '../policy/index.js';
+import { policyLoader, type Policy, type PolicyChange, type PolicyLoader } from '../policy/index.js';
 import type { ExplainOptions } from './gateway-commands.js';
 import { describeReadError } from './policy.js';
 import { openStore, wardenHome, type PolicyRevision, type Store } from '../store/index.js';
@@ -29,6 +29,25 @@ export async function policyHistory(name: string, json: boolean): Promise<number
       const changes = (r.diff as { changes?: unknown[] } | null)?.changes?.length ?? 0;
       printLine(1, `${String(r.rev).padStart(4)}  ${r.createdAt}  ${r.author}  ${r.reason ?? ''}${r.rev > 1 ? `  (${changes} change${changes === 1 ? '' : 's'})` : ''}`);
     }
+    return 0;
+  });
+}
+
+/** `policy update --dry-run`: the changes applied to the current revision here, shown, and not stored. */
+export async function policyDryRun(name: string, changes: PolicyChange[], json: boolean): Promise<number> {
+  const loader = await policyLoader();
+  return withStore((store) => {
+    const before = asPolicy(loader, current(store, name));
+    let after: Policy;
+    try {
+      after = loader.applyPolicyChanges(before, changes);
+    } catch (error) {
+      if (error instanceof loader.PolicyChangeError) throw new CliError('policy_change', `${error.message}. Nothing was changed (dry run).`, 1);
+      throw error;
+    }
+    const diff = loader.diffPolicies(before, after);
+    if (json) printLine(1, JSON.stringify({ name, dryRun: true, diff }));
+    else printLine(1, `sandbox ${name}: dry run, nothing was changed${diff.changes.length === 0 ? '; the policy would stay the same' : `\n${loader.renderDiff(diff)}`}`);
     return 0;
   });
 }

@@ -9,6 +9,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Checkpoint, ConnectionAction, HttpRequestAction, Subject, Verdict } from '../checkpoint/index.js';
+import { cleartextOnly } from '../policy/index.js';
 import { answerAndClose } from './answers.js';
 import { Forwarder } from './forward.js';
 import { parseAuthority, rawJsonResponse } from './http-util.js';
@@ -268,7 +269,7 @@ class EgressProxyImpl implements EgressProxy {
       await this.openRawTunnel(socket, head, action, subject, network.addresses, this.checkpoint.generation);
       return;
     }
-    this.terminate(socket, head, { client, host, port, addresses: network.addresses, tls: true });
+    this.terminate(socket, head, { client, host, port, addresses: network.addresses, tls: true }, cleartextOnly(network.matches));
   }
 
   private resolveFor(client: ClientState, host: string): Promise<string[]> {
@@ -280,7 +281,7 @@ class EgressProxyImpl implements EgressProxy {
   }
 
   /** Answers the CONNECT and hands what the client sends next (TLS or plain HTTP) to the inner parser. */
-  private terminate(socket: net.Socket, head: Buffer, tunnel: TunnelState): void {
+  private terminate(socket: net.Socket, head: Buffer, tunnel: TunnelState, noTls = false): void {
     socket.write(ESTABLISHED);
     socket.setTimeout(this.limits.idleMs, () => socket.destroy());
     this.terminator.accept(socket, head, tunnel.host, {
@@ -292,6 +293,16 @@ class EgressProxyImpl implements EgressProxy {
         this.tunnels.set(s, tunnel);
         this.inner.emit('connection', s);
       },
+      ...(noTls ? {
+        tlsRefused: () => {
+          const action: ConnectionAction = { type: 'connection', layer: 'l7', host: tunnel.host, port: tunnel.port };
+          this.checkpoint.report(action, this.subjectNow(tunnel.client), {
+            verdict: 'deny', code: 'l7_unsupported', stage: 'transport',
+            reason: `the client started TLS to ${tunnel.host}:${tunnel.port}, whose endpoint says tls: skip: TLS is never terminated there, so its requests could not be checked`,
+            rule_missing: 'cleartext HTTP on a tls: skip endpoint', hint: 'use http:// for this endpoint, or remove tls: skip so that TLS is terminated and inspected',
+          });
+        },
+      } : {}),
       sniRefused: (name) => {
         const action: ConnectionAction = { type: 'connection', layer: 'l7', host: tunnel.host, port: tunnel.port };
         this.checkpoint.report(action, this.subjectNow(tunnel.client), {

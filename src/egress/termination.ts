@@ -15,6 +15,8 @@ export interface TerminationHandlers {
   secure(socket: tls.TLSSocket): void;
   /** The client asked (via SNI) for another host than the one it CONNECTed to. */
   sniRefused(servername: string): void;
+  /** Set for a `tls: skip` endpoint: TLS is never terminated, and a handshake closes the tunnel. */
+  tlsRefused?: () => void;
 }
 
 export class TlsTerminator {
@@ -74,6 +76,11 @@ export class TlsTerminator {
       if (first[0] !== TLS_HANDSHAKE_RECORD) {
         handlers.plain(socket);
         socket.resume();
+        return;
+      }
+      if (handlers.tlsRefused) {
+        handlers.tlsRefused();
+        socket.destroy();
         return;
       }
       let refusedName: string | null = null;

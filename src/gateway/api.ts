@@ -17,12 +17,16 @@ const port = z.number().int().min(1).max(65535);
 
 /** A change `warden policy update` sends; the gateway applies the list to the current policy. */
 export const policyChange = z.discriminatedUnion('op', [
-  z.object({ op: z.literal('add-endpoint'), host: z.string(), port, binaries: z.array(z.string()).optional(), allowedIps: z.array(z.string()).optional(), protocol: z.literal('rest').optional(), access: endpointAccess.optional(), ...scope }),
+  z.object({
+    op: z.literal('add-endpoint'), host: z.string(), port, binaries: z.array(z.string()).optional(), allowedIps: z.array(z.string()).optional(),
+    protocol: z.enum(['rest', 'websocket']).optional(), access: endpointAccess.optional(), enforcement: z.enum(['enforce', 'audit']).optional(), ...scope,
+  }),
   z.object({ op: z.literal('remove-endpoint'), host: z.string(), port, ...scope }),
   z.object({ op: z.literal('add-binary'), path: z.string(), policyName: z.string().min(1) }),
   z.object({ op: z.literal('remove-binary'), path: z.string(), ...scope }),
   z.object({ op: z.literal('add-rule'), host: z.string(), port, method: z.string(), path: z.string(), ...scope }),
   z.object({ op: z.literal('remove-rule'), host: z.string(), port, method: z.string(), path: z.string(), ...scope }),
+  z.object({ op: z.literal('add-deny'), host: z.string(), port, method: z.string(), path: z.string(), ...scope }),
 ], { error: 'expected a policy change with an "op"' });
 
 const sandboxView = z.looseObject({

@@ -196,6 +196,9 @@ const V4_RANGES: Range[] = [
   range('169.254.0.0/16', 'link-local'), // includes 169.254.169.254, cloud metadata
   range('192.0.0.0/24', 'reserved'), // IETF protocol assignments
   range('198.18.0.0/15', 'reserved'), // benchmarking
+  range('192.0.2.0/24', 'reserved'), // TEST-NET-1 (documentation)
+  range('198.51.100.0/24', 'reserved'), // TEST-NET-2 (documentation)
+  range('203.0.113.0/24', 'reserved'), // TEST-NET-3 (documentation)
   range('224.0.0.0/4', 'multicast'),
   range('240.0.0.0/4', 'reserved'), // includes 255.255.255.255
 ];
@@ -309,13 +312,15 @@ export type ResolutionCheck =
 
 /**
  * Check every address a name resolved to, against the allow lists of the endpoints that
- * matched (an address passes when one of them accepts it). One refused address refuses the
- * whole answer: a name that mixes acceptable and internal addresses is treated as hostile
- * (DNS rebinding).
+ * matched (an address passes when one of them accepts it). When any of them has allowed_ips,
+ * only those lists count: an overlapping endpoint without allowed_ips (public addresses) never
+ * widens what allowed_ips admits, as in OpenShell. One refused address refuses the whole answer:
+ * a name that mixes acceptable and internal addresses is treated as hostile (DNS rebinding).
  */
 export function checkResolution(addresses: readonly string[], allowed: readonly AllowedIps[]): ResolutionCheck {
   if (addresses.length === 0) return { ok: false, address: '', category: null, reason: 'the name resolved to no address' };
-  const lists = allowed.length > 0 ? allowed : [compileAllowedIps(undefined)];
+  const restricted = allowed.filter((list) => list.restricted);
+  const lists = restricted.length > 0 ? restricted : allowed.length > 0 ? allowed : [compileAllowedIps(undefined)];
   const ok: string[] = [];
   for (const a of addresses) {
     let refusal: AddressCheck | null = null;

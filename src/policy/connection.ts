@@ -4,7 +4,8 @@
 
 import { type AllowedIps, compileAllowedIps } from './addresses.js';
 import { BinaryMatcher } from './binaries.js';
-import { HostIndex } from './hosts.js';
+import { isGlob } from './glob.js';
+import { endpointHost, HostIndex } from './hosts.js';
 import type { BinaryLedger } from './integrity.js';
 import { type CompiledL7, compileL7 } from './l7.js';
 import type { NetworkEndpoint, NetworkMiddleware, NetworkPolicy, Policy } from './types.js';
@@ -13,7 +14,11 @@ import type { MatchedEndpoint, PolicyCode, PolicyVerdict, ProcessIdentity } from
 /** A connection-level verdict carries the endpoints that matched, for per-request checks. */
 export interface ConnectionVerdict extends PolicyVerdict {
   matches: MatchedEndpoint[];
-  /** True when any allowing endpoint is L4 only: the tunnel is relayed without inspection. */
+  /**
+   * True when every allowing endpoint is L4 only: the tunnel is relayed without inspection. When an
+   * inspected endpoint also matches (an L4 and an L7 entry for one host:port, perhaps in different
+   * policies), inspection wins: its rules and deny rules are never switched off by the tunnel.
+   */
   raw: boolean;
 }
 
@@ -30,13 +35,31 @@ export interface ConnectionDecision extends ConnectionVerdict {
 
 const INSPECTED = new Set(['rest', 'websocket', 'graphql', 'mcp', 'json-rpc']);
 
+/** Kubernetes control-plane ports (etcd, API server, kubelet): OpenShell refuses them where an address is not held to public space. */
+export const CONTROL_PLANE_PORTS: ReadonlySet<number> = new Set([2379, 2380, 6443, 10250, 10255]);
+
 /**
- * Requests on an endpoint are inspected when it names an L7 protocol and TLS is not skipped.
- * (graphql, mcp and json-rpc count as inspected so they are never tunnelled raw; their requests
- * are refused until those inspectors exist.) No protocol, or `tcp`, is a plain L4 tunnel.
+ * Whether the control-plane ports are refused for an endpoint: for every one except a wildcard
+ * host without allowed_ips (allowed_ips, hostless, IP-literal and exactly named hosts are checked,
+ * as in OpenShell, even when the address is public).
+ */
+function portChecked(e: NetworkEndpoint): boolean {
+  return e.allowed_ips !== undefined || e.host === undefined || !isGlob(e.host);
+}
+
+/**
+ * Requests on an endpoint are inspected when it names an L7 protocol. (graphql, mcp and json-rpc
+ * count as inspected so they are never tunnelled raw; their requests are refused until those
+ * inspectors exist.) With `tls: skip` only cleartext HTTP is inspected: TLS is never terminated
+ * (see cleartextOnly). No protocol, or `tcp`, is a plain L4 tunnel.
  */
 export function isInspected(e: NetworkEndpoint): boolean {
-  return e.protocol !== undefined && INSPECTED.has(e.protocol) && e.tls !== 'skip';
+  return e.protocol !== undefined && INSPECTED.has(e.protocol);
+}
+
+/** An inspected tunnel that must not be TLS-terminated: requests in it are checked only in cleartext. */
+export function cleartextOnly(matches: readonly MatchedEndpoint[]): boolean {
+  return matches.some((m) => m.inspect && m.endpoint.tls === 'skip');
 }
 
 /** A middleware warden cannot run, so the traffic it covers is refused (on_error: fail_closed, the default). */
@@ -48,6 +71,8 @@ interface BlockingMiddleware {
 
 export class CompiledPolicy {
   private readonly hosts = new HostIndex<CompiledEndpoint>();
+  /** Endpoints without a host: any destination on their ports, held to their allowed_ips. */
+  private readonly anyHost: CompiledEndpoint[] = [];
   private readonly blocking = new HostIndex<BlockingMiddleware>();
   readonly endpointCount: number;
 
@@ -63,7 +88,7 @@ export class CompiledPolicy {
       const binaries = new BinaryMatcher(rule.binaries ?? []);
       for (const endpoint of rule.endpoints ?? []) {
         const inspect = isInspected(endpoint);
-        this.hosts.add(endpoint.host, {
+        const compiled: CompiledEndpoint = {
           policy: name,
           endpoint,
           inspect,
@@ -71,7 +96,9 @@ export class CompiledPolicy {
           binaries,
           l7: inspect ? compileL7(endpoint) : null,
           allowedIps: compileAllowedIps(endpoint.allowed_ips),
-        });
+        };
+        if (endpoint.host === undefined) this.anyHost.push(compiled);
+        else this.hosts.add(endpoint.host, compiled);
         count++;
       }
     }
@@ -80,7 +107,8 @@ export class CompiledPolicy {
 
   /** Endpoints whose host pattern matches (host must be normalised). */
   endpointsFor(host: string): readonly CompiledEndpoint[] {
-    return this.hosts.lookup(host);
+    const named = this.hosts.lookup(host);
+    return this.anyHost.length === 0 ? named : [...named, ...this.anyHost];
   }
 
   /**
@@ -91,6 +119,16 @@ export class CompiledPolicy {
   decideConnection(host: string, port: number, identity: ProcessIdentity, ledger: BinaryLedger): ConnectionDecision {
     const primary = this.decideFor(host, port, identity, ledger);
     if (primary.verdict === 'deny') return primary;
+    const checked = CONTROL_PLANE_PORTS.has(port) ? primary.matches.find((m) => portChecked(m.endpoint)) : undefined;
+    if (checked) {
+      return deny('port_not_allowed', {
+        policy: checked.policy,
+        endpoint: checked.endpoint,
+        reason: `port ${port} is a Kubernetes control-plane port, refused for endpoint ${endpointHost(checked.endpoint)} of policy ${checked.policy} (only a wildcard host without allowed_ips may reach it)`,
+        rule_missing: `none: ports ${[...CONTROL_PLANE_PORTS].join(', ')} are refused for hosts named exactly, IP addresses and allowed_ips`,
+        hint: 'a cluster control plane is never a sandbox destination; if a public service really listens on this port, name it with a wildcard host',
+      });
+    }
     const middleware = this.blocking.lookup(host).find((m) => m.exclude.lookup(host).length === 0);
     if (middleware) {
       return deny('middleware_unavailable', {
@@ -117,7 +155,8 @@ export class CompiledPolicy {
   private decideFor(host: string, port: number, identity: ProcessIdentity, ledger: BinaryLedger): ConnectionDecision {
     const exe = identity.exe;
     const candidates = this.endpointsFor(host);
-    if (candidates.length === 0) {
+    // Hostless endpoints match every name: only on their own ports do they say anything about this one.
+    if (candidates.every((c) => c.endpoint.host === undefined && !c.ports.has(port))) {
       return deny('no_endpoint', {
         reason: `no network policy has an endpoint for ${host}`,
         rule_missing: `an endpoint {host: ${host}, port: ${port}} in network_policies`,
@@ -130,9 +169,9 @@ export class CompiledPolicy {
       return deny('port_not_allowed', {
         policy: c.policy,
         endpoint: c.endpoint,
-        reason: `policy ${c.policy} allows ${c.endpoint.host} only on port(s) ${[...c.ports].join(', ') || 'none'}, not ${port}`,
-        rule_missing: `port ${port} on the endpoint ${c.endpoint.host} of policy ${c.policy}`,
-        hint: `add ${port} to ports of endpoint ${c.endpoint.host} in network_policies.${c.policy}`,
+        reason: `policy ${c.policy} allows ${endpointHost(c.endpoint)} only on port(s) ${[...c.ports].join(', ') || 'none'}, not ${port}`,
+        rule_missing: `port ${port} on the endpoint ${endpointHost(c.endpoint)} of policy ${c.policy}`,
+        hint: `add ${port} to ports of endpoint ${endpointHost(c.endpoint)} in network_policies.${c.policy}`,
       });
     }
 
@@ -172,13 +211,13 @@ export class CompiledPolicy {
     }
 
     const first = matches[0]!;
-    const raw = matches.some((m) => !m.inspect);
+    const raw = matches.every((m) => !m.inspect);
     return {
       verdict: 'allow',
       code: 'allowed',
       policy: first.policy,
       endpoint: first.endpoint,
-      rule: `endpoint ${first.endpoint.host}:${port} for binary ${via.pattern}${via.exe !== exe ? ` (ancestor ${via.exe})` : ''}`,
+      rule: `endpoint ${endpointHost(first.endpoint)}:${port} for binary ${via.pattern}${via.exe !== exe ? ` (ancestor ${via.exe})` : ''}`,
       reason: `allowed by policy ${first.policy}`,
       rule_missing: '',
       hint: '',

@@ -101,3 +101,5 @@ export function compileGlob(pattern: string, options: GlobOptions = PATH): Match
 export const PATH_GLOB: GlobOptions = PATH;
 export const HOST_GLOB: GlobOptions = { sep: '.', globstarMayBeEmpty: false };
 export const VALUE_GLOB: GlobOptions = { sep: null, globstarMayBeEmpty: true };
+/** Query values in allow rules: `*` stays between dots, `**` crosses them (Rego's glob.match default). */
+export const QUERY_ALLOW_GLOB: GlobOptions = { sep: '.', globstarMayBeEmpty: true };

@@ -16,6 +16,9 @@ import { HOST_GLOB, type Matcher, compileGlob, isGlob } from './glob.js';
 const MAX_HOST_LENGTH = 253;
 
 const LABEL = /^[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?$/;
+/** `*`, `**`, or one `*` inside a label of letters, digits, "-" and "_" (`*-aiplatform`, `api-*`). */
+const WILDCARD_FIRST_LABEL = /^(?:\*\*?|[a-z0-9_-]*\*[a-z0-9_-]*)$/;
+const WILDCARD_FORMS = 'a wildcard may be the first label ("*.example.com", "**.example.com"), one "*" inside the first label ("*-api.example.com"), or, after a wildcard first label, a whole later label ("*.s3.*.amazonaws.com"); the last two labels are always literal';
 
 /**
  * Canonical form of a destination host, or null when it is not a valid DNS name or IP literal.
@@ -42,8 +45,11 @@ export function normaliseHost(raw: string): string | null {
 
 /**
  * Validates and normalises an endpoint host as a policy writes it: case-folded, trailing dot
- * removed, IP literals in canonical form without brackets. Wildcards only as a whole leading
- * label: `*.` (exactly one label) or `**.` (any depth). Returns the host, or why it is refused.
+ * removed, IP literals in canonical form without brackets. Wildcards as OpenShell's providers use
+ * them: the first label may be `*` (exactly one label), `**` (any depth) or contain one `*`
+ * (`*-aiplatform`, never crossing a dot); after a wildcard first label, a later label may be a
+ * whole `*` (`*.s3.*.amazonaws.com`). The last two labels are always literal. Returns the host,
+ * or why it is refused.
  */
 export function normaliseEndpointHost(raw: string): { host: string } | { error: string } {
   if (raw.trim() !== raw || raw === '') return { error: 'expected a host name without spaces' };
@@ -59,19 +65,40 @@ export function normaliseEndpointHost(raw: string): { host: string } | { error: 
   if (host === '*' || host === '**') {
     return { error: 'a bare wildcard would allow every host: name the hosts, or use *.example.com / **.example.com' };
   }
-  const wildcard = /^(\*\*?)\.(.*)$/.exec(host);
-  const rest = wildcard ? wildcard[2] ?? '' : host;
-  if (rest.includes('*')) return { error: 'a wildcard is allowed only as the whole first label: "*.example.com" or "**.example.com"' };
   if (host.length > MAX_HOST_LENGTH) return { error: `expected a host name of at most ${MAX_HOST_LENGTH} characters` };
-  const labels = rest.split('.');
-  if (labels.some((label) => !LABEL.test(label))) {
+  const [first = '', ...after] = host.split('.');
+  const wildcard = first.includes('*');
+  if (wildcard && !WILDCARD_FIRST_LABEL.test(first)) return { error: WILDCARD_FORMS };
+  if (after.some((label) => label.includes('*') && (!wildcard || label !== '*'))) return { error: WILDCARD_FORMS };
+  const literal = wildcard ? after : [first, ...after];
+  if (literal.some((label) => label !== '*' && !LABEL.test(label))) {
     return { error: 'expected a host name made of labels of letters, digits, "-" and "_"' };
   }
-  if (labels.every((label) => /^\d+$/.test(label))) return { error: 'expected a valid IP address or host name' };
-  if (wildcard && labels.length < 2) {
-    return { error: `"${host}" covers a whole top-level domain: a wildcard needs at least two labels after it, as in "${wildcard[1]}.example.${labels[0]}"` };
+  if (literal.length > 0 && literal.every((label) => /^\d+$/.test(label))) return { error: 'expected a valid IP address or host name' };
+  if (wildcard && after.length < 2) {
+    const example = first === '*' || first === '**' ? `${first}.example.${after[0] ?? 'com'}` : '*-api.example.com';
+    return { error: `"${host}" covers a whole top-level domain: a wildcard needs at least two labels after it, as in "${example}"` };
   }
+  if (after.slice(-2).includes('*')) return { error: WILDCARD_FORMS };
   return { host };
+}
+
+/**
+ * Names for "a service on the host warden runs on": OpenShell's host gateway, and warden's own
+ * name for it. They resolve to the host's loopback without DNS, so like any loopback address they
+ * are reachable only through an endpoint whose allowed_ips names 127.0.0.1 exactly.
+ */
+export const HOST_GATEWAY_NAMES: readonly string[] = ['host.openshell.internal', 'host.warden.internal'];
+export const HOST_GATEWAY_ADDRESS = '127.0.0.1';
+
+/** The addresses a host-gateway name stands for, or undefined for any other name. */
+export function hostGatewayAddresses(host: string): string[] | undefined {
+  return HOST_GATEWAY_NAMES.includes(host) ? [HOST_GATEWAY_ADDRESS] : undefined;
+}
+
+/** How an endpoint's host is shown in messages: the pattern, or for a hostless one what it covers. */
+export function endpointHost(endpoint: { host?: string; allowed_ips?: readonly string[] }): string {
+  return endpoint.host ?? `(any host in ${(endpoint.allowed_ips ?? []).join(', ')})`;
 }
 
 /** Canonical form of an endpoint host pattern (wildcards kept). */

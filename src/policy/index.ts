@@ -20,12 +20,12 @@ export type { PresetInfo, PresetErrorCode, MergeOptions } from './presets.js';
 export type { PolicyChange, PolicyDiff, PolicyDiffEntry, StaticSection } from './revise.js';
 
 export type * from './verdict.js';
-export { CompiledPolicy, PolicyCompiler, compileNetworkPolicies, isInspected } from './connection.js';
+export { CompiledPolicy, PolicyCompiler, cleartextOnly, compileNetworkPolicies, isInspected } from './connection.js';
 export type { CompiledEndpoint, ConnectionDecision, ConnectionVerdict } from './connection.js';
 export { checkInspectedRequest, ssrfVerdict } from './request.js';
 export type { InspectedRequest, RequestVerdict } from './request.js';
 export { BinaryLedger } from './integrity.js';
 export { checkAddress, checkResolution, classifyAddress, compileAllowedIps, formatIp, ipEquals, isIpLiteral, parseIp, unmapIPv4 } from './addresses.js';
 export type { AddressCategory, AllowedIps, IpAddress, ResolutionCheck } from './addresses.js';
-export { HostIndex, normaliseEndpointHost, normaliseHost } from './hosts.js';
+export { endpointHost, HOST_GATEWAY_NAMES, hostGatewayAddresses, HostIndex, normaliseEndpointHost, normaliseHost } from './hosts.js';
 export { normaliseTarget } from './urlpath.js';

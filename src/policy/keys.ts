@@ -3,11 +3,13 @@
 //   enforced   - named component enforces it;
 //   noEffect   - an OpenShell key that is safe to ignore (ignoring it can only refuse more): loads,
 //                with a warning on stderr naming the key and saying it has no effect;
-//   unenforced - nothing enforces it and ignoring it could allow more than the file says: an error.
+//   unenforced - nothing enforces it and ignoring it could allow more than the file says: an error;
+//   warn       - enforced, but not as a reader might expect (OpenShell's meaning differs from the
+//                words): loads, with the warning on stderr.
 // A test walks the schema and fails when a key has no entry here.
 
 /** What happens to a key, given its value and the mapping it sits in. */
-export type KeyStatus = { enforced: string } | { noEffect: string } | { unenforced: string };
+export type KeyStatus = { enforced: string } | { noEffect: string } | { unenforced: string } | { warn: string };
 type Rule = KeyStatus | ((value: unknown, parent: Record<string, unknown>) => KeyStatus);
 
 const SANDBOX = 'sandbox (applied when it starts)';
@@ -24,6 +26,36 @@ function protocolOption(what: string): Rule {
       return { enforced: `egress proxy: requests on ${protocol} endpoints are refused until warden inspects ${protocol}` };
     }
     return { unenforced: `${what} is not checked on ${String(protocol ?? 'tunnel')} endpoints: nothing in warden would enforce it` };
+  };
+}
+
+/** `host:port` of an endpoint as written, for warnings that must name it. */
+function endpointName(endpoint: Record<string, unknown>): string {
+  const host = typeof endpoint.host === 'string' ? endpoint.host : `(any host in ${Array.isArray(endpoint.allowed_ips) ? endpoint.allowed_ips.join(', ') : ''})`;
+  const ports = Array.isArray(endpoint.ports) ? endpoint.ports.join(',') : String(endpoint.port ?? '');
+  return `${host}:${ports}`;
+}
+
+/**
+ * `tls`: skip never terminates TLS; with rest or websocket the rules then apply to cleartext HTTP
+ * only. `none` and `passthrough` are older OpenShell spellings that mean "automatic" there and
+ * here (inspected protocols are terminated, tunnels are not).
+ */
+function tlsStatus(value: unknown, endpoint: Record<string, unknown>): KeyStatus {
+  if (value === 'none' || value === 'passthrough') {
+    return { warn: `tls "${value}" on endpoint ${endpointName(endpoint)} is read as automatic, as OpenShell does: TLS is terminated for an inspected protocol and passed through for a tunnel` };
+  }
+  if (value === 'skip' && (endpoint.protocol === 'rest' || endpoint.protocol === 'websocket')) {
+    return { warn: `tls "skip" with protocol ${String(endpoint.protocol)} on endpoint ${endpointName(endpoint)}: TLS is never terminated, so the rules are checked on cleartext HTTP only and a TLS connection through it is refused` };
+  }
+  return { enforced: EGRESS };
+}
+
+/** rules: request filters, which OpenShell ignores on an endpoint without a protocol. */
+function requestFilter(key: string): Rule {
+  return (_value, endpoint) => {
+    if (endpoint.protocol !== undefined) return { enforced: L7 };
+    return { warn: `"${key}" on endpoint ${endpointName(endpoint)} is not applied: the endpoint has no protocol, so (as in OpenShell) it is a plain tunnel and no request in it is checked; add "protocol: rest" to enforce it` };
   };
 }
 
@@ -61,10 +93,10 @@ export const POLICY_KEYS: Readonly<Record<string, Rule>> = {
   [`${ENDPOINT}.path`]: { enforced: L7 },
   [`${ENDPOINT}.allowed_ips`]: { enforced: 'egress proxy: the address check (SSRF guard) on every connection and request' },
   [`${ENDPOINT}.protocol`]: { enforced: 'egress proxy: rest and websocket are inspected; graphql, mcp and json-rpc requests are refused; tcp and no protocol are tunnels' },
-  [`${ENDPOINT}.tls`]: { enforced: EGRESS },
+  [`${ENDPOINT}.tls`]: tlsStatus,
   [`${ENDPOINT}.enforcement`]: { enforced: L7 },
   [`${ENDPOINT}.access`]: { enforced: L7 },
-  [`${ENDPOINT}.rules`]: { enforced: L7 },
+  [`${ENDPOINT}.rules`]: requestFilter('rules'),
   [`${ENDPOINT}.rules[].allow`]: { enforced: L7 },
   ...ruleFields(`${ENDPOINT}.rules[].allow`),
   [`${ENDPOINT}.deny_rules`]: { enforced: L7 },
@@ -184,8 +216,9 @@ function walk(value: unknown, at: Array<string | number>, pattern: string, findi
       const status = typeof rule === 'function' ? rule(member, record) : rule;
       if ('noEffect' in status) findings.push({ path, kind: 'warning', message: `has no effect in warden: ${status.noEffect}` });
       if ('unenforced' in status) findings.push({ path, kind: 'error', message: `is not enforced by warden: ${status.unenforced}; remove it` });
+      if ('warn' in status) findings.push({ path, kind: 'warning', message: status.warn });
       // One finding per key: what is under it shares its fate.
-      if (!('enforced' in status)) continue;
+      if (!('enforced' in status) && !('warn' in status)) continue;
     }
     // Values under free-form maps (query matchers, middleware config) are data, not keys.
     if (keyPattern.endsWith('.query') || keyPattern.endsWith('.params') || keyPattern.endsWith('.config')) continue;

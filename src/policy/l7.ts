@@ -2,9 +2,9 @@
 // over method, path and query.
 
 import type { L7Match, NetworkEndpoint, QueryMatcher } from './types.js';
-import { type Matcher, PATH_GLOB, VALUE_GLOB, compileGlob } from './glob.js';
+import { type GlobOptions, type Matcher, PATH_GLOB, QUERY_ALLOW_GLOB, VALUE_GLOB, compileGlob } from './glob.js';
+import { endpointHost } from './hosts.js';
 import type { PolicyCode } from './verdict.js';
-import { stripMatrixParams } from './urlpath.js';
 
 const READ_ONLY = new Set(['GET', 'HEAD', 'OPTIONS']);
 const READ_WRITE = new Set(['GET', 'HEAD', 'OPTIONS', 'POST', 'PUT', 'PATCH']);
@@ -49,13 +49,18 @@ export interface CompiledL7 {
   audit: boolean;
 }
 
-function compileQueryMatcher(m: QueryMatcher): Matcher {
-  if (typeof m === 'string') return compileGlob(m, VALUE_GLOB);
+/**
+ * In an allow rule a query `*` stops at "." as in OpenShell (`foo-*` does not allow `foo-a.b`);
+ * in a deny rule it matches any run of characters, so a deny never covers less than it says.
+ */
+function compileQueryMatcher(m: QueryMatcher, side: 'allow' | 'deny'): Matcher {
+  const options: GlobOptions = side === 'allow' ? QUERY_ALLOW_GLOB : VALUE_GLOB;
+  if (typeof m === 'string') return compileGlob(m, options);
   if ('any' in m) {
-    const list = m.any.map((g) => compileGlob(g, VALUE_GLOB));
+    const list = m.any.map((g) => compileGlob(g, options));
     return (v) => list.some((f) => f(v));
   }
-  return compileGlob(m.glob, VALUE_GLOB);
+  return compileGlob(m.glob, options);
 }
 
 /**
@@ -68,7 +73,7 @@ function compileMatch(m: L7Match, label: string, side: 'allow' | 'deny'): Compil
     label,
     method: method === undefined ? (side === 'allow' ? NO_METHOD : null) : method === '*' ? null : method,
     path: m.path === undefined || m.path === '' ? null : compileGlob(m.path, PATH_GLOB),
-    query: Object.entries(m.query ?? {}).map(([key, q]) => ({ key, match: compileQueryMatcher(q) })),
+    query: Object.entries(m.query ?? {}).map(([key, q]) => ({ key, match: compileQueryMatcher(q, side) })),
   };
 }
 
@@ -110,9 +115,14 @@ export interface L7Request {
   query: Map<string, string[]>;
 }
 
+/** A rule's method matches the request's; a GET rule also matches HEAD (as in OpenShell), allow and deny alike. */
+function methodMatches(rule: string | null, method: string): boolean {
+  return rule === null || rule === method || (method === 'HEAD' && rule === 'GET');
+}
+
 /** On the allow side every value of a listed key must match, and the key must be present. */
 function allowMatches(m: CompiledMatch, req: L7Request): boolean {
-  if (m.method !== null && m.method !== req.method) return false;
+  if (!methodMatches(m.method, req.method)) return false;
   if (m.path && !m.path(req.path)) return false;
   for (const q of m.query) {
     const values = req.query.get(q.key);
@@ -123,14 +133,11 @@ function allowMatches(m: CompiledMatch, req: L7Request): boolean {
 
 /**
  * On the deny side one matching value is enough (`?force=true&force=false` still hits a deny
- * on force=true), and the path is also tried without `;params`.
+ * on force=true). The path has no `;params` left: normalisation cut them (urlpath.ts).
  */
 function denyMatches(m: CompiledMatch, req: L7Request): boolean {
-  if (m.method !== null && m.method !== req.method) return false;
-  if (m.path) {
-    const stripped = stripMatrixParams(req.path);
-    if (!m.path(req.path) && !(stripped !== req.path && m.path(stripped))) return false;
-  }
+  if (!methodMatches(m.method, req.method)) return false;
+  if (m.path && !m.path(req.path)) return false;
   for (const q of m.query) {
     const values = req.query.get(q.key);
     if (!values || !values.some(q.match)) return false;
@@ -155,14 +162,24 @@ export interface L7Decision {
 }
 
 /**
- * Endpoints with a `path` selector that covers the request win over those without one; among
- * those, only the most specific selectors count.
+ * Endpoints with a `path` selector that covers the request win over those without one. As in
+ * OpenShell, the rules and deny rules of every covering REST endpoint apply, while the most
+ * specific one's enforcement decides whether a denial blocks (`audit` then says whether the
+ * covering endpoints are audited); an endpoint of another protocol is authoritative on its path.
  */
-function selectByPath(refs: readonly L7EndpointRef[], path: string): readonly L7EndpointRef[] {
+/** The endpoints that decide a request on `path` (see selectByPath). */
+export function endpointsForPath(refs: readonly L7EndpointRef[], path: string): readonly L7EndpointRef[] {
+  return selectByPath(refs, path).refs;
+}
+
+function selectByPath(refs: readonly L7EndpointRef[], path: string): { refs: readonly L7EndpointRef[]; audit?: boolean } {
   const covering = refs.filter((r) => r.l7.selector !== null && r.l7.selector(path));
-  if (covering.length === 0) return refs.filter((r) => r.l7.selector === null);
+  if (covering.length === 0) return { refs: refs.filter((r) => r.l7.selector === null) };
   const best = Math.max(...covering.map((r) => r.l7.specificity));
-  return covering.filter((r) => r.l7.specificity === best);
+  const specific = covering.filter((r) => r.l7.specificity === best);
+  if (specific.some((r) => r.l7.protocol !== 'rest')) return { refs: specific };
+  const rest = covering.filter((r) => r.l7.protocol === 'rest');
+  return { refs: rest, audit: specific.every((r) => r.l7.audit) };
 }
 
 function allowingRule(l7: CompiledL7, req: L7Request): string | null {
@@ -183,14 +200,14 @@ export function decideL7(matched: readonly L7EndpointRef[], req: L7Request): L7D
   const first = refs[0];
   if (!first) throw new Error('decideL7 needs at least one endpoint');
 
-  const selected = selectByPath(refs, r.path);
+  const { refs: selected, audit: pathAudit } = selectByPath(refs, r.path);
   if (selected.length === 0) {
     return {
       verdict: 'deny',
       code: 'l7_not_allowed',
       policy: first.policy,
       endpoint: first.endpoint,
-      reason: `no inspected endpoint for ${first.endpoint.host} covers the path ${r.path}`,
+      reason: `no inspected endpoint for ${endpointHost(first.endpoint)} covers the path ${r.path}`,
     };
   }
   const understood = selected.filter((ref) => ref.l7.supported);
@@ -209,10 +226,10 @@ export function decideL7(matched: readonly L7EndpointRef[], req: L7Request): L7D
   const outcomes = refs.map((ref) => {
     const denyHit = ref.l7.deny.find((m) => denyMatches(m, r))?.label ?? null;
     const allowHit = denyHit ? null : allowingRule(ref.l7, r);
-    return { ref, denyHit, allowHit };
+    return { ref, denyHit, allowHit, audit: pathAudit ?? ref.l7.audit };
   });
 
-  const enforcedDeny = outcomes.find((o) => o.denyHit && !o.ref.l7.audit);
+  const enforcedDeny = outcomes.find((o) => o.denyHit && !o.audit);
   if (enforcedDeny) {
     const { ref, denyHit } = enforcedDeny;
     return {
@@ -231,7 +248,7 @@ export function decideL7(matched: readonly L7EndpointRef[], req: L7Request): L7D
     return { verdict: 'allow', code: 'allowed', policy: ref.policy, endpoint: ref.endpoint, rule: allowHit!, reason: `allowed by ${allowHit} of policy ${ref.policy}` };
   }
 
-  const audited = outcomes.find((o) => o.ref.l7.audit);
+  const audited = outcomes.find((o) => o.audit);
   if (audited) {
     const { ref, denyHit } = audited;
     const why = denyHit ? `matches ${denyHit}` : 'matches no allow rule';
@@ -253,7 +270,7 @@ export function decideL7(matched: readonly L7EndpointRef[], req: L7Request): L7D
     policy: first.policy,
     endpoint: first.endpoint,
     reason: noRules
-      ? `endpoint ${first.endpoint.host} of policy ${first.policy} inspects requests but lists no access or rules`
+      ? `endpoint ${endpointHost(first.endpoint)} of policy ${first.policy} inspects requests but lists no access or rules`
       : `no rule of policy ${first.policy} allows ${method} ${r.path}`,
   };
 }

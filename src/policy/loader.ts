@@ -5,4 +5,4 @@
 
 export { parsePolicy, loadPolicyFile, PolicyError, policyWarnings, formatWarning } from './load.js';
 export { listPresets, loadPreset, mergePolicies, defaultPresetDir, PresetError, PolicyMergeError } from './presets.js';
-export { applyPolicyChanges, parseEndpointSpec, diffPolicies, renderDiff, staticChanges, STATIC_SECTIONS, PolicyChangeError } from './revise.js';
+export { applyPolicyChanges, parseEndpointChangeSpec, parseEndpointSpec, parseRuleSpec, diffPolicies, renderDiff, staticChanges, STATIC_SECTIONS, PolicyChangeError } from './revise.js';

@@ -2,7 +2,8 @@
 // endpoints, Host/SNI disagreements and SSRF refusals, each naming what the policy lacks.
 
 import type { CompiledEndpoint, ConnectionDecision } from './connection.js';
-import { type L7EndpointRef, decideL7, websocketMessagesAllowed } from './l7.js';
+import { type L7EndpointRef, decideL7, endpointsForPath, websocketMessagesAllowed } from './l7.js';
+import { endpointHost } from './hosts.js';
 import { normaliseTarget, targetToForward } from './urlpath.js';
 import type { PolicyVerdict } from './verdict.js';
 
@@ -33,8 +34,18 @@ export function checkInspectedRequest(conn: ConnectionDecision, req: InspectedRe
   const refs = inspectedRefs(conn);
   const first = refs[0];
   if (!first) throw new Error('checkInspectedRequest needs an inspected endpoint');
-  const where = `endpoint ${first.endpoint.host} of network_policies.${first.policy}`;
-  const norm = normaliseTarget(req.pathAndQuery, refs.every((r) => r.endpoint.allow_encoded_slash === true));
+  let where = `endpoint ${endpointHost(first.endpoint)} of network_policies.${first.policy}`;
+  // allow_encoded_slash is per endpoint (as in OpenShell): a %2F is accepted when every endpoint
+  // that decides this path opted in, whatever endpoints selected by other paths say.
+  let norm = normaliseTarget(req.pathAndQuery, refs.some((r) => r.endpoint.allow_encoded_slash === true));
+  if (norm.ok && norm.path.includes('%2F')) {
+    const deciding = endpointsForPath(refs, norm.path);
+    const refusing = deciding.find((r) => r.endpoint.allow_encoded_slash !== true);
+    if (refusing || deciding.length === 0) {
+      if (refusing) where = `endpoint ${endpointHost(refusing.endpoint)} of network_policies.${refusing.policy}`;
+      norm = normaliseTarget(req.pathAndQuery, false);
+    }
+  }
   if (!norm.ok) {
     const slash = norm.reason.includes('%2F');
     return {
@@ -64,6 +75,17 @@ export function checkInspectedRequest(conn: ConnectionDecision, req: InspectedRe
   const base = { policy: d.policy, endpoint: d.endpoint, reason: d.reason, path: norm.path, ...(d.rule ? { rule: d.rule } : {}) };
   if (d.verdict === 'allow') {
     const ref = refs.find((r) => r.endpoint === d.endpoint);
+    // A websocket endpoint carries WebSocket upgrades only: a plain request there is refused (OpenShell).
+    if (req.upgrade === undefined && ref?.l7.protocol === 'websocket') {
+      return {
+        ...base,
+        verdict: 'deny',
+        code: 'l7_not_allowed',
+        reason: `${m} ${norm.path} without "Upgrade: websocket" on a websocket endpoint: such an endpoint carries WebSocket upgrades only`,
+        rule_missing: `protocol: rest on ${where} (or another endpoint) for plain HTTP requests`,
+        hint: 'send the request as a WebSocket upgrade, or describe the plain HTTP API with protocol: rest',
+      };
+    }
     // After the upgrade the proxy sees frames, not requests: the upgrade is allowed only where
     // the policy allows the client's messages too, on rest endpoints as on websocket ones.
     if (req.upgrade !== undefined && ref && !websocketMessagesAllowed(ref.l7, norm.path)) {
@@ -101,7 +123,7 @@ export function checkInspectedRequest(conn: ConnectionDecision, req: InspectedRe
 }
 
 export function ssrfVerdict(conn: ConnectionDecision, host: string, check: { address: string; reason: string }): PolicyVerdict {
-  const where = conn.endpoint ? `endpoint ${conn.endpoint.host} of network_policies.${conn.policy}` : 'the endpoint';
+  const where = conn.endpoint ? `endpoint ${endpointHost(conn.endpoint)} of network_policies.${conn.policy}` : 'the endpoint';
   return {
     verdict: 'deny',
     code: 'ssrf_blocked',

@@ -9,9 +9,13 @@
 // - asking to add something already there, or remove something absent, is an error, never a
 //   silent no-op, so an operator's typo does not pass for success.
 
+import { endpointHost } from './hosts.js';
 import { formatPath, parsePolicy, PolicyError } from './load.js';
 import type { PolicyDiagnostic } from './load.js';
-import type { EndpointAccess, NetworkEndpoint, NetworkPolicy, Policy } from './types.js';
+import type { EndpointAccess, EndpointEnforcement, NetworkEndpoint, NetworkPolicy, Policy } from './types.js';
+
+/** Protocols `policy update --add-endpoint` can give an endpoint (those with method/path rules). */
+export type ChangeProtocol = 'rest' | 'websocket';
 
 export type PolicyChange =
   | {
@@ -21,8 +25,9 @@ export type PolicyChange =
     /** Required unless `policyName` names an existing network policy. */
     binaries?: string[];
     allowedIps?: string[];
-    protocol?: 'rest';
+    protocol?: ChangeProtocol;
     access?: EndpointAccess;
+    enforcement?: EndpointEnforcement;
     /** Add to (or create) this network policy instead of a new one named after the endpoint. */
     policyName?: string;
   }
@@ -30,7 +35,8 @@ export type PolicyChange =
   | { op: 'add-binary'; path: string; policyName: string }
   | { op: 'remove-binary'; path: string; policyName?: string }
   | { op: 'add-rule'; host: string; port: number; method: string; path: string; policyName?: string }
-  | { op: 'remove-rule'; host: string; port: number; method: string; path: string; policyName?: string };
+  | { op: 'remove-rule'; host: string; port: number; method: string; path: string; policyName?: string }
+  | { op: 'add-deny'; host: string; port: number; method: string; path: string; policyName?: string };
 
 export class PolicyChangeError extends Error {
   override readonly name = 'PolicyChangeError';
@@ -63,6 +69,68 @@ export function parseEndpointSpec(spec: string): { host: string; port: number } 
   const host = rawHost.startsWith('[') ? rawHost.slice(1, -1) : rawHost;
   if (host === '') throw bad('the host is empty');
   return { host, port };
+}
+
+/** What follows host:port in OpenShell's `--add-endpoint host:port[:access[:protocol[:enforcement]]]`. */
+export interface EndpointChangeSpec {
+  host: string;
+  port: number;
+  access?: EndpointAccess;
+  protocol?: ChangeProtocol;
+  enforcement?: EndpointEnforcement;
+}
+
+/** Splits `[v6]:rest` or `host:rest` into the host part and what follows its first `:`. */
+function splitHost(spec: string): { host: string; rest: string } | null {
+  const text = spec.trim();
+  if (text.startsWith('[')) {
+    const close = text.indexOf(']');
+    if (close < 0 || text[close + 1] !== ':') return null;
+    return { host: text.slice(0, close + 1), rest: text.slice(close + 2) };
+  }
+  const colon = text.indexOf(':');
+  return colon < 0 ? null : { host: text.slice(0, colon), rest: text.slice(colon + 1) };
+}
+
+const ACCESS_VALUES: readonly string[] = ['read-only', 'read-write', 'full'];
+const PROTOCOL_VALUES: readonly string[] = ['rest', 'websocket'];
+const ENFORCEMENT_VALUES: readonly string[] = ['enforce', 'audit'];
+
+/**
+ * OpenShell's endpoint spec: `host:port[:access[:protocol[:enforcement]]]`, where a field may be
+ * left empty (`api.example.com:443::rest`). An IPv6 host is written in brackets.
+ */
+export function parseEndpointChangeSpec(spec: string): EndpointChangeSpec {
+  const bad = (why: string) =>
+    new PolicyChangeError(`${JSON.stringify(spec)} is not an endpoint: ${why}; expected host:port[:access[:protocol[:enforcement]]], such as api.github.com:443:read-only:rest`);
+  const split = splitHost(spec);
+  if (!split) throw bad('the port is missing');
+  const [port = '', access = '', protocol = '', enforcement = '', ...extra] = split.rest.split(':');
+  if (extra.length > 0) throw bad('too many fields');
+  const out: EndpointChangeSpec = parseEndpointSpec(`${split.host}:${port}`);
+  const pick = <T extends string>(value: string, allowed: readonly string[], what: string): T | undefined => {
+    if (value === '') return undefined;
+    if (!allowed.includes(value)) throw bad(`${what} must be one of ${allowed.join(', ')}, not ${JSON.stringify(value)}`);
+    return value as T;
+  };
+  const a = pick<EndpointAccess>(access, ACCESS_VALUES, 'the access');
+  const p = pick<ChangeProtocol>(protocol, PROTOCOL_VALUES, 'the protocol');
+  const e = pick<EndpointEnforcement>(enforcement, ENFORCEMENT_VALUES, 'the enforcement');
+  if (a !== undefined) out.access = a;
+  if (p !== undefined) out.protocol = p;
+  if (e !== undefined) out.enforcement = e;
+  return out;
+}
+
+/** OpenShell's rule spec for `--add-allow` / `--add-deny`: `host:port:METHOD:path-glob`. */
+export function parseRuleSpec(spec: string): { host: string; port: number; method: string; path: string } {
+  const bad = (why: string) =>
+    new PolicyChangeError(`${JSON.stringify(spec)} is not a rule: ${why}; expected host:port:METHOD:path-glob, such as api.github.com:443:GET:/repos/**`);
+  const split = splitHost(spec);
+  if (!split) throw bad('the port is missing');
+  const match = /^(\d{1,5}):([A-Za-z_]+|\*):(\/.*)$/.exec(split.rest);
+  if (!match) throw bad('give the port, a method (or *) and a path starting with /');
+  return { ...parseEndpointSpec(`${split.host}:${match[1]!}`), method: match[2]!.toUpperCase(), path: match[3]! };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -123,6 +191,8 @@ function applyOne(policy: Policy, change: PolicyChange): void {
       return addRule(policy, change);
     case 'remove-rule':
       return removeRule(policy, change);
+    case 'add-deny':
+      return addDeny(policy, change);
     default:
       throw new PolicyChangeError(`unknown operation ${JSON.stringify((change as { op: unknown }).op)}`);
   }
@@ -161,6 +231,7 @@ function newEndpoint(change: AddEndpoint): NetworkEndpoint {
   const endpoint: NetworkEndpoint = { host: change.host, ports: [change.port] };
   if (change.protocol !== undefined) endpoint.protocol = change.protocol;
   if (change.access !== undefined) endpoint.access = change.access;
+  if (change.enforcement !== undefined) endpoint.enforcement = change.enforcement;
   if (change.allowedIps !== undefined && change.allowedIps.length > 0) endpoint.allowed_ips = [...new Set(change.allowedIps)];
   return endpoint;
 }
@@ -184,6 +255,7 @@ function sameEndpoint(have: NetworkEndpoint, wanted: NetworkEndpoint, port: numb
     have.ports.includes(port) &&
     have.protocol === wanted.protocol &&
     have.access === wanted.access &&
+    have.enforcement === wanted.enforcement &&
     (wanted.allowed_ips ?? []).every((ip) => (have.allowed_ips ?? []).includes(ip.toLowerCase()))
   );
 }
@@ -235,11 +307,27 @@ function removeBinary(policy: Policy, path: string, policyName?: string): void {
   }
 }
 
-type RuleChange = Extract<PolicyChange, { op: 'add-rule' | 'remove-rule' }>;
+type RuleChange = Extract<PolicyChange, { op: 'add-rule' | 'remove-rule' | 'add-deny' }>;
+
+function addDeny(policy: Policy, change: RuleChange): void {
+  const { name, endpoint } = oneEndpoint(policy, change);
+  const at = `endpoint ${endpointText(endpointHost(endpoint), change.port)} of network_policies.${name}`;
+  if (endpoint.protocol !== 'rest' && endpoint.protocol !== 'websocket') {
+    throw new PolicyChangeError(
+      `${at} is ${endpoint.protocol === undefined ? 'a plain tunnel (no protocol)' : `protocol ${endpoint.protocol}`}, so a method/path deny rule cannot apply: ` +
+        'remove it and add it again with protocol rest',
+    );
+  }
+  const method = change.method.toUpperCase();
+  if ((endpoint.deny_rules ?? []).some((m) => sameRule(m, method, change.path))) {
+    throw new PolicyChangeError(`already denied: ${at} already has the deny rule ${method} ${change.path}`);
+  }
+  endpoint.deny_rules = [...(endpoint.deny_rules ?? []), { method, path: change.path }];
+}
 
 function addRule(policy: Policy, change: RuleChange): void {
   const { name, endpoint } = oneEndpoint(policy, change);
-  const at = `endpoint ${endpointText(endpoint.host, change.port)} of network_policies.${name}`;
+  const at = `endpoint ${endpointText(endpointHost(endpoint), change.port)} of network_policies.${name}`;
   if (endpoint.protocol !== 'rest' && endpoint.protocol !== 'websocket') {
     throw new PolicyChangeError(
       `${at} is ${endpoint.protocol === undefined ? 'a plain tunnel (no protocol)' : `protocol ${endpoint.protocol}`}, so method/path rules cannot apply: ` +
@@ -266,7 +354,7 @@ function removeRule(policy: Policy, change: RuleChange): void {
   if (kept.length === rules.length) {
     const listed = rules.map((r) => `${r.allow.method ?? '*'} ${r.allow.path ?? '/**'}`);
     const have = listed.length === 0 ? 'it has no rules' : `its rules: ${listed.join(', ')}`;
-    throw new PolicyChangeError(`endpoint ${endpointText(endpoint.host, change.port)} of network_policies.${name} has no rule ${method} ${change.path}; ${have}`);
+    throw new PolicyChangeError(`endpoint ${endpointText(endpointHost(endpoint), change.port)} of network_policies.${name} has no rule ${method} ${change.path}; ${have}`);
   }
   // An empty rules list is refused by the schema; without rules the endpoint allows nothing.
   if (kept.length === 0) delete endpoint.rules;
@@ -317,7 +405,7 @@ function networkPolicy(policy: Policy, name: string, need: 'required' | 'optiona
 function existingEndpoints(policy: Policy, policyName?: string): string {
   const list = Object.entries(policy.network_policies)
     .filter(([name]) => policyName === undefined || name === policyName)
-    .flatMap(([name, rule]) => rule.endpoints.map((e) => `${e.host}:${e.ports.join(',')} (${name})`));
+    .flatMap(([name, rule]) => rule.endpoints.map((e) => `${endpointHost(e)}:${e.ports.join(',')} (${name})`));
   return `existing endpoints${policyName === undefined ? '' : ` of network_policies.${policyName}`}: ${list.join(', ') || 'none'}`;
 }
 
@@ -328,7 +416,8 @@ function existingBinaries(policy: Policy, policyName?: string): string {
   return `listed binaries: ${list.join(', ') || 'none'}`;
 }
 
-function sameHost(a: string, b: string): boolean {
+function sameHost(a: string | undefined, b: string | undefined): boolean {
+  if (a === undefined || b === undefined) return a === b;
   const canonical = (h: string) => {
     const lower = h.trim().toLowerCase();
     const bare = lower.startsWith('[') && lower.endsWith(']') ? lower.slice(1, -1) : lower;

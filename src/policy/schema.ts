@@ -8,7 +8,7 @@
 
 import { z } from 'zod';
 import { allowedIpProblem, isIpLiteral } from './addresses.js';
-import { normaliseEndpointHost } from './hosts.js';
+import { HostIndex, normaliseEndpointHost } from './hosts.js';
 import { PROTECTED_WORKDIR_FILES } from './workdir-files.js';
 import { durationMs, parseSize } from './sizes.js';
 import {
@@ -249,13 +249,13 @@ const persistedQuerySchema = mapping({
 const bodyLimit = integer(1, 64 * 1024 * 1024, 'expected a positive integer number of bytes');
 
 const endpointShape = {
-  host: hostPattern,
+  host: hostPattern.optional(),
   port: integer(1, 65535).optional(),
   ports: listOf(integer(1, 65535), 'a list of ports').min(1, { error: 'expected at least one port' }).optional(),
   path: nonEmptyText.optional(),
   allowed_ips: listOf(allowedIp, 'a list of IP addresses or CIDR blocks').min(1, { error: 'expected at least one address' }).optional(),
   protocol: oneOf(PROTOCOLS).optional(),
-  tls: oneOf(['skip', 'terminate']).optional(),
+  tls: oneOf(['skip', 'terminate', 'none', 'passthrough']).optional(),
   enforcement: oneOf(['enforce', 'audit']).optional(),
   access: oneOf(['read-only', 'read-write', 'full']).optional(),
   rules: listOf(ruleSchema, 'a list of { allow: ... } rules').optional(),
@@ -293,6 +293,9 @@ function checkEndpoint(endpoint: Record<string, unknown>, ctx: RefineCtx): void 
   const has = (key: string) => endpoint[key] !== undefined;
   const protocol = typeof endpoint.protocol === 'string' ? (endpoint.protocol as Protocol) : undefined;
 
+  if (!has('host') && !has('allowed_ips')) {
+    issue(ctx, ['host'], 'expected a host name, or allowed_ips for an endpoint that covers any destination inside them');
+  }
   if (has('port') && has('ports')) issue(ctx, ['ports'], 'give either "port" or "ports", not both', 'key');
   if (!has('port') && !has('ports')) {
     issue(ctx, [], 'expected "port" or "ports": every endpoint needs at least one port');
@@ -320,11 +323,12 @@ function checkEndpoint(endpoint: Record<string, unknown>, ctx: RefineCtx): void 
 }
 
 function checkTunnelEndpoint(endpoint: Record<string, unknown>, ctx: RefineCtx): void {
-  // Without a protocol the connection is a tunnel: only `access: full` (what a tunnel gives
-  // anyway) is accepted; anything that reads like a request filter would be silently unenforced.
+  // Without a protocol the connection is a plain tunnel. `rules` there load with OpenShell's meaning
+  // (not applied) and a warning naming the endpoint (keys.ts); toEndpoint drops them. deny_rules are
+  // refused, as OpenShell refuses them; so is an access preset other than full: `policy update
+  // --add-endpoint h:p:read-only` without a protocol would otherwise quietly give a whole tunnel.
   const why = 'cannot filter requests without an inspected protocol (rest, websocket, graphql, mcp or json-rpc): without "protocol" the connection is a plain tunnel';
   if (endpoint.access !== undefined && endpoint.access !== 'full') issue(ctx, ['access'], `access "${String(endpoint.access)}" ${why}`);
-  if (endpoint.rules !== undefined) issue(ctx, ['rules'], `"rules" ${why}`, 'key');
   if (endpoint.deny_rules !== undefined) issue(ctx, ['deny_rules'], `"deny_rules" ${why}`, 'key');
 }
 
@@ -339,7 +343,7 @@ function checkTcpEndpoint(endpoint: Record<string, unknown>, ctx: RefineCtx): vo
 }
 
 function checkInspectedEndpoint(endpoint: Record<string, unknown>, protocol: Protocol, ctx: RefineCtx): void {
-  if (endpoint.tls === 'skip') {
+  if (endpoint.tls === 'skip' && protocol !== 'rest' && protocol !== 'websocket') {
     issue(ctx, ['tls'], `tls "skip" cannot be combined with protocol ${protocol}: requests inside an uninspected TLS tunnel cannot be checked, so the rules would not be enforced`);
   }
   if ((protocol === 'mcp' || protocol === 'json-rpc') && endpoint.access !== undefined) {
@@ -410,6 +414,18 @@ const HTTP_METHOD = /^[A-Za-z_]+$/;
 
 function checkRules(endpoint: Record<string, unknown>, protocol: Protocol | undefined, ctx: RefineCtx): void {
   if (protocol === undefined || protocol === 'tcp') return;
+  if (protocol === 'websocket' && Array.isArray(endpoint.rules)) {
+    // GraphQL over WebSocket reads each client message as an operation: a raw-text rule next to
+    // GraphQL rules would let any text through (OpenShell refuses the mix too).
+    const allows = endpoint.rules.map((rule) => (isRecord(rule) && isRecord(rule.allow) ? rule.allow : {}));
+    if (allows.some((allow) => GRAPHQL_FIELDS.some((key) => allow[key] !== undefined))) {
+      allows.forEach((allow, i) => {
+        if (typeof allow.method === 'string' && allow.method.toUpperCase() === 'WEBSOCKET_TEXT') {
+          issue(ctx, ['rules', i, 'allow', 'method'], 'a WEBSOCKET_TEXT rule cannot sit next to GraphQL rules: on a GraphQL-over-WebSocket endpoint every client message is checked as an operation');
+        }
+      });
+    }
+  }
   const allowAllMcp = isRecord(endpoint.mcp) && endpoint.mcp.allow_all_known_mcp_methods === true;
   const visit = (matcher: unknown, path: PropertyKey[]) => {
     if (isRecord(matcher)) checkMatcher(matcher, protocol, allowAllMcp, path, ctx);
@@ -503,8 +519,14 @@ function checkMcpMethod(matcher: Record<string, unknown>, at: PropertyKey[], ctx
 type EndpointInput = z.output<z.ZodObject<typeof endpointShape>>;
 
 function toEndpoint(input: EndpointInput): NetworkEndpoint {
-  const { port, ports, rules, deny_rules, ...rest } = input;
+  const { port, ports, rules, deny_rules, tls, ...rest } = input;
   const endpoint: NetworkEndpoint = { ...rest, ports: [...new Set(ports ?? (port === undefined ? [] : [port]))] };
+  // `none` and `passthrough` mean automatic (the default); a warning says so (keys.ts).
+  if (tls === 'skip' || tls === 'terminate') endpoint.tls = tls;
+  if (input.protocol === undefined) {
+    // A tunnel: rules and deny_rules are not applied (a warning names the endpoint), so none is kept.
+    return endpoint;
+  }
   const http = input.protocol === 'rest' || input.protocol === 'websocket';
   const normalise = (matcher: L7Match): L7Match =>
     http && matcher.method !== undefined ? { ...matcher, method: matcher.method.toUpperCase() } : matcher;
@@ -671,6 +693,63 @@ const workdirFilesSchema = mapping({
 
 const versionSchema = z.literal(1, { error: 'expected the integer 1' });
 
+/** A host name that `pattern` matches (its wildcards filled in), to test two patterns for overlap. */
+function sampleHost(pattern: string): string {
+  return pattern.split('.').map((label) => (label.includes('*') ? label.replace(/\*+/g, 'x') : label)).join('.');
+}
+
+function hostsOverlap(a: string, b: string): boolean {
+  if (a === b) return true;
+  const index = new HostIndex<true>();
+  index.add(a, true);
+  if (index.lookup(sampleHost(b)).length > 0) return true;
+  const other = new HostIndex<true>();
+  other.add(b, true);
+  return other.lookup(sampleHost(a)).length > 0;
+}
+
+interface SkipEndpoint { at: PropertyKey[]; host: string; ports: number[] }
+
+/**
+ * Ambiguities OpenShell refuses at load, refused here too because either reading could be wrong:
+ * a tls: skip endpoint whose host pattern overlaps another endpoint's (a wildcard and a name it
+ * covers) on the same port without tls: skip, and a middleware selector naming a host of a
+ * tls: skip endpoint (it could never see the traffic it names).
+ */
+function checkTlsAmbiguity(file: Record<string, unknown>, ctx: RefineCtx): void {
+  const policies = isRecord(file.network_policies) ? file.network_policies : {};
+  const skip: SkipEndpoint[] = [];
+  const others: Array<SkipEndpoint & { policy: string }> = [];
+  for (const [name, policy] of Object.entries(policies)) {
+    const endpoints = isRecord(policy) && Array.isArray(policy.endpoints) ? policy.endpoints : [];
+    endpoints.forEach((e: unknown, i) => {
+      if (!isRecord(e) || typeof e.host !== 'string' || !Array.isArray(e.ports)) return;
+      const entry = { at: ['network_policies', name, 'endpoints', i], host: e.host, ports: e.ports as number[] };
+      if (e.tls === 'skip') skip.push(entry);
+      else if (e.protocol !== 'tcp') others.push({ ...entry, policy: name });
+    });
+  }
+  for (const s of skip) {
+    // The same host written twice is one destination, decided by inspection winning (connection.ts).
+    const clash = others.find((o) => o.host !== s.host && o.ports.some((p) => s.ports.includes(p)) && hostsOverlap(s.host, o.host));
+    if (clash) {
+      issue(ctx, [...s.at, 'tls'], `tls "skip" on ${s.host} overlaps endpoint ${clash.host} of network_policies.${clash.policy} on the same port without tls "skip": it is ambiguous whether a connection to a host both match is passed through; give both the same tls, or make their hosts or ports distinct`);
+    }
+  }
+  const middlewares = isRecord(file.network_middlewares) ? file.network_middlewares : {};
+  for (const [name, m] of Object.entries(middlewares)) {
+    const include = isRecord(m) && isRecord(m.endpoints) && Array.isArray(m.endpoints.include) ? m.endpoints.include : [];
+    include.forEach((pattern: unknown, i) => {
+      // A wildcard selector simply does not apply to pass-through traffic; a name is a mistake.
+      if (typeof pattern !== 'string' || pattern.includes('*')) return;
+      const covered = skip.find((s) => hostsOverlap(pattern, s.host));
+      if (covered) {
+        issue(ctx, ['network_middlewares', name, 'endpoints', 'include', i], `"${pattern}" covers ${covered.host}, an endpoint with tls "skip" whose traffic no middleware can see: exclude it, or drop tls: skip`);
+      }
+    });
+  }
+}
+
 export const policyFileSchema = mapping({
   version: versionSchema,
   filesystem_policy: filesystemSchema.optional(),
@@ -682,7 +761,7 @@ export const policyFileSchema = mapping({
   governance: governanceSchema.optional(),
   limits: limitsSchema.optional(),
   workdir_files: workdirFilesSchema.optional(),
-});
+}).check(always(checkTlsAmbiguity));
 
 /** A preset is a named bundle of network policies and nothing else. */
 export const presetFileSchema = mapping({

@@ -74,8 +74,12 @@ export type EndpointAccess = 'read-only' | 'read-write' | 'full';
 export type EndpointEnforcement = 'enforce' | 'audit';
 
 export interface NetworkEndpoint {
-  /** Exact name, `*.` one label, `**.` any depth; case-insensitive. */
-  host: string;
+  /**
+   * Exact name, `*.` one label, `**.` any depth, or a glob of whole labels (`*.s3.*.amazonaws.com`,
+   * `*-aiplatform.googleapis.com`); case-insensitive. Absent only with `allowed_ips`: the endpoint
+   * then covers any name or address on its ports that resolves inside allowed_ips.
+   */
+  host?: string;
   /** Normalised by the loader: the file's `port` or `ports` (never both), without duplicates. */
   ports: number[];
   protocol?: EndpointProtocol;

@@ -236,8 +236,11 @@ describe('explain: input', () => {
     assert.equal(upgrade.code, 'upgrade_not_allowed');
     assert.equal(upgrade.destination.port, 443);
     hasReason(upgrade, 'would carry client messages the policy does not allow');
+    // A websocket endpoint carries upgrades only: a plain GET is refused, as in OpenShell.
     const plain = await explainRequest(policy, { binary: '/opt/explain-test/agent', url: 'https://ws.example.com/stream' });
-    assert.equal(plain.verdict, 'allow');
+    assert.equal(plain.verdict, 'deny');
+    assert.equal(plain.code, 'l7_not_allowed');
+    hasReason(plain, 'carries WebSocket upgrades only');
   });
 });
 

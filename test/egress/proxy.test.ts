@@ -542,6 +542,42 @@ describe('egress proxy protocol handling', () => {
     }
   });
 
+  test('L7: on a tls: skip rest endpoint cleartext requests are inspected and TLS is never terminated', async () => {
+    const p = http1.port;
+    fx.setPolicy(policy('self', [...endpoints(), { host: 'plain.test', ports: [p], protocol: 'rest', tls: 'skip', access: 'read-only', allowed_ips: LOCAL }], [SELF]));
+    try {
+      const t = await connect(fx.port, `plain.test:${p}`);
+      assert.equal(t.status, 200);
+      const c = new Conversation(t.socket);
+      assert.equal((await c.request({ path: '/x', headers: { Host: `plain.test:${p}` } })).status, 200);
+      assert.equal((await c.request({ method: 'POST', path: '/x', headers: { Host: `plain.test:${p}`, 'Content-Length': '0' } })).status, 403);
+      t.socket.destroy();
+
+      const secure = await connect(fx.port, `plain.test:${p}`);
+      assert.equal(secure.status, 200);
+      await assert.rejects(tlsOver(secure.socket, 'plain.test', fx.ca.certPem));
+      await waitFor(() => fx.events.some((e) => e.code === 'l7_unsupported' && /tls: skip/.test(e.reason)), 'the refused TLS event');
+    } finally {
+      fx.setPolicy(base());
+    }
+  });
+
+  test('the host-gateway name reaches the host loopback, and only with allowed_ips naming it', async () => {
+    const p = http1.port;
+    fx.setPolicy(policy('self', [...endpoints(), { host: 'host.warden.internal', ports: [p], allowed_ips: LOCAL }], [SELF]));
+    try {
+      const t = await connect(fx.port, `host.warden.internal:${p}`);
+      assert.equal(t.status, 200);
+      const c = new Conversation(t.socket);
+      assert.equal((await c.request({ path: '/gw', headers: { Host: `host.warden.internal:${p}` } })).status, 200);
+      t.socket.destroy();
+      fx.setPolicy(policy('self', [...endpoints(), { host: 'host.warden.internal', ports: [p] }], [SELF]));
+      assert.equal((await connect(fx.port, `host.warden.internal:${p}`)).status, 403);
+    } finally {
+      fx.setPolicy(base());
+    }
+  });
+
   test('L7: the upstream certificate is verified', async () => {
     const proxy = createEgressProxy({
       checkpoint: checkpointFor(base),

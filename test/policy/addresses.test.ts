@@ -103,9 +103,17 @@ describe('allowed_ips', () => {
   });
   test('with several matching endpoints, an address passes when one of them accepts it', () => {
     const privateOnly = compileAllowedIps(['10.0.0.0/8']);
+    const other = compileAllowedIps(['192.168.0.0/16']);
     assert.equal(checkResolution(['93.184.216.34'], [privateOnly]).ok, false);
-    assert.equal(checkResolution(['93.184.216.34'], [privateOnly, none]).ok, true);
-    assert.equal(checkResolution(['10.1.1.1', '93.184.216.34'], [privateOnly, none]).ok, true);
-    assert.equal(checkResolution(['10.1.1.1', '127.0.0.1'], [privateOnly, none]).ok, false);
+    assert.equal(checkResolution(['10.1.1.1', '192.168.1.1'], [privateOnly, other]).ok, true);
+    assert.equal(checkResolution(['10.1.1.1', '127.0.0.1'], [privateOnly, other]).ok, false);
+  });
+  test('an endpoint without allowed_ips never widens what an overlapping one with allowed_ips admits', () => {
+    // OpenShell: a public address outside allowed_ips stays refused when a glob endpoint without
+    // allowed_ips also matches the name.
+    const privateOnly = compileAllowedIps(['10.0.0.0/8']);
+    assert.equal(checkResolution(['93.184.216.34'], [privateOnly, none]).ok, false);
+    assert.equal(checkResolution(['10.1.1.1', '93.184.216.34'], [privateOnly, none]).ok, false);
+    assert.equal(checkResolution(['10.1.1.1'], [none, privateOnly]).ok, true);
   });
 });

@@ -88,6 +88,20 @@ describe('connection decisions', () => {
     assert.equal(inspected.matches[0]?.inspect, true);
   });
 
+  test('an L4 and an L7 endpoint for the same host and port: inspection wins, the tunnel never switches the rules off', () => {
+    const overlap = new CompiledPolicy({
+      tunnel: { endpoints: [{ host: 'api.example.com', ports: [443] }], binaries: [{ path: '/usr/bin/curl' }] },
+      inspected: {
+        endpoints: [{ host: '*.example.com', ports: [443], protocol: 'rest', access: 'full', deny_rules: [{ method: 'DELETE', path: '/**' }] }],
+        binaries: [{ path: '/usr/bin/curl' }],
+      },
+    });
+    const d = overlap.decideConnection('api.example.com', 443, who('/usr/bin/curl'), new BinaryLedger());
+    assert.equal(d.verdict, 'allow');
+    assert.equal(d.raw, false);
+    assert.equal(overlap.decideConnection('other.example.com', 443, who('/usr/bin/curl'), new BinaryLedger()).raw, false);
+  });
+
   test('trust on first use: a changed binary at the same path is refused', () => {
     const ledger = new BinaryLedger();
     assert.equal(decide('github.com', 443, who('/usr/bin/git', [], 'a'.repeat(64)), ledger).verdict, 'allow');

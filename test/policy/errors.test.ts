@@ -87,7 +87,7 @@ suite('policy errors: location, path and message', () => {
       '    endpoints:',
       '      - port: 443',
     ));
-    assertAt(d, 5, 9, 'network_policies.a.endpoints[0]', 'missing required key "host" (expected a host name)');
+    assertAt(d, 5, 9, 'network_policies.a.endpoints[0]', 'missing required key "host" (expected a host name, or allowed_ips');
   });
 
   test('a missing version is reported at the top of the file', () => {

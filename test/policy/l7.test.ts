@@ -54,7 +54,7 @@ describe('rules and deny rules', () => {
     assert.equal(d.code, 'l7_deny_rule');
     assert.match(d.rule ?? '', /deny_rules\[0\]/);
   });
-  test('deny rules also see the path without ;params and after normalisation', () => {
+  test('deny rules see the path after normalisation (;params cut, slashes collapsed)', () => {
     const r = ref({ access: 'full', deny_rules: [{ method: '*', path: '/admin/**' }] });
     assert.equal(decide([r], 'GET', '/admin;x=1/users').code, 'l7_deny_rule');
     assert.equal(decide([r], 'GET', '//admin//users').code, 'l7_deny_rule');
@@ -144,5 +144,33 @@ describe('websocket endpoints', () => {
     assert.equal(websocketMessagesAllowed(denied.l7, '/x'), false);
     // WEBSOCKET_TEXT rules never match an HTTP request
     assert.equal(decide([withText], 'POST', '/chat').verdict, 'deny');
+  });
+});
+
+describe('HEAD is matched as GET (OpenShell method_matches)', () => {
+  test('a GET allow rule allows HEAD; OPTIONS is not implied; a POST rule does not allow HEAD', () => {
+    const r = ref({ rules: [{ allow: { method: 'GET', path: '/repos/**' } }, { allow: { method: 'POST', path: '/upload' } }] });
+    assert.equal(decide([r], 'HEAD', '/repos/myorg/foo').verdict, 'allow');
+    assert.equal(decide([r], 'OPTIONS', '/repos/myorg/foo').verdict, 'deny');
+    assert.equal(decide([r], 'HEAD', '/upload').verdict, 'deny');
+  });
+  test('a GET deny rule denies HEAD too, so HEAD cannot probe what GET may not read', () => {
+    const r = ref({ access: 'full', deny_rules: [{ method: 'GET', path: '/protected' }] });
+    assert.equal(decide([r], 'HEAD', '/protected').code, 'l7_deny_rule');
+    assert.equal(decide([r], 'HEAD', '/open').verdict, 'allow');
+  });
+});
+
+describe('query globs', () => {
+  test('in allow rules "*" stays between dots (OpenShell glob.match), "**" crosses them', () => {
+    const star = ref({ rules: [{ allow: { method: 'GET', path: '/download', query: { tag: 'foo-*' } } }] });
+    assert.equal(decide([star], 'GET', '/download?tag=foo-a').verdict, 'allow');
+    assert.equal(decide([star], 'GET', '/download?tag=foo-a.b').verdict, 'deny');
+    const globstar = ref({ rules: [{ allow: { method: 'GET', path: '/download', query: { tag: 'foo-**' } } }] });
+    assert.equal(decide([globstar], 'GET', '/download?tag=foo-a.b').verdict, 'allow');
+  });
+  test('in deny rules "*" crosses dots, so a deny never covers less than it reads', () => {
+    const r = ref({ access: 'full', deny_rules: [{ method: 'GET', path: '/download', query: { tag: 'v*' } }] });
+    assert.equal(decide([r], 'GET', '/download?tag=v1.2.3').code, 'l7_deny_rule');
   });
 });

@@ -17,6 +17,10 @@ suite('endpoint hosts', () => {
     ['10.1.2.3', '10.1.2.3'],
     ['"2001:DB8::1"', '2001:db8::1'],
     ['"[::1]"', '::1'],
+    // OpenShell's provider forms: a "*" inside the first label, and whole "*" labels after a wildcard first label.
+    ['"*-aiplatform.googleapis.com"', '*-aiplatform.googleapis.com'],
+    ['"*.s3.*.amazonaws.com"', '*.s3.*.amazonaws.com'],
+    ['"*.*.example.com"', '*.*.example.com'],
   ];
   for (const [written, normalised] of accepted) {
     test(`accepts ${written} as ${normalised}`, () => {
@@ -31,11 +35,16 @@ suite('endpoint hosts', () => {
     ['"*.com"', '"*.com" covers a whole top-level domain'],
     ['"**.com"', '"**.com" covers a whole top-level domain'],
     ['"*.COM."', '"*.com" covers a whole top-level domain'],
-    ['"*-ai.example.com"', 'a wildcard is allowed only as the whole first label'],
-    ['"api.*.example.com"', 'a wildcard is allowed only as the whole first label'],
-    ['"*.*.example.com"', 'a wildcard is allowed only as the whole first label'],
-    ['"***.example.com"', 'a wildcard is allowed only as the whole first label'],
-    ['"example.*"', 'a wildcard is allowed only as the whole first label'],
+    ['"api.*.example.com"', 'a wildcard may be the first label'],
+    ['"***.example.com"', 'a wildcard may be the first label'],
+    ['"foo**.example.com"', 'a wildcard may be the first label'],
+    ['"*.s3.us-*.amazonaws.com"', 'a wildcard may be the first label'],
+    ['"*.**.example.com"', 'a wildcard may be the first label'],
+    ['"example.*"', 'a wildcard may be the first label'],
+    ['"*com"', '"*com" covers a whole top-level domain'],
+    ['"*-api.com"', '"*-api.com" covers a whole top-level domain'],
+    ['"*.*.com"', 'the last two labels are always literal'],
+    ['"*.example.*"', 'a wildcard may be the first label'],
     ['""', 'expected a host name without spaces, got ""'],
     ['" a.example.com"', 'without spaces'],
     ['"bücher.example"', 'punycode'],
@@ -163,25 +172,19 @@ suite('inspection fields and their protocols', () => {
       'network_policies.p.endpoints[0].access', 'access "read-only" cannot filter requests without an inspected protocol');
   });
 
-  test('without a protocol, rules and deny_rules are refused at their keys', () => {
-    const diagnostics = reject(endpointPolicy('a.example.com', 'port: 443', 'rules: [{ allow: { method: GET, path: "/**" } }]',
-      'deny_rules: [{ method: POST, path: "/**" }]'));
-    assert.equal(diagnostics.length, 2);
-    assertAt(diagnostics[0]!, 7, 9, 'network_policies.p.endpoints[0].rules', '"rules" cannot filter requests');
-    assertAt(diagnostics[1]!, 8, 9, 'network_policies.p.endpoints[0].deny_rules', '"deny_rules" cannot filter requests');
-  });
-
-  test('tls: skip is accepted on a tunnel and refused with an inspected protocol', () => {
+  test('tls: skip is accepted on a tunnel and with rest or websocket, refused with other inspected protocols', () => {
     assert.equal(accept(endpointPolicy('a.example.com', 'port: 443', 'access: full', 'tls: skip')).network_policies.p!.endpoints[0]!.tls, 'skip');
-    assertAt(rejectOnce(endpointPolicy('a.example.com', 'port: 443', 'protocol: rest', 'tls: skip', 'access: full')), 8, 14,
-      'network_policies.p.endpoints[0].tls', 'tls "skip" cannot be combined with protocol rest');
+    assert.equal(accept(endpointPolicy('a.example.com', 'port: 8080', 'protocol: rest', 'tls: skip', 'access: full')).network_policies.p!.endpoints[0]!.tls, 'skip');
+    assertAt(rejectOnce(endpointPolicy('a.example.com', 'port: 443', 'protocol: graphql', 'tls: skip', 'rules: [{ allow: { operation_type: query } }]')), 8, 14,
+      'network_policies.p.endpoints[0].tls', 'tls "skip" cannot be combined with protocol graphql');
   });
 
-  test('tls: terminate (NemoClaw presets) is accepted; other values are not', () => {
+  test('tls: terminate (NemoClaw presets) is accepted; none and passthrough mean automatic; other values are not', () => {
     assert.equal(accept(endpointPolicy('a.example.com', 'port: 443', 'protocol: rest', 'tls: terminate', 'access: full'))
       .network_policies.p!.endpoints[0]!.tls, 'terminate');
-    assertAt(rejectOnce(endpointPolicy('a.example.com', 'port: 443', 'tls: passthrough')), 7, 14,
-      'network_policies.p.endpoints[0].tls', 'expected one of "skip", "terminate", got "passthrough"');
+    assert.equal(accept(endpointPolicy('a.example.com', 'port: 443', 'tls: passthrough')).network_policies.p!.endpoints[0]!.tls, undefined);
+    assertAt(rejectOnce(endpointPolicy('a.example.com', 'port: 443', 'tls: off')), 7, 14,
+      'network_policies.p.endpoints[0].tls', 'expected one of "skip", "terminate", "none", "passthrough", got "off"');
   });
 
   test('an inspected endpoint with neither access nor rules loads and allows no request', () => {
@@ -239,7 +242,11 @@ suite('inspection fields and their protocols', () => {
 
   test('websocket rules: GET, WEBSOCKET_TEXT or "*", or GraphQL operations, never mixed', () => {
     accept(endpointPolicy('ws.example.com', 'port: 443', 'protocol: websocket',
-      'rules: [{ allow: { method: GET, path: "/" } }, { allow: { method: WEBSOCKET_TEXT, path: "/" } }, { allow: { operation_type: query } }]'));
+      'rules: [{ allow: { method: GET, path: "/" } }, { allow: { operation_type: query } }]'));
+    // GraphQL over WebSocket checks each message as an operation: a raw-text rule beside it is refused (as in OpenShell).
+    assertAt(rejectOnce(endpointPolicy('ws.example.com', 'port: 443', 'protocol: websocket',
+      'rules: [{ allow: { method: GET, path: "/" } }, { allow: { method: WEBSOCKET_TEXT, path: "/" } }, { allow: { operation_type: query } }]')), 8, 75,
+    'network_policies.p.endpoints[0].rules[1].allow.method', 'a WEBSOCKET_TEXT rule cannot sit next to GraphQL rules');
     assertAt(rejectOnce(endpointPolicy('ws.example.com', 'port: 443', 'protocol: websocket', 'rules: [{ allow: { method: POST, path: "/" } }]')), 8, 36,
       'network_policies.p.endpoints[0].rules[0].allow.method', 'expected GET, WEBSOCKET_TEXT or "*" for a websocket rule, got "POST"');
     assertAt(rejectOnce(endpointPolicy('ws.example.com', 'port: 443', 'protocol: websocket', 'rules: [{ allow: { operation_type: query, path: "/" } }]')), 8, 51,

@@ -3,7 +3,7 @@
 // guard, allowed_ips). The matchers are the policy component's; this stage puts them in order.
 
 import {
-  type BinaryLedger, checkInspectedRequest, checkResolution, type ConnectionDecision, isIpLiteral, type PolicyCompiler,
+  type BinaryLedger, checkInspectedRequest, checkResolution, type ConnectionDecision, hostGatewayAddresses, isIpLiteral, type PolicyCompiler,
   normaliseHost, type PolicyVerdict, ssrfVerdict,
 } from '../../policy/index.js';
 import type { NetworkAction, NetworkFacts, Stage, StageContext, Verdict } from '../types.js';
@@ -75,6 +75,7 @@ async function checkAddresses(ctx: StageContext, action: NetworkAction, conn: Co
   let addresses: string[] | undefined;
   if (action.type === 'http_request' && action.addresses) addresses = action.addresses;
   else if (isIpLiteral(action.host)) addresses = [action.host];
+  else if (hostGatewayAddresses(action.host)) addresses = hostGatewayAddresses(action.host);
   else {
     try {
       addresses = await ctx.resolve(action.host);
