@@ -25,5 +25,5 @@ export { exportAudit, AUDIT_EXPORT_FORMATS, type AuditExportFormat, type ExportO
 export { toOcsf, OCSF_VERSION } from './ocsf.js';
 export { canonicalJson, CanonicalJsonError } from './canonical.js';
 export { GENESIS_HASH, hashInput, recordHash, type HashedFields } from './chain.js';
-export { redactText, redactArgv, redactValue, registerSecret, forgetSecrets, REDACTED } from './redact.js';
+export { redactText, redactArgv, redactValue, registerSecret, forgetSecrets, isSecretName, REDACTED } from './redact.js';
 export { DECISION_KINDS, type DecisionKind, type DecisionRecord } from './records.js';

@@ -118,6 +118,8 @@ function readCredentials(opts: CredentialOptions): Record<string, string> {
     const value = process.env[name];
     if (value === undefined || value === '') throw new CliError('usage', `--credential ${name}: $${name} is not set here; export it first, or pipe the value in with --credential-stdin ${name}`, 2);
     credentials[name] = value;
+    // A gateway this command starts inherits its environment: the value must not live on there.
+    delete process.env[name];
   }
   if (opts.credentialStdin !== undefined) {
     checkName(opts.credentialStdin);

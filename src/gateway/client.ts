@@ -3,6 +3,7 @@ import { mkdirSync, openSync, closeSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isSecretName } from '../audit/index.js';
 import { gatewayPaths } from './paths.js';
 import { parseArgs, parseReply, type Op, type OpArgs, type OpReply, type OpRequest } from './api.js';
 import { GatewayError, readJsonLine, type GatewayReply } from './protocol.js';
@@ -104,7 +105,7 @@ export function startGatewayProcess(home: string): number {
     const child = spawn(process.execPath, [wardenBin(), 'gateway', 'start', '--foreground'], {
       detached: true,
       stdio: ['ignore', log, log],
-      env: { ...process.env, WARDEN_HOME: home },
+      env: { ...withoutSecrets(process.env), WARDEN_HOME: home },
       cwd: '/',
     });
     child.unref();
@@ -112,6 +113,14 @@ export function startGatewayProcess(home: string): number {
   } finally {
     closeSync(log);
   }
+}
+
+/**
+ * The caller's environment minus what looks like a secret (API keys, tokens, passwords): the
+ * gateway outlives the command that started it, and keys belong in providers, not in its environ.
+ */
+function withoutSecrets(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !isSecretName(name)));
 }
 
 /** bin/warden.js of this installation: from dist/bundle/ or dist/src/gateway/, up to dist/, then ../bin. */

@@ -236,8 +236,9 @@ function exactHosts(hosts: readonly string[]): string[] {
 
 function mtime(file: string): string {
   try {
-    const s = statSync(file);
-    return `${s.mtimeMs}:${s.size}:${s.ino}`;
+    // Nanoseconds: two replacements within one millisecond must not look like none.
+    const s = statSync(file, { bigint: true });
+    return `${s.mtimeNs}:${s.ctimeNs}:${s.size}:${s.ino}`;
   } catch {
     return 'none';
   }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startHttps, upstreamCA } from '../egress/helpers.js';
 import { type MockProvider, startMockProvider } from '../inference/mock-provider.js';
-import { REPO_ROOT, SKIP_NO_BWRAP, tempDir, wardenAsync, warden, type Result } from './helpers.js';
+import { gatewayPid, type Home, REPO_ROOT, SKIP_NO_BWRAP, tempDir, wardenAsync, warden, type Result } from './helpers.js';
 
 const OPENAI_KEY = 'sk-canaryOpenAI0123456789abcdefghijKLMN';
 const ANTHROPIC_KEY = 'sk-ant-canaryAnthropic0123456789abcdefgh';
@@ -173,8 +173,11 @@ describe('inference.local and credentials in a sandbox', { skip: SKIP_NO_BWRAP }
     outputs.push(await ok(['provider', 'list', '--json']), await ok(['provider', 'get', 'local', '--json']), await ok(['inference', 'get', '--json']));
     outputs.push(await ok(['audit', 'export']), await ok(['logs', 'agent']));
     const gatewayLog = readFileSync(path.join(home, 'gateway.log'), 'utf8');
+    // The gateway was started by a command whose environment held every canary.
+    const gatewayEnviron = readFileSync(`/proc/${gatewayPid({ dir: home } as Home)}/environ`, 'latin1');
+    assert.match(gatewayEnviron, /WARDEN_HOME=/, 'the control: the environ was read');
     const db = readFileSync(path.join(home, 'warden.db')).toString('latin1');
-    const everything = outputs.join('\n') + gatewayLog + db;
+    const everything = outputs.join('\n') + gatewayLog + db + gatewayEnviron;
     for (const canary of CANARIES) assert.ok(!everything.includes(canary), `canary ${canary.slice(0, 12)}... leaked`);
     // The control: the audit export does record the model calls, and the providers file has the key.
     assert.match(outputs.join('\n'), /inference\.call/);
