@@ -137,7 +137,7 @@ export function createInferenceService(options: InferenceServiceOptions): Infere
         reply(res, 413, route.api, { code: 'bad_request', reason: `the request body is larger than ${limits.maxRequestBytes} bytes, or too many requests are being read at once` });
       },
     ).catch((error: unknown) => {
-      // Never let one request take the gateway down: answer, and record what went wrong.
+      // Never let one request take the gateway down: an unexpected failure is answered, not thrown.
       if (!res.headersSent) reply(res, 500, route.api, { code: 'bad_request', reason: `inference.local could not handle the request: ${(error as Error).message}` });
       else res.destroy();
     }).finally(release);
@@ -232,15 +232,20 @@ export function createInferenceService(options: InferenceServiceOptions): Infere
     const secure = url.protocol === 'https:';
     const upstream = (secure ? https : http).request(url, { method: c.route.method, headers, agent: secure ? agents.https : agents.http });
     let settled = false;
-    /** Ends the call's hold on the budget: what it spent by its usage, or all it held when unknown. */
+    /**
+     * Ends the call's hold on the budget: what it spent by its usage; when that is unknown, all it
+     * held if the provider may have worked on it (an answer, a silence, a caller who left), and
+     * nothing if it refused the call or was never reached.
+     */
     const account = (usage: { input: number; output: number } | undefined, status: number) => {
       reserved -= c.reservation;
       const known = usage !== undefined && usage.input + usage.output > 0;
-      spent += known ? usage.input + usage.output : c.reservation;
+      const refused = status === 502 || (status >= 400 && status < 500 && status !== 499);
+      spent += known ? usage.input + usage.output : refused ? 0 : c.reservation;
       options.recordCall({
         provider: c.provider.name, model: c.model, api: c.route.api, route: c.pathname, via: c.via, status,
         latency_ms: Math.round((performance.now() - c.startedAt) * 1000) / 1000,
-        tokens_in: usage?.input ?? 0, tokens_out: usage?.output ?? 0, ...(known ? {} : { tokens_estimated: c.reservation }),
+        tokens_in: usage?.input ?? 0, tokens_out: usage?.output ?? 0, ...(known || refused ? {} : { tokens_estimated: c.reservation }),
       });
     };
     const failed = (status: number, reason: string) => {
