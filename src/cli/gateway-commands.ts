@@ -42,7 +42,7 @@ export function registerGatewayCommands(program: Command, policy: Command, setEx
     .argument('[CMD...]', 'optional main command, started with the sandbox (after --); its output goes to $WARDEN_HOME/sandboxes/NAME/main.log')
     .option('-p, --policy <file>', 'sandbox policy (OpenShell version: 1 YAML); default: the built-in default policy')
     .option('--preset <name>', 'add a shipped network preset (repeatable)', collect)
-    .option('-w, --workdir <dir>', 'host directory mounted read-write at /sandbox (default: $WARDEN_HOME/sandboxes/NAME/workdir)')
+    .option('-w, --workdir <dir>', 'host directory mounted read-write at /sandbox, created when missing (default: $WARDEN_HOME/sandboxes/NAME/workdir)')
     .option('-e, --env <NAME=VALUE>', 'a variable for every process in the sandbox (repeatable)', collect)
     .option('--provider <NAME>', 'give the sandbox this provider\'s credentials as placeholders, swapped in on its hosts only (repeatable)', collect)
     .option('--json', 'print the sandbox as JSON')
@@ -58,7 +58,7 @@ export function registerGatewayCommands(program: Command, policy: Command, setEx
       .action((name: string, opts: { json?: boolean }) => run(opts.json, () => sandboxSimple(`sandbox.${verb}` as const, name, {}, Boolean(opts.json)))());
   }
   sandbox.command('delete').alias('rm').summary('stop and remove a sandbox').argument('<NAME>')
-    .option('--purge', 'also delete its workdir (even one you gave with --workdir)')
+    .option('--purge', "also delete warden's directory for it (default workdir, home, main.log) and its uid; a --workdir you gave is never deleted")
     .option('--json', 'print the result as JSON')
     .action((name: string, opts: { purge?: boolean; json?: boolean }) =>
       run(opts.json, () => sandboxSimple('sandbox.delete', name, { purge: Boolean(opts.purge) }, Boolean(opts.json)))());
@@ -269,8 +269,22 @@ async function sandboxCreate(name: string, command: string[], opts: CreateOption
     name, policy, presets: opts.preset ?? [], ...(opts.workdir ? { workdir: path.resolve(opts.workdir) } : {}), env, command,
     ...(opts.provider !== undefined ? { providers: opts.provider } : {}),
   });
-  print(Boolean(opts.json), result, `sandbox ${result.name} ${result.state} (policy rev ${result.policyRev}, workdir ${result.workdir})`);
+  const reused = result.reusedWorkdir ? `\nusing the workdir kept when an earlier sandbox ${result.name} was deleted: ${result.reusedWorkdir} ` +
+    `(to start empty instead: \`warden sandbox delete ${result.name} --purge\`, then create it again)` : '';
+  print(Boolean(opts.json), result, `sandbox ${result.name} ${result.state} (policy rev ${result.policyRev}, workdir ${result.workdir})${reused}`);
   return 0;
+}
+
+/** What `sandbox delete` says: what it removed, what it kept and where, and how to remove that. */
+export function deletedMessage(name: string, result: { removed: string[]; kept: string[] }, purge: boolean): string {
+  const lines = [`sandbox ${name} deleted`];
+  for (const file of result.removed) lines.push(`removed ${file}`);
+  for (const file of result.kept) lines.push(`kept ${file}`);
+  if (!purge && result.kept.length > 0) {
+    lines.push(`\`warden sandbox create ${name}\` uses what was kept again; \`warden sandbox delete ${name} --purge\` removes warden's copies`);
+  }
+  if (purge && result.kept.length > 0) lines.push('(a workdir you gave with --workdir is yours: warden never deletes it)');
+  return lines.join('\n');
 }
 
 async function sandboxList(json: boolean): Promise<number> {
@@ -290,7 +304,7 @@ async function sandboxList(json: boolean): Promise<number> {
 async function sandboxSimple(op: 'sandbox.get' | 'sandbox.start' | 'sandbox.stop' | 'sandbox.delete', name: string, extra: { purge?: boolean }, json: boolean): Promise<number> {
   if (op === 'sandbox.delete') {
     const result = await gatewayCall(op, { name, ...extra });
-    print(json, result, `sandbox ${name} deleted${result.purged ? `, workdir ${result.purged} removed` : ''}`);
+    print(json, result, deletedMessage(name, result, Boolean(extra.purge)));
     return 0;
   }
   const result = await gatewayCall(op, { name });

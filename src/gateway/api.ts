@@ -42,6 +42,7 @@ const sandboxView = z.looseObject({
   pid: z.number().optional(),
   startedAt: z.string().optional(),
   execs: z.number().optional(),
+  reusedWorkdir: z.string().optional(),
 });
 
 const providerName = z.string().min(1, { error: 'a provider name is required' });
@@ -71,7 +72,7 @@ export const OPS = {
   },
   'sandbox.start': { request: z.object({ name }), reply: sandboxView },
   'sandbox.stop': { request: z.object({ name }), reply: sandboxView },
-  'sandbox.delete': { request: z.object({ name, purge: z.boolean().optional() }), reply: z.looseObject({ name: z.string(), purged: z.string().nullable() }) },
+  'sandbox.delete': { request: z.object({ name, purge: z.boolean().optional() }), reply: z.looseObject({ name: z.string(), purged: z.string().nullable(), removed: z.array(z.string()), kept: z.array(z.string()) }) },
   'policy.set': { request: z.object({ name, policy: z.unknown(), reason }), reply: revision },
   'policy.update': { request: z.object({ name, changes: z.array(policyChange).min(1, { error: 'no changes given' }), reason }), reply: revision },
   'policy.add-preset': { request: z.object({ name, preset: z.string().min(1), reason }), reply: revision },

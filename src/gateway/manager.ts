@@ -2,8 +2,8 @@ import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, write
 import path from 'node:path';
 import { appendAudit, type AuditWriter } from '../audit/index.js';
 import type { Policy, PolicyLoader } from '../policy/index.js';
-import { leaseSandboxUid, makeDirectoriesSafely, releaseSandboxUid, resolveSandboxUser, startProblem } from '../sandbox/index.js';
-import { isValidSandboxName, StoreConflictError, type SandboxRecord, type Store } from '../store/index.js';
+import { createWorkdir, leaseSandboxUid, makeDirectoriesSafely, releaseSandboxUid, resolveSandboxUser, startProblem } from '../sandbox/index.js';
+import { isValidSandboxName, secureHomeMode, StoreConflictError, type SandboxRecord, type Store } from '../store/index.js';
 import { makePlaceholders, type Placeholders, type ProviderStore, uninspectedCredentialEndpoints } from '../inference/index.js';
 import { LiveSandbox, type ExecChannel, type ExecSink } from './live.js';
 import { ProviderOps } from './providers.js';
@@ -15,6 +15,17 @@ export interface SandboxView extends SandboxRecord {
   pid?: number;
   startedAt?: string;
   execs?: number;
+  /** Set by create when the default workdir kept by an earlier plain delete is used again. */
+  reusedWorkdir?: string;
+}
+
+/** What `sandbox delete` did: what it removed and what it kept (and where). */
+export interface DeleteResult {
+  name: string;
+  /** The default workdir when it was removed (kept for older clients), else null. */
+  purged: string | null;
+  removed: string[];
+  kept: string[];
 }
 
 
@@ -165,8 +176,9 @@ export class SandboxManager {
     if (this.store.sandboxes.get(sandboxName)) throw new GatewayError('exists', `a sandbox named ${sandboxName} exists already (\`warden sandbox get ${sandboxName}\`)`);
     const policy = this.validated(args.policy);
     const credentials = this.placeholdersFor(args.providers ?? [], policy, args.env ?? {});
-    const workdir = this.prepareWorkdir(sandboxName, args.workdir, policy);
+    const { workdir, reused } = this.prepareWorkdir(sandboxName, args.workdir, policy);
     if (credentials.providers.length > 0) this.writePlaceholders(sandboxName, credentials.placeholders);
+    else rmSync(path.join(sandboxDirectory(this.home, sandboxName).dir, 'placeholders.json'), { force: true });
     let record: SandboxRecord;
     try {
       record = this.store.transaction(() => {
@@ -182,7 +194,7 @@ export class SandboxManager {
       throw error;
     }
     await this.launch(record, actor);
-    return this.view(this.mustGet(sandboxName));
+    return { ...this.view(this.mustGet(sandboxName)), ...(reused ? { reusedWorkdir: workdir } : {}) };
   }
 
   private async start(sandboxName: string, actor: string): Promise<SandboxView> {
@@ -201,21 +213,38 @@ export class SandboxManager {
     return this.view(this.mustGet(sandboxName));
   }
 
-  private async delete(sandboxName: string, purge: boolean, actor: string): Promise<{ name: string; purged: string | null }> {
-    const record = this.mustGet(sandboxName);
-    await this.halt(sandboxName);
-    this.store.transaction(() => {
-      this.store.sandboxes.delete(sandboxName);
-      appendAudit(this.store, { kind: 'sandbox.deleted', sandbox: sandboxName, actor, payload: { purge, workdir: record.workdir } });
-    });
-    const own = sandboxDirectory(this.home, sandboxName).dir;
-    if (purge) {
-      rmSync(record.workdir, { recursive: true, force: true });
-      if (isRoot()) releaseSandboxUid(this.home, sandboxName);
+  /**
+   * Deletes a sandbox's record (its audit history stays). Nothing the agent wrote goes with it
+   * unless `purge` says so: without it warden's directory for the sandbox (the default workdir,
+   * its home, main.log) and its uid stay, and `sandbox create NAME` uses them again. With it,
+   * warden's own directory and uid go; a workdir the user gave with --workdir is never deleted
+   * (it is the user's project: warden did not make it). A name with no record but a kept
+   * directory can be purged too (the second step after a plain delete).
+   */
+  private async delete(sandboxName: string, purge: boolean, actor: string): Promise<DeleteResult> {
+    const record = this.store.sandboxes.get(sandboxName);
+    const own = sandboxDirectory(this.home, sandboxName);
+    if (!record && !(purge && isValidSandboxName(sandboxName) && existsSync(own.dir))) throw notFound(sandboxName);
+    if (record) {
+      await this.halt(sandboxName);
+      this.store.transaction(() => {
+        this.store.sandboxes.delete(sandboxName);
+        appendAudit(this.store, { kind: 'sandbox.deleted', sandbox: sandboxName, actor, payload: { purge, workdir: record.workdir } });
+      });
+    } else {
+      appendAudit(this.store, { kind: 'sandbox.deleted', sandbox: sandboxName, actor, payload: { purge, keptDirectory: own.dir } });
     }
-    // warden's own directory for the sandbox (main.log, default workdir) goes with it.
-    rmSync(own, { recursive: true, force: true });
-    return { name: sandboxName, purged: purge ? record.workdir : null };
+    const given = record !== undefined && record.workdir !== own.workdir ? record.workdir : undefined;
+    const present = (file: string) => existsSync(file) ? [file] : [];
+    // The credential placeholders are warden's, for this sandbox only: never kept for a later one.
+    rmSync(path.join(own.dir, 'placeholders.json'), { force: true });
+    if (!purge) {
+      return { name: sandboxName, purged: null, removed: [], kept: [...present(own.workdir), ...present(own.home), ...(given ? [given] : [])] };
+    }
+    const removed = [...present(own.workdir), ...present(own.home), ...present(own.mainLog)];
+    rmSync(own.dir, { recursive: true, force: true });
+    if (isRoot()) releaseSandboxUid(this.home, sandboxName);
+    return { name: sandboxName, purged: removed.includes(own.workdir) ? own.workdir : null, removed, kept: given ? [given] : [] };
   }
 
   /**
@@ -260,6 +289,8 @@ export class SandboxManager {
   }
 
   private async launch(record: SandboxRecord, actor: string): Promise<void> {
+    // The one rule for WARDEN_HOME's mode, again: it may have been changed while the gateway ran.
+    secureHomeMode(this.home);
     const revision = this.store.policies.current(record.name);
     if (!revision) throw new GatewayError('internal', `sandbox ${record.name} has no policy revision`);
     const sandbox = new LiveSandbox(record, this.validated(revision.policy), this.home, { store: this.providers, placeholders: this.placeholders(record.name) }, {
@@ -347,21 +378,25 @@ export class SandboxManager {
     await sandbox.stop();
   }
 
-  /** The default workdir is warden's own; a given one must exist. Both must be usable by the sandbox uid. */
-  private prepareWorkdir(sandboxName: string, given: string | undefined, policy: Policy): string {
+  /**
+   * The default workdir is warden's own (kept from an earlier sandbox of the same name when a
+   * plain delete left it: then it is used again, and `reused` says so). A given one is created
+   * when missing, as `warden run` does (owned by the owner of its nearest existing parent when
+   * that is not root, else by the sandbox's uid; never by root).
+   */
+  private prepareWorkdir(sandboxName: string, given: string | undefined, policy: Policy): { workdir: string; reused: boolean } {
+    const user = resolveSandboxUser(policy.process, this.hostIds(sandboxName));
     if (given !== undefined) {
       const resolved = path.resolve(given);
-      if (!existsSync(resolved) || !statSync(resolved).isDirectory()) {
-        throw new GatewayError('bad_workdir', `--workdir ${resolved} is not a directory: create it first`);
-      }
-      return resolved;
+      if (!existsSync(resolved)) createWorkdir(resolved, user);
+      if (!statSync(resolved).isDirectory()) throw new GatewayError('bad_workdir', `--workdir ${resolved} is not a directory`);
+      return { workdir: resolved, reused: false };
     }
     const { dir, workdir } = sandboxDirectory(this.home, sandboxName);
     makeDirectoriesSafely(dir, 0o711);
     const created = makeDirectoriesSafely(workdir, 0o700);
-    const user = resolveSandboxUser(policy.process, this.hostIds(sandboxName));
     if (user.dropsPrivileges && created.includes(workdir)) chownSync(workdir, user.uid, user.gid);
-    return workdir;
+    return { workdir, reused: !created.includes(workdir) };
   }
 
   /** As root, each named sandbox has a uid (and gid) of its own, kept until it is purged. */

@@ -1,0 +1,119 @@
+// What a new user hits (issue 11): deleting a sandbox keeps what the agent wrote, and a person's
+// project works as the workdir when warden runs as root, without chown, with sane ownership.
+import assert from 'node:assert/strict';
+import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, describe, test } from 'node:test';
+import { IS_ROOT, PROJECT_OWNER, SKIP_NO_BWRAP, inSandbox, newHome, tempDir } from './helpers.js';
+
+interface Deleted { name: string; purged: string | null; removed: string[]; kept: string[] }
+
+describe('sandbox delete keeps what the agent wrote', { skip: SKIP_NO_BWRAP }, () => {
+  const home = newHome();
+  after(() => home.cleanup());
+
+  test('a plain delete keeps the workdir and says where; create uses it again; --purge says what it removed', async () => {
+    await home.json(['sandbox', 'create', 's4']);
+    assert.equal((await home.run(['exec', 's4', '--', 'sh', '-c', 'echo precious > /sandbox/notes.txt'])).status, 0);
+    const workdir = path.join(home.dir, 'sandboxes', 's4', 'workdir');
+
+    const plain = await home.run(['sandbox', 'delete', 's4']);
+    assert.equal(plain.status, 0, plain.stderr);
+    assert.equal(readFileSync(path.join(workdir, 'notes.txt'), 'utf8'), 'precious\n', 'a plain delete deletes nothing the agent wrote');
+    assert.match(plain.stdout, new RegExp(`sandbox s4 deleted\\nkept ${workdir}\\n`));
+    assert.match(plain.stdout, /`warden sandbox create s4` uses what was kept again/);
+    assert.deepEqual(await home.json<unknown[]>(['sandbox', 'list']), []);
+
+    const again = await home.run(['sandbox', 'create', 's4']);
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stdout, new RegExp(`using the workdir kept when an earlier sandbox s4 was deleted: ${workdir}`));
+    assert.equal((await home.run(['exec', 's4', '--', 'cat', '/sandbox/notes.txt'])).stdout, 'precious\n');
+
+    const purged = await home.json<Deleted>(['sandbox', 'delete', 's4', '--purge']);
+    assert.ok(purged.removed.includes(workdir), JSON.stringify(purged));
+    assert.equal(purged.purged, workdir);
+    assert.equal(existsSync(path.join(home.dir, 'sandboxes', 's4')), false);
+  });
+
+  test('--purge after a plain delete removes what was kept; --purge never deletes a --workdir the user gave', async () => {
+    await home.json(['sandbox', 'create', 'twice']);
+    const kept = await home.json<Deleted>(['sandbox', 'delete', 'twice']);
+    assert.deepEqual(kept.removed, []);
+    assert.ok(kept.kept.length > 0);
+    const purged = await home.run(['sandbox', 'delete', 'twice', '--purge']);
+    assert.equal(purged.status, 0, purged.stderr);
+    assert.match(purged.stdout, /removed .*sandboxes\/twice\/workdir/);
+    assert.equal(existsSync(path.join(home.dir, 'sandboxes', 'twice')), false);
+
+    const project = tempDir('warden-e2e-project-');
+    try {
+      chmodSync(project.dir, 0o755);
+      if (IS_ROOT) chownSync(project.dir, PROJECT_OWNER.uid, PROJECT_OWNER.gid);
+      await home.json(['sandbox', 'create', 'mine', '--workdir', project.dir]);
+      await home.run(['exec', 'mine', '--', 'sh', '-c', 'echo code > /sandbox/app.js']);
+      const gone = await home.json<Deleted>(['sandbox', 'delete', 'mine', '--purge']);
+      assert.deepEqual(gone.kept, [project.dir]);
+      assert.equal(readFileSync(path.join(project.dir, 'app.js'), 'utf8'), 'code\n');
+    } finally {
+      project.cleanup();
+    }
+  });
+});
+
+describe("as root, a person's project is the workdir with no manual step", { skip: SKIP_NO_BWRAP || (IS_ROOT ? false : 'needs root') }, () => {
+  const home = newHome();
+  // Like /root (0700, root's) with a project of a normal user inside it.
+  const area = tempDir('warden-e2e-rootdir-');
+  chmodSync(area.dir, 0o700);
+  const project = path.join(area.dir, 'code', 'app');
+  mkdirSync(project, { recursive: true, mode: 0o755 });
+  chownSync(project, PROJECT_OWNER.uid, PROJECT_OWNER.gid);
+  after(async () => {
+    await home.cleanup();
+    area.cleanup();
+  });
+
+  test('warden run: the agent writes as its own uid, the files stay the project owner\'s, nothing is world-writable', () => {
+    const r = inSandbox('id -u; echo made > made.txt; mkdir sub; echo x > sub/f', ['--workdir', project]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.notEqual(r.stdout.trim(), '0', 'the sandbox is never root');
+    for (const file of ['made.txt', 'sub', 'sub/f']) {
+      const stat = statSync(path.join(project, file));
+      assert.equal(stat.uid, PROJECT_OWNER.uid, `${file} belongs to the project's owner on the host`);
+      assert.equal(stat.mode & 0o002, 0, `${file} is not world-writable`);
+    }
+    assert.equal(statSync(project).mode & 0o777, 0o755, 'the project keeps its mode');
+  });
+
+  test('named sandboxes: each its own uid, files the host user adds later are writable inside', async () => {
+    await home.json(['sandbox', 'create', 'a', '--workdir', project]);
+    await home.json(['sandbox', 'create', 'b', '--workdir', project]);
+    const uidA = (await home.run(['exec', 'a', '--', 'id', '-u'])).stdout.trim();
+    const uidB = (await home.run(['exec', 'b', '--', 'id', '-u'])).stdout.trim();
+    assert.notEqual(uidA, '0');
+    assert.notEqual(uidB, '0');
+    assert.notEqual(uidA, uidB, 'each sandbox has a uid of its own');
+    // The project's owner adds a file (written here by root for them: they cannot enter this
+    // test's stand-in for /root, as a real user's own home they could).
+    writeFileSync(path.join(project, 'later.txt'), 'later\n', { mode: 0o644 });
+    chownSync(path.join(project, 'later.txt'), PROJECT_OWNER.uid, PROJECT_OWNER.gid);
+    const wrote = await home.run(['exec', 'a', '--', 'sh', '-c', 'echo agent >> /sandbox/later.txt && cat /sandbox/later.txt']);
+    assert.equal(wrote.status, 0, wrote.stderr);
+    assert.equal(wrote.stdout, 'later\nagent\n');
+    assert.equal(statSync(path.join(project, 'later.txt')).uid, PROJECT_OWNER.uid);
+    await home.json(['sandbox', 'delete', 'a']);
+    await home.json(['sandbox', 'delete', 'b']);
+  });
+
+  test('sandbox create --workdir NEW creates it, owned by the owner of its parent, never root', async () => {
+    const fresh = path.join(project, 'fresh', 'dir');
+    const created = await home.run(['sandbox', 'create', 'fresh', '--workdir', fresh]);
+    assert.equal(created.status, 0, created.stderr);
+    assert.equal(statSync(fresh).uid, PROJECT_OWNER.uid);
+    assert.equal(statSync(path.join(project, 'fresh')).uid, PROJECT_OWNER.uid);
+    const wrote = await home.run(['exec', 'fresh', '--', 'sh', '-c', 'echo hi > /sandbox/x']);
+    assert.equal(wrote.status, 0, wrote.stderr);
+    assert.equal(statSync(path.join(fresh, 'x')).uid, PROJECT_OWNER.uid);
+    await home.json(['sandbox', 'delete', 'fresh']);
+  });
+});
