@@ -145,6 +145,8 @@ export class LiveSandbox {
         name: this.record.name,
         command: [SUPERVISOR_INSIDE],
         workdir: this.record.workdir,
+        // HOME inside: the sandbox's own, kept across stops and starts (removed by --purge).
+        home: sandboxDirectory(this.home, this.record.name).home,
         wardenHome: this.home,
         hostIds: this.hostIds,
         // Only inside a sandbox may the supervisor end by killing every process it can signal.

@@ -291,6 +291,8 @@ export class SandboxManager {
   private async launch(record: SandboxRecord, actor: string): Promise<void> {
     // The one rule for WARDEN_HOME's mode, again: it may have been changed while the gateway ran.
     secureHomeMode(this.home);
+    // Its directory (home, main.log; the default workdir) is one the sandbox's uid can traverse.
+    makeDirectoriesSafely(sandboxDirectory(this.home, record.name).dir, 0o711);
     const revision = this.store.policies.current(record.name);
     if (!revision) throw new GatewayError('internal', `sandbox ${record.name} has no policy revision`);
     const sandbox = new LiveSandbox(record, this.validated(revision.policy), this.home, { store: this.providers, placeholders: this.placeholders(record.name) }, {

@@ -66,6 +66,20 @@ export interface MountPlanInput {
   home?: { source: string; dest: string };
 }
 
+/**
+ * Where the sandbox's own home is mounted inside: /home/NAME, unless the policy binds an ancestor
+ * of it from the host (`/home`, `/`) that has no NAME to mount on, where bubblewrap could not
+ * create the mount point in the read-only bind: then /tmp/home-NAME (in warden's own /tmp). The
+ * source, and so what persists, is the same either way.
+ */
+export function homeMountPoint(filesystem: Pick<FilesystemPolicy, 'read_only' | 'read_write'>, preferred: string): string {
+  const bound = [...filesystem.read_only, ...filesystem.read_write].map(normalise)
+    .some((p) => p !== preferred && isUnder(preferred, p) && !MANAGED.some((m) => isUnder(p, m)));
+  if (!bound) return preferred;
+  const exists = statSync(preferred, { throwIfNoEntry: false })?.isDirectory() === true;
+  return exists ? preferred : `/tmp/home-${path.posix.basename(preferred)}`;
+}
+
 export function planMounts(input: MountPlanInput): MountPlan {
   const { filesystem } = input;
   const skipped: MountPlan['skipped'] = [];

@@ -17,7 +17,7 @@ import { prepareHome, prepareWorkdir, WorkdirError, type Workdir } from './workd
 import { homeInsideFor, resolveSandboxUser, sandboxAccountFiles, type SandboxUser } from './host-user.js';
 import { landlockRules, planLandlock } from './landlock.js';
 import { DEFAULT_LIMITS, resolveResources, rlimitArgs, type ResourceSettings, type SandboxLimits } from './limits.js';
-import { checkMountPoints, planMounts, removePlaceholders, WORKDIR_MOUNT, type MountPlan } from './mounts.js';
+import { checkMountPoints, homeMountPoint, planMounts, removePlaceholders, WORKDIR_MOUNT, type MountPlan } from './mounts.js';
 import { requireNativeHelper } from './native.js';
 import { openListenersInSandbox } from './netns.js';
 import { childrenOf, readProcStat } from './procfs.js';
@@ -129,7 +129,8 @@ export async function runInSandbox(options: RunOptions): Promise<RunResult> {
   let home: { path: string; release(): void } | undefined;
   try {
     const user = resolveSandboxUser(options.policy.process, options.hostIds ?? runLease);
-    const landlock = planLandlock(options.policy.landlock, landlockRules(options.policy, [homeInsideFor(user)]));
+    const homeInside = homeMountPoint(options.policy.filesystem_policy, homeInsideFor(user));
+    const landlock = planLandlock(options.policy.landlock, landlockRules(options.policy, [homeInside]));
     if (landlock.kind === 'none' && landlock.warning) warnOnce(warn, landlock.warning);
     const launcher = requireNativeHelper('sandbox-exec');
     const bwrap = findTool('bwrap', 'bubblewrap');
@@ -142,7 +143,6 @@ export async function runInSandbox(options: RunOptions): Promise<RunResult> {
     }
     workdir = options.policy.filesystem_policy.include_workdir ? prepareWorkdir(options.workdir, user, sandboxName, options.workdirOwner) : undefined;
     home = prepareHome(options.home, user);
-    const homeInside = homeInsideFor(user);
     plan = planMounts({
       filesystem: options.policy.filesystem_policy, workdir: workdir?.source, wardenHome: options.wardenHome,
       writableProtected: options.policy.workdir_files?.writable, tmpBytes: resources.tmpBytes,

@@ -1,7 +1,7 @@
 // What a new user hits (issue 11): deleting a sandbox keeps what the agent wrote, and a person's
 // project works as the workdir when warden runs as root, without chown, with sane ownership.
 import assert from 'node:assert/strict';
-import { chmodSync, chownSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
 import { IS_ROOT, PROJECT_OWNER, SKIP_NO_BWRAP, inSandbox, newHome, tempDir } from './helpers.js';
@@ -115,5 +115,38 @@ describe("as root, a person's project is the workdir with no manual step", { ski
     assert.equal(wrote.status, 0, wrote.stderr);
     assert.equal(statSync(path.join(fresh, 'x')).uid, PROJECT_OWNER.uid);
     await home.json(['sandbox', 'delete', 'fresh']);
+  });
+});
+
+describe('HOME is the sandbox\'s own, never the project', { skip: SKIP_NO_BWRAP }, () => {
+  const home = newHome();
+  after(() => home.cleanup());
+
+  test('warden run: HOME is a private directory outside the workdir, gone afterwards', () => {
+    const project = tempDir('warden-e2e-project-');
+    try {
+      chmodSync(project.dir, 0o755);
+      if (IS_ROOT) chownSync(project.dir, PROJECT_OWNER.uid, PROJECT_OWNER.gid);
+      const r = inSandbox('echo "$HOME"; cd && pwd && echo ls > .bash_history && mkdir .npm && ls -A "$HOME"', ['--workdir', project.dir]);
+      assert.equal(r.status, 0, r.stderr);
+      const [inside] = r.stdout.split('\n');
+      assert.ok(inside && inside !== '/sandbox' && !inside.startsWith('/sandbox/'), `HOME ${inside}`);
+      assert.match(r.stdout, /\.bash_history\n\.npm\n/);
+      assert.deepEqual(readdirSync(project.dir), [], 'nothing lands in the project');
+    } finally {
+      project.cleanup();
+    }
+  });
+
+  test('a named sandbox keeps its HOME across stop and start; --purge removes it', async () => {
+    await home.json(['sandbox', 'create', 'h']);
+    assert.equal((await home.run(['exec', 'h', '--', 'sh', '-c', 'echo remembered > "$HOME/.history"'])).status, 0);
+    assert.equal(existsSync(path.join(home.dir, 'sandboxes', 'h', 'workdir', '.history')), false);
+    assert.equal(readFileSync(path.join(home.dir, 'sandboxes', 'h', 'home', '.history'), 'utf8'), 'remembered\n');
+    await home.json(['sandbox', 'stop', 'h']);
+    await home.json(['sandbox', 'start', 'h']);
+    assert.equal((await home.run(['exec', 'h', '--', 'sh', '-c', 'cat "$HOME/.history"'])).stdout, 'remembered\n');
+    const purged = await home.json<Deleted>(['sandbox', 'delete', 'h', '--purge']);
+    assert.ok(purged.removed.includes(path.join(home.dir, 'sandboxes', 'h', 'home')), JSON.stringify(purged));
   });
 });
