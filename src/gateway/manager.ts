@@ -175,6 +175,10 @@ export class SandboxManager {
     }
     if (this.store.sandboxes.get(sandboxName)) throw new GatewayError('exists', `a sandbox named ${sandboxName} exists already (\`warden sandbox get ${sandboxName}\`)`);
     const policy = this.validated(args.policy);
+    if (!policy.filesystem_policy.include_workdir && args.workdir !== undefined) {
+      throw new GatewayError('bad_workdir', `--workdir ${args.workdir} is given, but the policy's filesystem_policy has include_workdir: false, ` +
+        'so no workdir would be mounted: set include_workdir: true, or leave out --workdir');
+    }
     const credentials = this.placeholdersFor(args.providers ?? [], policy, args.env ?? {});
     const { workdir, reused } = this.prepareWorkdir(sandboxName, args.workdir, policy);
     if (credentials.providers.length > 0) this.writePlaceholders(sandboxName, credentials.placeholders);

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { IS_ROOT, PROJECT_OWNER, SKIP_NO_BWRAP, inSandbox, newHome, tempDir } from './helpers.js';
+import { IS_ROOT, PROJECT_OWNER, SKIP_NO_BWRAP, inSandbox, newHome, tempDir, writePolicy } from './helpers.js';
 
 interface Deleted { name: string; purged: string | null; removed: string[]; kept: string[] }
 
@@ -148,5 +148,43 @@ describe('HOME is the sandbox\'s own, never the project', { skip: SKIP_NO_BWRAP 
     assert.equal((await home.run(['exec', 'h', '--', 'sh', '-c', 'cat "$HOME/.history"'])).stdout, 'remembered\n');
     const purged = await home.json<Deleted>(['sandbox', 'delete', 'h', '--purge']);
     assert.ok(purged.removed.includes(path.join(home.dir, 'sandboxes', 'h', 'home')), JSON.stringify(purged));
+  });
+});
+
+describe('filesystem policy mistakes are caught before bubblewrap starts', { skip: SKIP_NO_BWRAP }, () => {
+  const area = tempDir('warden-e2e-fspolicy-');
+  const home = newHome();
+  after(async () => {
+    await home.cleanup();
+    area.cleanup();
+  });
+  const policy = (name: string, yaml: string) => writePolicy(area.dir, `version: 1\nfilesystem_policy:\n${yaml}`, `${name}.yaml`);
+
+  test('a program whose loader the policy leaves out: which path is missing and why, exit 125', { skip: existsSync('/lib64/ld-linux-x86-64.so.2') ? false : 'not an x86-64 glibc host' }, () => {
+    const r = inSandbox('echo ran', ['--policy', policy('nolib', '  read_only: [/usr, /bin, /etc]\n')]);
+    assert.equal(r.status, 125);
+    assert.match(r.stderr, /its loader \/lib64\/ld-linux-x86-64\.so\.2 is not visible inside .*Add \/lib64/);
+    assert.doesNotMatch(r.stderr, /bwrap:|execvp|cannot execute/);
+  });
+
+  test('a policy binding a directory the sandbox cannot enter names it instead of "Can\'t mkdir"', { skip: IS_ROOT ? false : 'needs root (a 0700 directory of another uid)' }, () => {
+    const closed = path.join(area.dir, 'closed');
+    mkdirSync(path.join(closed, '.ssh'), { recursive: true });
+    chmodSync(closed, 0o700);
+    const r = inSandbox('echo ran', ['--policy', policy('closed', `  read_only: [/usr, /lib, /lib64, /bin, /etc, ${closed}]\n`)], { env: { HOME: closed } });
+    assert.equal(r.status, 125, r.stderr);
+    assert.match(r.stderr, new RegExp(`inside ${closed}, which the policy binds from the host but the sandbox's uid cannot enter .*Remove ${closed} from the policy`));
+    assert.doesNotMatch(r.stderr, /bwrap:/);
+  });
+
+  test('--workdir with include_workdir: false is an error, for run and for sandbox create', async () => {
+    const file = policy('noworkdir', '  include_workdir: false\n  read_only: [/usr, /lib, /lib64, /bin, /etc]\n');
+    const r = inSandbox('true', ['--policy', file, '--workdir', area.dir]);
+    assert.equal(r.status, 125);
+    assert.match(r.stderr, /include_workdir: false, so no workdir would be mounted/);
+    const created = await home.run(['sandbox', 'create', 'nowd', '--policy', file, '--workdir', area.dir]);
+    assert.equal(created.status, 1);
+    assert.match(created.stderr, /include_workdir: false, so no workdir would be mounted/);
+    assert.deepEqual(await home.json<unknown[]>(['sandbox', 'list']), []);
   });
 });
