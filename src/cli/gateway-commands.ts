@@ -110,10 +110,11 @@ export function registerGatewayCommands(program: Command, policy: Command, setEx
       })());
   policy.command('add-preset').summary('add a shipped network preset to a sandbox\'s policy')
     .argument('<NAME>').argument('<PRESET>')
+    .option('--reason <text>', 'why, recorded with the revision (default: "preset PRESET")')
     .option('--wait', 'return once the proxy enforces it (always the case)')
     .option('--json', 'print the revision as JSON')
-    .action((name: string, preset: string, opts: { json?: boolean }) =>
-      run(opts.json, () => revise('policy.add-preset', name, { preset }, Boolean(opts.json)))());
+    .action((name: string, preset: string, opts: { reason?: string; json?: boolean }) =>
+      run(opts.json, () => revise('policy.add-preset', name, { preset, ...(opts.reason !== undefined ? { reason: opts.reason } : {}) }, Boolean(opts.json)))());
   policy.command('get').summary('print a sandbox\'s policy (current, or --rev N)').argument('<NAME>')
     .option('--rev <n>', 'a past revision')
     .option('--json', 'print as JSON (default: YAML)')
@@ -317,8 +318,15 @@ type RevisionOp = 'policy.set' | 'policy.update' | 'policy.add-preset';
 
 async function revise<O extends RevisionOp>(op: O, name: string, args: Omit<OpRequest<O>, 'name'>, json: boolean): Promise<number> {
   const result = await gatewayCall(op, { name, ...args } as OpRequest<O>);
+  if (result.unchanged) {
+    // Already in force is success: exit 0, and say so.
+    const why = (result.inForce ?? []).map((line) => `\n  ${line}`).join('');
+    print(json, result, `sandbox ${name}: already in force (policy rev ${result.rev}); nothing was changed${why}`);
+    return 0;
+  }
   const { renderDiff } = await policyLoader();
-  print(json, result, `sandbox ${name}: policy rev ${result.rev}${result.live ? ', enforced now' : ' (applies when the sandbox starts)'}\n${renderDiff(result.diff as never)}`);
+  const skipped = (result.inForce ?? []).map((line) => `\nalready in force, skipped: ${line}`).join('');
+  print(json, result, `sandbox ${name}: policy rev ${result.rev}${result.live ? ', enforced now' : ' (applies when the sandbox starts)'}${skipped}\n${renderDiff(result.diff as never)}`);
   return 0;
 }
 

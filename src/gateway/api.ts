@@ -53,7 +53,10 @@ const providerView = z.looseObject({
 const inferenceRoute = z.looseObject({ provider: z.string(), model: z.string(), endpoint: z.string().nullable() });
 const inferenceRoutes = z.looseObject({ routes: z.looseObject({ openai: inferenceRoute.optional(), anthropic: inferenceRoute.optional() }) });
 
-const revision = z.looseObject({ name: z.string(), rev: z.number(), live: z.boolean(), closedConnections: z.number(), diff: z.unknown() });
+const revision = z.looseObject({
+  name: z.string(), rev: z.number(), live: z.boolean(), closedConnections: z.number(), diff: z.unknown(),
+  unchanged: z.boolean().optional(), inForce: z.array(z.string()).optional(),
+});
 
 export const OPS = {
   ping: {

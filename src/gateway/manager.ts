@@ -65,7 +65,7 @@ export class SandboxManager {
     'sandbox.delete': (args, actor) => this.serialised(args.name, () => this.delete(args.name, args.purge === true, actor)),
     'policy.set': (args, actor) => this.serialised(args.name, () => this.revise(args.name, () => this.validated(args.policy), actor, args.reason)),
     'policy.update': (args, actor) => this.serialised(args.name, () =>
-      this.revise(args.name, (current) => this.loader.applyPolicyChanges(current, args.changes), actor, args.reason)),
+      this.revise(args.name, (current, inForce) => this.loader.applyPolicyChanges(current, args.changes, { inForce }), actor, args.reason)),
     'policy.add-preset': (args, actor) => this.serialised(args.name, () =>
       this.revise(args.name, (current) => this.loader.mergePolicies(current, this.loader.loadPreset(args.preset)), actor, args.reason ?? `preset ${args.preset}`)),
     'provider.create': (args, actor) => this.providerOps.create(args, actor),
@@ -256,14 +256,15 @@ export class SandboxManager {
    * sandbox, committed with its audit record (before/after diff), then pushed to the live proxy
    * before the call returns, so `--wait` means "enforced".
    */
-  private async revise(sandboxName: string, next: (current: Policy) => Policy, actor: string, reason: string | undefined) {
+  private async revise(sandboxName: string, next: (current: Policy, inForce: string[]) => Policy, actor: string, reason: string | undefined) {
     this.mustGet(sandboxName);
     const current = this.store.policies.current(sandboxName);
     if (!current) throw new GatewayError('internal', `sandbox ${sandboxName} has no policy revision`);
     const before = this.validated(current.policy);
+    const inForce: string[] = [];
     let after: Policy;
     try {
-      after = this.validated(next(before));
+      after = this.validated(next(before, inForce));
     } catch (error) {
       const { PolicyChangeError, PresetError, PolicyMergeError } = this.loader;
       if (error instanceof PolicyChangeError || error instanceof PresetError || error instanceof PolicyMergeError) {
@@ -280,7 +281,10 @@ export class SandboxManager {
         `Stop it (\`warden sandbox stop ${sandboxName}\`), set the policy, and start it again. Nothing was changed.`);
     }
     const diff = this.loader.diffPolicies(before, after);
-    if (diff.changes.length === 0) throw new GatewayError('no_change', 'the new policy is the same as the current one; nothing was changed');
+    // Asking for what is already in force succeeds (and says so): no new revision, nothing pushed.
+    if (diff.changes.length === 0) {
+      return { name: sandboxName, rev: current.rev, live: live !== undefined, closedConnections: 0, diff, unchanged: true, inForce };
+    }
     const revision = this.store.transaction(() => {
       const added = this.store.policies.add(sandboxName, {
         policy: after, author: actor, reason, diff, expectedRev: current.rev,
@@ -289,7 +293,7 @@ export class SandboxManager {
       return added;
     });
     const closed = live ? await live.setPolicy(after) : 0;
-    return { name: sandboxName, rev: revision.rev, live: live !== undefined, closedConnections: closed, diff };
+    return { name: sandboxName, rev: revision.rev, live: live !== undefined, closedConnections: closed, diff, unchanged: false, inForce };
   }
 
   private async launch(record: SandboxRecord, actor: string): Promise<void> {

@@ -188,3 +188,35 @@ describe('filesystem policy mistakes are caught before bubblewrap starts', { ski
     assert.deepEqual(await home.json<unknown[]>(['sandbox', 'list']), []);
   });
 });
+
+describe('a change that is already in force succeeds and says so', { skip: SKIP_NO_BWRAP }, () => {
+  const home = newHome();
+  const area = tempDir('warden-e2e-idem-');
+  after(async () => {
+    await home.cleanup();
+    area.cleanup();
+  });
+
+  test('an identical policy set, a repeated add-preset (with --reason) and an update already in force exit 0 without a new revision', async () => {
+    const file = writePolicy(area.dir, 'version: 1\nnetwork_policies:\n  local:\n    endpoints: [{ host: example.test, port: 443 }]\n    binaries: [{ path: /usr/bin/curl }]\n');
+    await home.json(['sandbox', 'create', 'idem', '--policy', file]);
+    const same = await home.run(['policy', 'set', 'idem', file]);
+    assert.equal(same.status, 0, same.stderr);
+    assert.match(same.stdout, /sandbox idem: already in force \(policy rev 1\); nothing was changed/);
+
+    const added = await home.run(['policy', 'add-preset', 'idem', 'npm', '--reason', 'the agent runs npm install']);
+    assert.equal(added.status, 0, added.stderr);
+    assert.match(added.stdout, /policy rev 2/);
+    const again = await home.run(['policy', 'add-preset', 'idem', 'npm']);
+    assert.equal(again.status, 0, again.stderr);
+    assert.match(again.stdout, /already in force \(policy rev 2\)/);
+
+    const update = await home.run(['policy', 'update', 'idem', '--add-endpoint', 'example.test:443', '--binary', '/usr/bin/curl']);
+    assert.equal(update.status, 0, update.stderr);
+    assert.match(update.stdout, /already in force \(policy rev 2\); nothing was changed\n {2}change 1 \(add-endpoint example\.test:443\): already allowed by network_policies\.local/);
+
+    const history = await home.json<Array<{ rev: number; reason: string | null }>>(['policy', 'history', 'idem']);
+    assert.deepEqual(history.map((h) => h.rev).sort(), [1, 2]);
+    assert.ok(history.some((h) => h.reason === 'the agent runs npm install'), JSON.stringify(history));
+  });
+});
