@@ -91,9 +91,14 @@ export function registerLogsCommand(program: Command, setExit: (code: number) =>
     .option('-f, --follow', 'keep printing new records until interrupted')
     .option('--since <seq>', 'only records after record number SEQ (seq > SEQ)', parseSeq)
     .option('--json', 'print one JSON object per record: {seq, ts, kind, sandbox, actor, payload, prev_hash, hash}')
-    .addHelpText('after', '\nExamples:\n  warden logs dev\n  warden logs dev -f\n  warden logs dev --since 1200 --json')
-    .action(async (name: string, opts: { follow?: boolean; since?: number; json?: boolean }) => {
+    .option('--main', "print the output of the sandbox's main command instead (with -f, follow it)")
+    .addHelpText('after', '\nExamples:\n  warden logs dev\n  warden logs dev -f\n  warden logs dev --since 1200 --json\n  warden logs dev --main -f')
+    .action(async (name: string, opts: { follow?: boolean; since?: number; json?: boolean; main?: boolean }) => {
       mode.json = Boolean(opts.json);
+      if (opts.main) {
+        setExit(await (await import('./logs.js')).mainLogCommand(name, { follow: Boolean(opts.follow) }));
+        return;
+      }
       setExit(await (await import('./logs.js')).logsCommand(name, { follow: Boolean(opts.follow), since: opts.since ?? 0, json: Boolean(opts.json) }));
     });
 }

@@ -33,8 +33,8 @@ const pause = new Int32Array(new SharedArrayBuffer(4));
  * Writes all of `text` to `fd` synchronously. Retries partial writes and EAGAIN (a descriptor
  * inherited in non-blocking mode); other errors, EPIPE included, are thrown.
  */
-export function writeAllSync(fd: number, text: string): void {
-  const bytes = Buffer.from(text, 'utf8');
+export function writeAllSync(fd: number, text: string | Uint8Array): void {
+  const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
   let offset = 0;
   while (offset < bytes.length) {
     try {

@@ -295,7 +295,7 @@ async function sandboxList(json: boolean): Promise<number> {
     return 0;
   }
   const table = [['NAME', 'STATE', 'AGE', 'POLICY-REV', 'PID', 'WORKDIR'],
-    ...rows.map((r) => [r.name, r.state, age(r.createdAt), String(r.policyRev), r.pid ? String(r.pid) : '-', r.workdir])];
+    ...rows.map((r) => [r.name, r.mainExitCode === undefined ? r.state : `exited (code ${r.mainExitCode})`, age(r.createdAt), String(r.policyRev), r.pid ? String(r.pid) : '-', r.workdir])];
   const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
   for (const row of table) printLine(1, row.map((cell, i) => i === row.length - 1 ? cell : cell.padEnd(widths[i]!)).join('  '));
   if (rows.length === 0) printLine(2, 'no sandboxes yet: `warden sandbox create NAME` makes one');
@@ -310,7 +310,7 @@ async function sandboxSimple(op: 'sandbox.get' | 'sandbox.start' | 'sandbox.stop
   }
   const result = await gatewayCall(op, { name });
   if (op === 'sandbox.get' && !json) printLine(1, JSON.stringify(result, null, 2));
-  else print(json, result, `sandbox ${result.name} ${result.state}`);
+  else print(json, result, `sandbox ${result.name} ${result.mainExitCode === undefined ? result.state : `${result.state}, main command exited (code ${result.mainExitCode})`}`);
   return 0;
 }
 

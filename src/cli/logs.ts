@@ -10,7 +10,9 @@
 //   across gateway restarts because it does not depend on the gateway at all;
 // - seqs are assigned inside the writer's transaction, so records commit in seq order and a
 //   reader never sees seq N+1 before seq N: "everything after the last seq seen" loses nothing.
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isatty } from 'node:tty';
 import type { AuditRow, Store } from '../store/index.js';
 import { isBrokenPipe, openExistingStore, terminalSafe, terminalSafeJson, writeAllSync } from './audit-io.js';
 import { CliError } from './output.js';
@@ -209,5 +211,64 @@ export async function logsCommand(name: string, opts: LogsOptions): Promise<numb
   } finally {
     stop?.release();
     store.close();
+  }
+}
+
+/**
+ * `warden logs NAME --main`: the output of the sandbox's main command (stdout and stderr, as
+ * written to $WARDEN_HOME/sandboxes/NAME/main.log), then, with follow, what it appends.
+ */
+export async function mainLogCommand(name: string, opts: { follow: boolean; pollMs?: number }): Promise<number> {
+  const { sandboxDirectory } = await import('../gateway/index.js');
+  const { wardenHome, isValidSandboxName } = await import('../store/index.js');
+  if (!isValidSandboxName(name)) throw noSuchSandbox(name);
+  const file = sandboxDirectory(wardenHome(), name).mainLog;
+  const toTerminal = isatty(1);
+  let offset = 0;
+  const copyNew = (): void => {
+    let size: number;
+    try {
+      size = statSync(file).size;
+    } catch {
+      return;
+    }
+    if (size < offset) offset = 0; // truncated (the log is bounded): start over
+    if (size === offset) return;
+    const fd = openSync(file, 'r');
+    try {
+      const buffer = Buffer.alloc(Math.min(size - offset, 1 << 20));
+      const read = readSync(fd, buffer, 0, buffer.length, offset);
+      offset += read;
+      // On a terminal, control characters other than newline and tab are shown escaped: the
+      // output came from inside the sandbox and must not drive the user's terminal.
+      const chunk = buffer.subarray(0, read);
+      writeAllSync(1, toTerminal ? Buffer.from(chunk.toString('latin1').replace(/[\x00-\x08\x0b-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`), 'latin1') : chunk);
+    } finally {
+      closeSync(fd);
+    }
+  };
+  if (!existsSync(file)) {
+    const store = openExistingStore();
+    const known = store !== undefined && sandboxKnown(store, name);
+    const record = store?.sandboxes.get(name);
+    store?.close();
+    if (!known) throw noSuchSandbox(name);
+    if (!opts.follow) {
+      throw new CliError('no_main_output', `sandbox ${terminalSafe(name)} has no main command output${record && record.command.length === 0 ? ' (it was created without a main command)' : ''}`, 1);
+    }
+  }
+  const stop = opts.follow ? stopSignal() : undefined;
+  try {
+    do {
+      copyNew();
+      if (stop === undefined) break;
+      await sleep(opts.pollMs ?? DEFAULT_POLL_MS, undefined, { signal: stop.signal }).catch(() => undefined);
+    } while (!stop.signal.aborted);
+    return 0;
+  } catch (error) {
+    if (isBrokenPipe(error)) return 0;
+    throw error;
+  } finally {
+    stop?.release();
   }
 }

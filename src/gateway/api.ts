@@ -43,6 +43,7 @@ const sandboxView = z.looseObject({
   startedAt: z.string().optional(),
   execs: z.number().optional(),
   reusedWorkdir: z.string().optional(),
+  mainExitCode: z.number().optional(),
 });
 
 const providerName = z.string().min(1, { error: 'a provider name is required' });

@@ -101,6 +101,8 @@ export class LiveSandbox {
   initPid: number | undefined;
   readonly startedAt = new Date();
   exited: Promise<number> = Promise.resolve(0);
+  /** The main command's exit code, once it has exited. */
+  mainExitCode: number | undefined;
 
   constructor(
     readonly record: SandboxRecord,
@@ -249,7 +251,10 @@ export class LiveSandbox {
         channel?.consumed(data.length);
       },
       failed: (code, message) => this.events.audit('sandbox.main_failed', { argv: command, code, message }),
-      exited: (code) => this.events.audit('sandbox.main_exited', { argv: command, code }),
+      exited: (code) => {
+        this.mainExitCode = code;
+        this.events.audit('sandbox.main_exited', { argv: command, code });
+      },
       stdinReady: () => undefined,
     });
     channel.endStdin();

@@ -15,6 +15,8 @@ export interface SandboxView extends SandboxRecord {
   pid?: number;
   startedAt?: string;
   execs?: number;
+  /** The exit code of the sandbox's main command, once it has exited (the sandbox still runs). */
+  mainExitCode?: number;
   /** Set by create when the default workdir kept by an earlier plain delete is used again. */
   reusedWorkdir?: string;
 }
@@ -86,6 +88,9 @@ export class SandboxManager {
   async restoreRunning(): Promise<void> {
     for (const record of this.store.sandboxes.list()) {
       if (record.state !== 'running' && record.state !== 'creating') continue;
+      // Its processes ended with the previous gateway (stopped, killed or crashed): say so in the
+      // audit log before it starts again, so that the log has no start without a stop.
+      this.audit('sandbox.stopped', record.name, 'gateway', { reason: 'its processes ended with the previous gateway; restarting it' });
       try {
         await this.launch(record, 'gateway');
         this.log(`restored sandbox ${record.name}`);
@@ -175,6 +180,8 @@ export class SandboxManager {
     }
     if (this.store.sandboxes.get(sandboxName)) throw new GatewayError('exists', `a sandbox named ${sandboxName} exists already (\`warden sandbox get ${sandboxName}\`)`);
     const policy = this.validated(args.policy);
+    // Whether warden's directory for this name is left from an earlier sandbox (a plain delete).
+    const ownBefore = existsSync(sandboxDirectory(this.home, sandboxName).dir);
     if (!policy.filesystem_policy.include_workdir && args.workdir !== undefined) {
       throw new GatewayError('bad_workdir', `--workdir ${args.workdir} is given, but the policy's filesystem_policy has include_workdir: false, ` +
         'so no workdir would be mounted: set include_workdir: true, or leave out --workdir');
@@ -197,7 +204,22 @@ export class SandboxManager {
       if (error instanceof StoreConflictError) throw new GatewayError('exists', `a sandbox named ${sandboxName} exists already`);
       throw error;
     }
-    await this.launch(record, actor);
+    try {
+      await this.launch(record, actor);
+    } catch (error) {
+      // A sandbox that never started is not kept: the name is free again, and what this create
+      // made for it goes (a kept directory from an earlier sandbox stays, as does a --workdir).
+      this.store.transaction(() => {
+        this.store.sandboxes.delete(sandboxName);
+        appendAudit(this.store, { kind: 'sandbox.deleted', sandbox: sandboxName, actor, payload: { purge: !ownBefore, reason: 'its first start failed' } });
+      });
+      if (!ownBefore) {
+        rmSync(sandboxDirectory(this.home, sandboxName).dir, { recursive: true, force: true });
+        if (isRoot()) releaseSandboxUid(this.home, sandboxName);
+      }
+      if (error instanceof GatewayError) throw new GatewayError(error.code, `${error.message}\nThe sandbox was not created: fix the cause and create it again.`);
+      throw error;
+    }
     return { ...this.view(this.mustGet(sandboxName)), ...(reused ? { reusedWorkdir: workdir } : {}) };
   }
 
@@ -463,7 +485,9 @@ export class SandboxManager {
 
   private view(record: SandboxRecord): SandboxView {
     const live = this.live.get(record.name);
-    return live ? { ...record, pid: live.initPid, startedAt: live.startedAt.toISOString(), execs: live.execCount } : record;
+    if (!live) return record;
+    const main = live.mainExitCode === undefined ? {} : { mainExitCode: live.mainExitCode };
+    return { ...record, pid: live.initPid, startedAt: live.startedAt.toISOString(), execs: live.execCount, ...main };
   }
 }
 
