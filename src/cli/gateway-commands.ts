@@ -68,14 +68,20 @@ export function registerGatewayCommands(program: Command, policy: Command, setEx
     .option('-e, --env <NAME=VALUE>', 'an extra variable for this command (repeatable)', collect)
     .option('-t, --tty', 'give the command a terminal (default: when stdin and stdout are terminals)')
     .option('-T, --no-tty', 'never give the command a terminal')
+    .option('-i, --interactive', 'accepted for the Docker habit (`exec -it`): stdin is always passed on')
+    .option('--no-denials', "do not print the sandbox's network denials on stderr while the command runs")
     .option('--json', 'on failure, print a machine-readable error on stdout')
-    .action((name: string, command: string[], opts: { env?: string[]; tty?: boolean; json?: boolean }) =>
-      run(opts.json, async () => (await import('./exec.js')).execCommand(name, withoutSeparator(command), { env: opts.env ?? [], tty: opts.tty }))());
+    // Options end at the command: `warden exec dev ls -la` passes -la to ls, as `warden run` does.
+    .passThroughOptions()
+    .addHelpText('after', '\nExamples:\n  warden exec dev -- npm test\n  warden exec dev ls -la\n  warden exec -it dev bash')
+    .action((name: string, command: string[], opts: { env?: string[]; tty?: boolean; json?: boolean; denials?: boolean }) =>
+      run(opts.json, async () => (await import('./exec.js')).execCommand(name, withoutSeparator(command), { env: opts.env ?? [], tty: opts.tty, denials: opts.denials }))());
   program.command('connect').summary('an interactive shell inside a running sandbox (terminal, resize, Ctrl-C)')
     .argument('<NAME>')
     .option('--shell <path>', 'the shell to start inside (default: bash when the sandbox has it, else sh)')
-    .action((name: string, opts: { shell?: string }) =>
-      run(false, async () => (await import('./exec.js')).connectCommand(name, opts.shell))());
+    .option('--no-denials', "do not print the sandbox's network denials while the shell runs")
+    .action((name: string, opts: { shell?: string; denials?: boolean }) =>
+      run(false, async () => (await import('./exec.js')).connectCommand(name, opts.shell, opts.denials !== false))());
 
   policy.command('set').summary('replace a sandbox\'s policy with a file (a new revision)')
     .argument('<NAME>').argument('<FILE>')

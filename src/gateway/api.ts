@@ -94,7 +94,11 @@ export const OPS = {
   'inference.set': { request: z.object({ provider: providerName, model: z.string().min(1), verify: z.boolean().optional() }), reply: inferenceRoutes },
   'inference.get': { request: z.object({}), reply: inferenceRoutes },
   exec: {
-    request: z.object({ name, argv: strings('argv'), env: stringMap.optional(), cwd: z.string().optional(), tty: ttySize.nullable().optional() }),
+    request: z.object({
+      name, argv: strings('argv'), env: stringMap.optional(), cwd: z.string().optional(), tty: ttySize.nullable().optional(),
+      /** Whether the sandbox's network denials are printed on the client's stderr meanwhile (default: yes). */
+      denials: z.boolean().optional(),
+    }),
     reply: z.looseObject({ sandbox: z.string() }),
   },
 } as const;

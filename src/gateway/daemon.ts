@@ -247,6 +247,8 @@ function startExec(socket: net.Socket, rest: Buffer, manager: SandboxManager, ar
     failed: (code, message) => finish(FRAME.startFailed, encodeStartFailed({ code: code as 125 | 126 | 127, message })),
     exited: (code) => finish(FRAME.exit, encodeU32(code)),
     stdinReady: () => socket.resume(),
+    // A terminal in raw mode needs the carriage return too.
+    notice: (line) => void send(FRAME.stderr, Buffer.from(line + (args.tty ? '\r\n' : '\n'))),
   });
   reply(socket, { ok: true, result: { sandbox: (exec as ExecChannel & { sandbox: string }).sandbox } });
   const decoder = new FrameDecoder();

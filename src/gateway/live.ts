@@ -37,6 +37,11 @@ export interface ExecSink {
   exited(code: number): void;
   /** The stdin window has room again after `stdin()` returned false. */
   stdinReady(): void;
+  /**
+   * A line from warden itself for the client's stderr (a network denial of the sandbox while
+   * this exec runs): not the command's output, so outside its flow control.
+   */
+  notice?(line: string): void;
 }
 
 /** One running exec, as the gateway drives it. */

@@ -1,6 +1,6 @@
 import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { appendAudit, type AuditWriter } from '../audit/index.js';
+import { appendAudit, decisionNotice, type AuditWriter } from '../audit/index.js';
 import type { Policy, PolicyLoader } from '../policy/index.js';
 import { createWorkdir, leaseSandboxUid, makeDirectoriesSafely, releaseSandboxUid, resolveSandboxUser, startProblem } from '../sandbox/index.js';
 import { isValidSandboxName, secureHomeMode, StoreConflictError, type SandboxRecord, type Store } from '../store/index.js';
@@ -39,6 +39,8 @@ export class SandboxManager {
   private readonly live = new Map<string, LiveSandbox>();
   /** Set while the audit log refuses records: every action that needs one is refused meanwhile. */
   private auditFault: string | undefined;
+  /** Per sandbox, the execs that print its network denials on their client's stderr. */
+  private readonly noticeSinks = new Map<string, Set<(line: string) => void>>();
   /** One lifecycle change at a time per sandbox: a start racing a delete must not resurrect it. */
   private readonly busy = new Map<string, Promise<unknown>>();
   private readonly providerOps: ProviderOps;
@@ -138,6 +140,18 @@ export class SandboxManager {
     const relayed = { stdin: 0, stdout: 0, stderr: 0 };
     let execId = 0;
     const record = (kind: string, payload: object) => this.audit(kind, sandboxName, actor, { id: execId, argv, tty: tty !== null, ...payload });
+    // While it runs, the sandbox's denials go to this client's stderr too, as `warden run` prints them.
+    const tell = args.denials !== false && sink.notice ? sink.notice.bind(sink) : undefined;
+    const notices = this.noticeSinks.get(sandboxName) ?? new Set<(line: string) => void>();
+    if (tell) {
+      notices.add(tell);
+      this.noticeSinks.set(sandboxName, notices);
+    }
+    const stopTelling = () => {
+      if (tell === undefined) return;
+      notices.delete(tell);
+      if (notices.size === 0 && this.noticeSinks.get(sandboxName) === notices) this.noticeSinks.delete(sandboxName);
+    };
     let channel: ExecChannel;
     try {
       channel = sandbox.exec({ argv, env, tty, ...(cwd !== undefined ? { cwd } : {}) }, {
@@ -150,16 +164,19 @@ export class SandboxManager {
           sink.output(stream, data);
         },
         failed: (code, message) => {
+          stopTelling();
           record('exec.exited', { code, failed: message, duration_ms: Date.now() - startedAt, bytes: relayed });
           sink.failed(code, message);
         },
         exited: (code) => {
+          stopTelling();
           record('exec.exited', { code, duration_ms: Date.now() - startedAt, bytes: relayed });
           sink.exited(code);
         },
         stdinReady: () => sink.stdinReady(),
       });
     } catch (error) {
+      stopTelling();
       throw new GatewayError('busy', (error as Error).message);
     }
     execId = channel.id;
@@ -327,7 +344,11 @@ export class SandboxManager {
     if (!revision) throw new GatewayError('internal', `sandbox ${record.name} has no policy revision`);
     const sandbox = new LiveSandbox(record, this.validated(revision.policy), this.home, { store: this.providers, placeholders: this.placeholders(record.name) }, {
       audit: (kind, payload) => this.audit(kind, record.name, 'gateway', payload),
-      decision: (decision, kind) => this.recorded(this.writer.append({ kind, sandbox: record.name, actor: null, payload: decision })),
+      decision: (decision, kind) => {
+        const notice = decisionNotice(decision);
+        if (notice !== undefined) for (const tell of this.noticeSinks.get(record.name) ?? []) tell(notice);
+        return this.recorded(this.writer.append({ kind, sandbox: record.name, actor: null, payload: decision }));
+      },
       tripped: (trip) => {
         this.audit('governance.breaker', record.name, 'gateway', trip);
         if (trip.action === 'stop') {

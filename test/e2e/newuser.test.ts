@@ -278,3 +278,29 @@ describe('sandbox state is true and visible', { skip: SKIP_NO_BWRAP }, () => {
     await home.json(['sandbox', 'delete', 'oops', '--purge']);
   });
 });
+
+describe('denials are visible in exec', { skip: SKIP_NO_BWRAP || (existsSync('/usr/bin/curl') ? false : 'needs /usr/bin/curl') }, () => {
+  const home = newHome();
+  const area = tempDir('warden-e2e-denials-');
+  after(async () => {
+    await home.cleanup();
+    area.cleanup();
+  });
+
+  test('exec prints the sandbox\'s denials on its stderr (unless --no-denials); exec NAME CMD -ARGS works without --, and -it is accepted', async () => {
+    // The only endpoint is one the test never uses: every request below is refused by the proxy, nothing leaves the machine.
+    const file = writePolicy(area.dir, 'version: 1\nnetwork_policies:\n  other:\n    endpoints: [{ host: allowed.test, port: 443 }]\n    binaries: [{ path: /usr/bin/true }]\n');
+    await home.json(['sandbox', 'create', 'loud', '--policy', file]);
+    const curl = ['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', 'http://blocked.test/'];
+    const told = await home.run(['exec', 'loud', ...curl]);
+    assert.equal(told.stdout, '403');
+    assert.match(told.stderr, /^warden: denied \/usr\/bin\/curl \(pid \d+\) -> GET blocked\.test:80\/: /m);
+    const quiet = await home.run(['exec', '--no-denials', 'loud', '--', ...curl]);
+    assert.equal(quiet.stdout, '403');
+    assert.equal(quiet.stderr, '');
+    const docker = await home.run(['exec', '-iT', 'loud', 'ls', '-d', '/sandbox']);
+    assert.equal(docker.status, 0, docker.stderr);
+    assert.equal(docker.stdout, '/sandbox\n');
+    await home.json(['sandbox', 'delete', 'loud', '--purge']);
+  });
+});

@@ -769,6 +769,7 @@ describe('egress proxy protocol handling', () => {
       const r = await viaProxy(fx.port, 'http://nx.test/');
       assert.equal(r.status, 502);
       assert.match(JSON.parse(r.body).error, /cannot resolve/);
+      assert.equal(JSON.parse(r.body).code, 'cannot_resolve', 'a name that does not resolve has its own code: it is not a denial');
     } finally {
       fx.setPolicy(base());
     }
