@@ -72,10 +72,17 @@ export function registerGatewayCommands(program: Command, policy: Command, setEx
     .option('--no-denials', "do not print the sandbox's network denials on stderr while the command runs")
     .option('--json', 'on failure, print a machine-readable error on stdout')
     // Options end at the command: `warden exec dev ls -la` passes -la to ls, as `warden run` does.
+    // Commander reads the options before NAME; those between NAME and CMD are read by execArgs.
     .passThroughOptions()
     .addHelpText('after', '\nExamples:\n  warden exec dev -- npm test\n  warden exec dev ls -la\n  warden exec -it dev bash')
-    .action((name: string, command: string[], opts: { env?: string[]; tty?: boolean; json?: boolean; denials?: boolean }) =>
-      run(opts.json, async () => (await import('./exec.js')).execCommand(name, withoutSeparator(command), { env: opts.env ?? [], tty: opts.tty, denials: opts.denials }))());
+    .action((name: string, command: string[], opts: ExecOptions) => {
+      const parsed = execArgs(command, opts);
+      return run(parsed.opts.json, async () => {
+        if (parsed.error !== undefined) throw new CliError('usage', `${parsed.error}\nSee \`warden exec --help\`.`, 2);
+        if (parsed.command.length === 0) throw new CliError('usage', 'missing CMD: `warden exec NAME [--] CMD [ARGS...]`\nSee `warden exec --help`.', 2);
+        return (await import('./exec.js')).execCommand(name, parsed.command, { env: parsed.opts.env ?? [], tty: parsed.opts.tty, denials: parsed.opts.denials });
+      })();
+    });
   program.command('connect').summary('an interactive shell inside a running sandbox (terminal, resize, Ctrl-C)')
     .argument('<NAME>')
     .option('--shell <path>', 'the shell to start inside (default: bash when the sandbox has it, else sh)')
@@ -282,6 +289,54 @@ async function sandboxCreate(name: string, command: string[], opts: CreateOption
   return 0;
 }
 
+interface ExecOptions { env?: string[]; tty?: boolean; json?: boolean; denials?: boolean; interactive?: boolean }
+
+/**
+ * The options given between NAME and CMD (`warden exec dev -e A=1 -t -- cmd`), read up to `--`
+ * or the first word that is not one of exec's options; the rest is CMD, untouched.
+ */
+export function execArgs(args: string[], given: ExecOptions): { opts: ExecOptions; command: string[]; error?: string } {
+  const opts: ExecOptions = { ...given, env: [...(given.env ?? [])] };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') return { opts, command: args.slice(i + 1) };
+    if (arg === '-e' || arg === '--env') {
+      const value = args[++i];
+      if (value === undefined) return { opts, command: [], error: `option '${arg} <NAME=VALUE>' argument missing` };
+      opts.env!.push(value);
+    } else if (arg.startsWith('--env=')) {
+      opts.env!.push(arg.slice('--env='.length));
+    } else if (arg === '--json') {
+      opts.json = true;
+    } else if (arg === '--no-denials') {
+      opts.denials = false;
+    } else if (arg === '--tty' || arg === '--no-tty' || arg === '--interactive') {
+      if (arg !== '--interactive') opts.tty = arg === '--tty';
+    } else if (/^-[itT]+$/.test(arg)) {
+      for (const flag of arg.slice(1)) if (flag !== 'i') opts.tty = flag === 't';
+    } else if (arg.startsWith('-') && arg !== '-') {
+      return { opts, command: [], error: `unknown option '${arg}' before the command (put the command after \`--\` if it starts with a dash)` };
+    } else {
+      return { opts, command: args.slice(i) };
+    }
+  }
+  return { opts, command: [] };
+}
+
+/** `sandbox get NAME` for a person: one `key: value` line each. */
+function describeSandbox(view: OpReply<'sandbox.get'>): string {
+  const state = view.mainExitCode === undefined ? view.state : `${view.state}, main command exited (code ${view.mainExitCode})`;
+  const lines: Array<[string, string | undefined]> = [
+    ['name', view.name], ['state', state], ['created', view.createdAt], ['policy rev', String(view.policyRev)],
+    ['presets', view.presets.length > 0 ? view.presets.join(', ') : undefined], ['workdir', view.workdir],
+    ['pid', view.pid === undefined ? undefined : String(view.pid)], ['started', view.startedAt],
+    ['execs', view.execs === undefined ? undefined : String(view.execs)],
+    ['main command', view.command.length > 0 ? view.command.join(' ') : undefined],
+    ['env', Object.keys(view.env).length > 0 ? Object.keys(view.env).join(', ') : undefined],
+  ];
+  return lines.filter(([, value]) => value !== undefined).map(([key, value]) => `${`${key}:`.padEnd(14)}${value}`).join('\n');
+}
+
 /** What `sandbox delete` says: what it removed, what it kept and where, and how to remove that. */
 export function deletedMessage(name: string, result: { removed: string[]; kept: string[] }, purge: boolean): string {
   const lines = [`sandbox ${name} deleted`];
@@ -295,7 +350,7 @@ export function deletedMessage(name: string, result: { removed: string[]; kept: 
 }
 
 async function sandboxList(json: boolean): Promise<number> {
-  const rows = await gatewayCall('sandbox.list', {});
+  const rows = await noSandboxesYet() ? [] : await gatewayCall('sandbox.list', {});
   if (json) {
     printLine(1, JSON.stringify(rows));
     return 0;
@@ -315,7 +370,7 @@ async function sandboxSimple(op: 'sandbox.get' | 'sandbox.start' | 'sandbox.stop
     return 0;
   }
   const result = await gatewayCall(op, { name });
-  if (op === 'sandbox.get' && !json) printLine(1, JSON.stringify(result, null, 2));
+  if (op === 'sandbox.get' && !json) printLine(1, describeSandbox(result));
   else print(json, result, `sandbox ${result.name} ${result.mainExitCode === undefined ? result.state : `${result.state}, main command exited (code ${result.mainExitCode})`}`);
   return 0;
 }
@@ -349,6 +404,24 @@ async function loadPolicyArg(file: string): Promise<Policy> {
 export async function gatewayCall<O extends Op>(op: O, args: OpRequest<O>): Promise<OpReply<O>> {
   const { callGateway } = await import('../gateway/index.js');
   return callGateway(wardenHome(), op, args, { progress: (m) => printLine(2, m) });
+}
+
+/**
+ * True when no gateway runs and WARDEN_HOME has no sandbox: then `sandbox list` answers without
+ * starting a daemon (or creating WARDEN_HOME). With sandboxes, the gateway is started: it
+ * restores the running ones, so the list shows their true state.
+ */
+async function noSandboxesYet(): Promise<boolean> {
+  const { gatewayRunning } = await import('../gateway/index.js');
+  if (await gatewayRunning(wardenHome())) return false;
+  const { openExistingStore } = await import('./audit-io.js');
+  const store = openExistingStore();
+  if (store === undefined) return true;
+  try {
+    return store.sandboxes.list().length === 0;
+  } finally {
+    store.close();
+  }
 }
 
 export function print(json: boolean, value: unknown, human: string): void {

@@ -517,5 +517,5 @@ function isRoot(): boolean {
 }
 
 function notFound(sandboxName: string): GatewayError {
-  return new GatewayError('not_found', `no sandbox named ${sandboxName} (\`warden sandbox list\` shows them)`);
+  return new GatewayError('no_such_sandbox', `no sandbox named ${sandboxName} (\`warden sandbox list\` shows them)`);
 }

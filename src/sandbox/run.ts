@@ -142,7 +142,7 @@ export async function runInSandbox(options: RunOptions): Promise<RunResult> {
         'workdir would be mounted: set include_workdir: true, or leave out --workdir');
     }
     workdir = options.policy.filesystem_policy.include_workdir ? prepareWorkdir(options.workdir, user, sandboxName, options.workdirOwner) : undefined;
-    home = prepareHome(options.home, user);
+    home = prepareHome(options.home, user, sandboxName);
     plan = planMounts({
       filesystem: options.policy.filesystem_policy, workdir: workdir?.source, wardenHome: options.wardenHome,
       writableProtected: options.policy.workdir_files?.writable, tmpBytes: resources.tmpBytes,

@@ -103,11 +103,18 @@ export function reachableBy(dir: string, user: HostIds): boolean {
  * kept across stops; created here when missing), else a private temporary directory removed
  * afterwards. Owned by the sandbox's uid, mode 0700: never inside the user's project.
  */
-export function prepareHome(requested: string | undefined, user: SandboxUser): { path: string; release(): void } {
+export function prepareHome(requested: string | undefined, user: SandboxUser, label = 'home'): { path: string; release(): void } {
   if (requested === undefined) {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'warden-home-'));
     if (user.dropsPrivileges) chownSync(dir, user.uid, user.gid);
-    return { path: dir, release: () => rmSync(dir, { recursive: true, force: true }) };
+    const view = reachableView(dir, user, label);
+    return {
+      path: view ?? dir,
+      release: () => {
+        if (view !== undefined) detach(view);
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
   }
   const created = makeDirectoriesSafely(requested, 0o700);
   if (created.includes(requested) && user.dropsPrivileges) chownSync(requested, user.uid, user.gid);
@@ -117,7 +124,18 @@ export function prepareHome(requested: string | undefined, user: SandboxUser): {
     throw new WorkdirError(`the sandbox's home ${requested} belongs to uid ${stat.uid}, not to the sandbox's uid ${user.uid}: ` +
       'delete the sandbox with --purge and create it again');
   }
-  return { path: requested, release: () => undefined };
+  const view = reachableView(requested, user, label);
+  return view === undefined ? { path: requested, release: () => undefined } : { path: view, release: () => detach(view) };
+}
+
+/**
+ * A directory of the sandbox's own that its uid cannot reach (below WARDEN_HOME in /root, 0700):
+ * shown to it through a view that root attaches where it can (an idmapped mount onto itself:
+ * on disk and inside, the sandbox's uid). Undefined when it can reach it directly.
+ */
+function reachableView(dir: string, user: SandboxUser, label: string): string | undefined {
+  if (!user.dropsPrivileges || reachableBy(path.dirname(dir), user)) return undefined;
+  return attachIdmapped(dir, { uid: user.uid, gid: user.gid }, user, `${label}-home`);
 }
 
 function sudoCaller(): { uid: number; gid: number } | undefined {

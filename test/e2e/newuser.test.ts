@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { gatewayPid, IS_ROOT, PROJECT_OWNER, SKIP_NO_BWRAP, inSandbox, newHome, tempDir, waitFor, writePolicy } from './helpers.js';
+import { gatewayPid, IS_ROOT, PROJECT_OWNER, SKIP_NO_BWRAP, inSandbox, newHome, tempDir, waitFor, wardenAsync, writePolicy } from './helpers.js';
 
 interface Deleted { name: string; purged: string | null; removed: string[]; kept: string[] }
 
@@ -302,5 +302,54 @@ describe('denials are visible in exec', { skip: SKIP_NO_BWRAP || (existsSync('/u
     assert.equal(docker.status, 0, docker.stderr);
     assert.equal(docker.stdout, '/sandbox\n');
     await home.json(['sandbox', 'delete', 'loud', '--purge']);
+  });
+});
+
+describe('small things a new user notices', { skip: SKIP_NO_BWRAP }, () => {
+  const home = newHome();
+  after(() => home.cleanup());
+
+  test('sandbox list on an empty WARDEN_HOME starts no daemon and creates nothing', async () => {
+    const list = await home.run(['sandbox', 'list']);
+    assert.equal(list.status, 0, list.stderr);
+    assert.match(list.stderr, /no sandboxes yet/);
+    assert.equal(existsSync(home.dir), false, 'WARDEN_HOME is not even created');
+    assert.deepEqual(await home.json<unknown[]>(['sandbox', 'list']), []);
+    assert.equal((await home.run(['gateway', 'status'])).status, 1);
+  });
+
+  test('sandbox get prints for a person unless --json; "no such sandbox" has one code everywhere', async () => {
+    await home.json(['sandbox', 'create', 'shown']);
+    const get = await home.run(['sandbox', 'get', 'shown']);
+    assert.match(get.stdout, /^name: +shown\nstate: +running\n/);
+    assert.equal((await home.json<{ name: string }>(['sandbox', 'get', 'shown'])).name, 'shown');
+    for (const args of [['sandbox', 'get', 'nope'], ['exec', 'nope', '--json', '--', 'true'], ['logs', 'nope'], ['policy', 'get', 'nope'], ['sandbox', 'stop', 'nope']]) {
+      const r = await home.run(args.includes('--json') ? args : [...args, '--json']);
+      assert.equal(r.status, 1, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+      assert.equal((JSON.parse(r.stdout) as { error: { code: string } }).error.code, 'no_such_sandbox', `${args.join(' ')}: ${r.stdout}`);
+    }
+    await home.json(['sandbox', 'delete', 'shown', '--purge']);
+  });
+});
+
+describe('as root, WARDEN_HOME below a directory only root can enter (the default, /root/.warden)', { skip: SKIP_NO_BWRAP || (IS_ROOT ? false : 'needs root') }, () => {
+  const area = tempDir('warden-e2e-roothome-');
+  chmodSync(area.dir, 0o700);
+  const dir = path.join(area.dir, '.warden');
+  const env = { WARDEN_HOME: dir };
+  const run = (args: string[]) => wardenAsync(args, { env, timeoutMs: 60_000 }).done;
+  after(async () => {
+    await run(['gateway', 'stop']);
+    area.cleanup();
+  });
+
+  test('a named sandbox starts, and its workdir and home are its own', async () => {
+    const created = await run(['sandbox', 'create', 'deep']);
+    assert.equal(created.status, 0, created.stderr);
+    const wrote = await run(['exec', 'deep', '--', 'sh', '-c', 'echo w > /sandbox/w && echo h > "$HOME/h" && id -u']);
+    assert.equal(wrote.status, 0, wrote.stderr);
+    assert.notEqual(wrote.stdout.trim(), '0');
+    assert.equal(statSync(path.join(dir, 'sandboxes', 'deep', 'home', 'h')).uid, Number(wrote.stdout.trim()));
+    assert.equal((await run(['sandbox', 'delete', 'deep', '--purge'])).status, 0);
   });
 });
