@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { CliError, printLine, reportError, type OutputMode } from './output.js';
 import { runCommand } from './run.js';
 import { policyValidateCommand } from './policy.js';
-import { presetListCommand } from './preset.js';
+import { presetListCommand, presetShowCommand } from './preset.js';
 import { doctorCommand } from './doctor.js';
 import { registerAuditCommands, registerLogsCommand } from './audit-commands.js';
 import { registerGatewayCommands } from './gateway-commands.js';
@@ -98,17 +98,28 @@ Docs: docs/commands.md, docs/policy.md, docs/security-model.md`);
     .summary('check policy files without running anything')
     .description('Check policy files without running anything. Exit 0 when every file is valid, 1 otherwise. ' +
       'Each problem is reported as FILE:LINE:COLUMN: PATH: what was found and what was expected.')
-    .argument('<FILE...>', 'policy or preset files')
+    .argument('<FILE...>', 'policy or preset files (- reads standard input)')
     .option('--json', 'print one result object per file as JSON')
     .action(async (files: string[], opts: { json?: boolean }) => {
       mode.json = Boolean(opts.json);
       setExit(await policyValidateCommand(files, { json: Boolean(opts.json) }));
     });
 
-  program
+  const preset = program
     .command('preset')
-    .summary('list the network presets shipped with warden')
-    .description('Network presets are named bundles of network policies (npm, pypi, github, ...) to add to a policy.')
+    .summary('list and show the network presets shipped with warden')
+    .description('Network presets are named bundles of network policies (npm, pypi, github, ...) to add to a policy.');
+  preset
+    .command('show')
+    .summary('print a shipped preset (its YAML)')
+    .argument('<NAME>', 'the preset (`warden preset list` lists them)')
+    .option('--json', 'print it as JSON, as warden reads it')
+    .addHelpText('after', '\nExample:\n  warden preset show pypi')
+    .action(async (name: string, opts: { json?: boolean }) => {
+      mode.json = Boolean(opts.json);
+      setExit(await presetShowCommand(name, { json: Boolean(opts.json) }));
+    });
+  preset
     .command('list')
     .summary('list the shipped presets')
     .description('List the shipped network presets with the number of endpoints each allows.')
@@ -136,6 +147,12 @@ Docs: docs/commands.md, docs/policy.md, docs/security-model.md`);
   registerProviderCommands(program, setExit, mode);
   registerScanCommand(program, setExit, mode);
 
+  // A usage error is one line and where to look, not the whole help.
+  const pointToHelp = (command: Command, names: string[]): void => {
+    command.showHelpAfterError(`(see \`${['warden', ...names].join(' ')} --help\`)`);
+    for (const sub of command.commands) pointToHelp(sub, [...names, sub.name()]);
+  };
+  pointToHelp(program, []);
   return program;
 }
 
