@@ -21,6 +21,10 @@ export interface LogsOptions {
   follow: boolean;
   /** Only records with seq > since. */
   since: number;
+  /** Only records written at or after this time (`--since 5m`, `--since 2026-01-01T10:00Z`). */
+  sinceTime?: Date;
+  /** Only the last N of the records that would be shown (before following). */
+  tail?: number;
   json: boolean;
   /** Follow poll interval; default 200 ms. */
   pollMs?: number;
@@ -145,21 +149,36 @@ export function formatLogJson(row: AuditRow): string {
  * Prints the sandbox's records with seq > after, page by page, and returns the highest seq read
  * (of any sandbox: the next read starts there) and how many were printed.
  */
-function printNewRecords(store: Store, name: string, after: number, format: (row: AuditRow) => string): { last: number; printed: number } {
+function printNewRecords(store: Store, name: string, after: number, format: (row: AuditRow) => string,
+  limits: { sinceTime?: Date; tail?: number } = {}): { last: number; printed: number; known: boolean } {
   let last = after;
   let printed = 0;
+  let known = false;
+  const since = limits.sinceTime?.toISOString();
+  // With --tail, only the last N are kept, then printed once the end is reached.
+  const kept: string[] = [];
   for (;;) {
     const page = store.auditRows.page(last, PAGE);
-    const lines = page.filter((row) => row.sandbox === name).map((row) => format(row) + '\n');
-    if (lines.length > 0) writeAllSync(1, lines.join(''));
-    printed += lines.length;
+    const mine = page.filter((row) => row.sandbox === name);
+    if (mine.length > 0) known = true;
+    const lines = mine.filter((row) => since === undefined || row.ts >= since).map((row) => format(row) + '\n');
+    if (limits.tail !== undefined) {
+      kept.push(...lines);
+      if (kept.length > limits.tail) kept.splice(0, kept.length - limits.tail);
+    } else if (lines.length > 0) {
+      writeAllSync(1, lines.join(''));
+      printed += lines.length;
+    }
     if (page.length > 0) last = page[page.length - 1]!.seq;
-    if (page.length < PAGE) return { last, printed };
+    if (page.length < PAGE) {
+      if (kept.length > 0) writeAllSync(1, kept.join(''));
+      return { last, printed: printed + kept.length, known };
+    }
   }
 }
 
 /** A sandbox exists for `logs` while it is in the sandboxes table or has any record, deleted or not. */
-function sandboxKnown(store: Store, name: string): boolean {
+export function sandboxKnown(store: Store, name: string): boolean {
   if (store.sandboxes.get(name) !== undefined) return true;
   for (let after = 0; ;) {
     const page = store.auditRows.page(after, PAGE);
@@ -201,8 +220,8 @@ export async function logsCommand(name: string, opts: LogsOptions): Promise<numb
   // Installed before the history is printed, so an early Ctrl-C also ends in a clean exit 0.
   const stop = opts.follow ? stopSignal() : undefined;
   try {
-    const shown = printNewRecords(store, name, opts.since, format);
-    if (shown.printed === 0 && !sandboxKnown(store, name)) throw noSuchSandbox(name);
+    const shown = printNewRecords(store, name, opts.since, format, { ...(opts.sinceTime ? { sinceTime: opts.sinceTime } : {}), ...(opts.tail !== undefined ? { tail: opts.tail } : {}) });
+    if (!shown.known && !sandboxKnown(store, name)) throw noSuchSandbox(name);
     if (stop !== undefined) await follow(store, name, shown.last, format, opts.pollMs ?? DEFAULT_POLL_MS, stop.signal);
     return 0;
   } catch (error) {

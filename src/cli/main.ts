@@ -147,6 +147,18 @@ Docs: docs/commands.md, docs/policy.md, docs/security-model.md`);
   registerProviderCommands(program, setExit, mode);
   registerScanCommand(program, setExit, mode);
 
+  program
+    .command('completion')
+    .summary('print a shell completion script (bash or zsh)')
+    .argument('<SHELL>', 'bash or zsh')
+    .addHelpText('after', '\nExamples:\n  eval "$(warden completion bash)"    # in ~/.bashrc\n  eval "$(warden completion zsh)"     # in ~/.zshrc')
+    .action(async (shell: string) => {
+      if (shell !== 'bash' && shell !== 'zsh') throw new CliError('usage', `no completion for ${JSON.stringify(shell)}: bash or zsh`, 2);
+      const { completionScript } = await import('./completion.js');
+      const { writeAllSync } = await import('./audit-io.js');
+      writeAllSync(1, completionScript(program, shell));
+    });
+
   // A usage error is one line and where to look, not the whole help.
   const pointToHelp = (command: Command, names: string[]): void => {
     command.showHelpAfterError(`(see \`${['warden', ...names].join(' ')} --help\`)`);

@@ -1,7 +1,10 @@
-// Small things a new user notices (issue 11): usage errors, preset show, policy validate -.
+// Small things a new user notices (issue 11): usage errors, preset show, policy validate -, docs that match, completion.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { test } from 'node:test';
-import { warden } from '../e2e/helpers.js';
+import { REPO_ROOT, warden } from '../e2e/helpers.js';
 
 test('a usage error is one line and a pointer to --help, not the whole help', () => {
   for (const [args, help] of [[['run'], 'warden run --help'], [['sandbox', 'create'], 'warden sandbox create --help'], [['logs', 'x', '--frob'], 'warden logs --help']] as const) {
@@ -45,4 +48,38 @@ test('policy validate - reads standard input', () => {
   const bad = warden(['policy', 'validate', '-'], { input: 'version: 2\n' });
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /^<stdin>:1:\d+: version/m);
+});
+
+test("docs/policy.md's top-level skeleton validates as written", () => {
+  const page = readFileSync(path.join(REPO_ROOT, 'docs', 'policy.md'), 'utf8');
+  const skeleton = /## Top level\n\n```yaml\n([\s\S]*?)```/.exec(page)?.[1];
+  assert.ok(skeleton, 'the skeleton is found');
+  const r = warden(['policy', 'validate', '-'], { input: skeleton });
+  assert.equal(r.status, 0, r.stderr);
+});
+
+test('docs/network.md: allowed_ips: [127.0.0.0/8] is refused when the policy is loaded, as the page says', () => {
+  const page = readFileSync(path.join(REPO_ROOT, 'docs', 'network.md'), 'utf8');
+  assert.match(page, /allowed_ips: \[127\.0\.0\.0\/8\]` is refused\s+when it is loaded/);
+  const r = warden(['policy', 'validate', '-'], {
+    input: 'version: 1\nnetwork_policies:\n  l:\n    endpoints:\n      - { host: localhost, port: 11434, allowed_ips: [127.0.0.0/8] }\n    binaries:\n      - { path: /usr/bin/curl }\n',
+  });
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /loopback can be allowed only as one exact address \(such as 127\.0\.0\.1\), not as a block/);
+});
+
+test('warden completion bash completes commands, subcommands and options', { skip: spawnSync('bash', ['-c', 'true']).status === 0 ? false : 'needs bash' }, () => {
+  const script = warden(['completion', 'bash']);
+  assert.equal(script.status, 0, script.stderr);
+  const complete = (line: string): string[] => {
+    const words = line.split(' ');
+    const probe = `${script.stdout}\nCOMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _warden_complete; printf '%s\\n' "\${COMPREPLY[@]}"`;
+    return spawnSync('bash', ['-c', probe], { encoding: 'utf8' }).stdout.trim().split('\n').sort();
+  };
+  assert.ok(complete('warden sa').includes('sandbox'));
+  assert.deepEqual(complete('warden sandbox c'), ['create']);
+  assert.ok(complete('warden sandbox delete dev --p').includes('--purge'));
+  assert.ok(complete('warden exec --no').includes('--no-denials'));
+  assert.equal(warden(['completion', 'fish']).status, 2);
+  assert.equal(warden(['completion', 'zsh']).status, 0);
 });
