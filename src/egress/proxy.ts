@@ -189,10 +189,10 @@ class EgressProxyImpl implements EgressProxy {
     const stale = this.relays.list().filter((relay) => relay.generation !== generation);
     for (const relay of stale) relay.pause();
     for (const relay of stale) {
-      const refusal = await this.recheck(relay).catch((error: unknown) => {
-        relay.close();
-        throw error;
-      });
+      // A re-decision that fails closes the relay (fail closed), and the others are still decided.
+      const refusal = await this.recheck(relay).catch((error: unknown): Verdict => ({
+        verdict: 'deny', code: 'no_decision', stage: 'policy', reason: `the open connection could not be re-decided: ${(error as Error).message}`, rule_missing: '', hint: '',
+      }));
       if (refusal === undefined) {
         relay.generation = generation;
         relay.resume();
