@@ -1,10 +1,13 @@
-// What a new user hits (issue 11): deleting a sandbox keeps what the agent wrote, and a person's
-// project works as the workdir when warden runs as root, without chown, with sane ownership.
+// What a new user hits (issue 11), end to end: deleting a sandbox keeps what the agent wrote; a
+// person's project works as the workdir when warden runs as root, without chown, with sane
+// ownership; HOME is the sandbox's own; filesystem policy mistakes are caught before bubblewrap;
+// changes already in force succeed; sandbox state is true; exec shows denials; small things.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { gatewayPid, IS_ROOT, PROJECT_OWNER, SKIP_NO_BWRAP, inSandbox, newHome, tempDir, waitFor, wardenAsync, writePolicy } from './helpers.js';
+import { gatewayPid, IS_ROOT, PROJECT_OWNER, SKIP_NO_BWRAP, WARDEN, inSandbox, newHome, tempDir, waitFor, wardenAsync, writePolicy } from './helpers.js';
 
 interface Deleted { name: string; purged: string | null; removed: string[]; kept: string[] }
 
@@ -351,5 +354,25 @@ describe('as root, WARDEN_HOME below a directory only root can enter (the defaul
     assert.notEqual(wrote.stdout.trim(), '0');
     assert.equal(statSync(path.join(dir, 'sandboxes', 'deep', 'home', 'h')).uid, Number(wrote.stdout.trim()));
     assert.equal((await run(['sandbox', 'delete', 'deep', '--purge'])).status, 0);
+  });
+});
+
+describe('a relative WARDEN_HOME', { skip: SKIP_NO_BWRAP }, () => {
+  const area = tempDir('warden-e2e-relhome-');
+  chmodSync(area.dir, 0o711);
+  const inArea = (args: string[]) => spawnSync(process.execPath, [WARDEN, ...args], {
+    cwd: area.dir, encoding: 'utf8', timeout: 60_000, env: { ...process.env, WARDEN_HOME: 'relhome' },
+  });
+  after(() => {
+    inArea(['gateway', 'stop']);
+    area.cleanup();
+  });
+
+  test('is made absolute once, from the directory warden was started in', () => {
+    const created = inArea(['sandbox', 'create', 'rel', '--json']);
+    assert.equal(created.status, 0, created.stderr);
+    assert.equal((JSON.parse(created.stdout) as { workdir: string }).workdir, path.join(area.dir, 'relhome', 'sandboxes', 'rel', 'workdir'));
+    assert.ok(existsSync(path.join(area.dir, 'relhome', 'gateway.sock')), 'the gateway (started with cwd /) uses the same home');
+    assert.equal(inArea(['sandbox', 'delete', 'rel', '--purge']).status, 0);
   });
 });
