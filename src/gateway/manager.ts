@@ -92,7 +92,14 @@ export class SandboxManager {
       if (record.state !== 'running' && record.state !== 'creating') continue;
       // Its processes ended with the previous gateway (stopped, killed or crashed): say so in the
       // audit log before it starts again, so that the log has no start without a stop.
-      this.audit('sandbox.stopped', record.name, 'gateway', { reason: 'its processes ended with the previous gateway; restarting it' });
+      // Committed now, so that it precedes the new sandbox.started in the log.
+      try {
+        this.store.transaction(() => appendAudit(this.store, {
+          kind: 'sandbox.stopped', sandbox: record.name, actor: 'gateway', payload: { reason: 'its processes ended with the previous gateway; restarting it' },
+        }));
+      } catch (error) {
+        this.log(`could not record that sandbox ${record.name} stopped with the previous gateway: ${(error as Error).message}`);
+      }
       try {
         await this.launch(record, 'gateway');
         this.log(`restored sandbox ${record.name}`);
