@@ -83,3 +83,17 @@ test('warden completion bash completes commands, subcommands and options', { ski
   assert.equal(warden(['completion', 'fish']).status, 2);
   assert.equal(warden(['completion', 'zsh']).status, 0);
 });
+
+test("every command's --help ends with an example", () => {
+  const leaves: string[][] = [];
+  const walk = (names: string[]): void => {
+    const help = warden([...names, '--help']).stdout;
+    const commands = help.split('\nCommands:\n')[1]?.split('\n\n')[0];
+    const subs = commands === undefined ? [] : commands.split('\n').map((l) => /^ {2}([a-z][a-z-]*)/.exec(l)?.[1]).filter((n): n is string => n !== undefined && n !== 'help');
+    if (subs.length === 0) leaves.push(names);
+    for (const sub of subs) walk([...names, sub]);
+  };
+  for (const top of ['run', 'sandbox', 'policy', 'preset', 'gateway', 'exec', 'connect', 'logs', 'audit', 'doctor', 'completion']) walk([top]);
+  assert.ok(leaves.length > 20, leaves.join(', '));
+  for (const names of leaves) assert.match(warden([...names, '--help']).stdout, /\nExamples?:\n {2}.*warden /, `warden ${names.join(' ')} --help`);
+});
