@@ -18,6 +18,17 @@ for (const entry of readdirSync('/proc/self/fd')) {
   }
 }
 
+// The reader of warden's output went away (`warden sandbox list | head -1`, `warden exec dev -- cat
+// big | head`): end quietly with 0, as output that was wanted only up to there. A closed stderr
+// is ignored: there is nobody left to tell. (Synchronous writes are handled in src/cli/output.ts.)
+process.stdout.on('error', (error) => {
+  if (error?.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+process.stderr.on('error', (error) => {
+  if (error?.code !== 'EPIPE') throw error;
+});
+
 // The CLI is bundled into dist/bundle by `npm run build` (which `npm install` runs).
 import('../dist/bundle/main.js').then(
   // Exit as soon as the command is done: a handle left open (a sandbox process that outlived

@@ -27,3 +27,4 @@ export { canonicalJson, CanonicalJsonError } from './canonical.js';
 export { GENESIS_HASH, hashInput, recordHash, type HashedFields } from './chain.js';
 export { redactText, redactArgv, redactValue, registerSecret, forgetSecrets, isSecretName, REDACTED } from './redact.js';
 export { DECISION_KINDS, type DecisionKind, type DecisionRecord } from './records.js';
+export { decisionNotice, terminalSafe, hex as terminalHex } from './terminal.js';

@@ -123,6 +123,7 @@ export type DecisionCode =
   | 'rerouted'
   | 'bad_request'
   | 'upstream_error'
+  | 'cannot_resolve'
   | 'audit_unavailable'
   | 'connection_closed';
 

@@ -15,6 +15,22 @@ export function parseSeq(value: string): number {
   return seq;
 }
 
+/** commander parser for `logs --since`: a record number, a duration back from now (5m, 2h) or an ISO time. */
+export function parseSinceOption(value: string): { seq: number } | { time: Date } {
+  if (/^\d{1,15}$/.test(value)) return { seq: Number(value) };
+  const duration = /^(\d{1,9})(s|m|h|d)$/.exec(value);
+  if (duration) return { time: new Date(Date.now() - Number(duration[1]) * { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 }[duration[2] as 's' | 'm' | 'h' | 'd']) };
+  const time = /^\d{4}-\d{2}-\d{2}/.test(value) ? new Date(value) : undefined;
+  if (time !== undefined && !Number.isNaN(time.getTime())) return { time };
+  throw new InvalidArgumentError('expected a record number (1200), a duration back from now (30s, 5m, 2h, 7d) or a time (2026-01-01T10:00:00Z)');
+}
+
+/** commander parser for `--tail N`. */
+function parseCount(value: string): number {
+  if (!/^\d{1,9}$/.test(value)) throw new InvalidArgumentError('expected a number of records (0 or more)');
+  return Number(value);
+}
+
 /** commander parser for `--anchor SEQ:HASH`. */
 export function parseAnchor(value: string): AuditPosition {
   const match = /^(\d{1,15}):([0-9a-f]{64})$/.exec(value);
@@ -89,11 +105,21 @@ export function registerLogsCommand(program: Command, setExit: (code: number) =>
     ].join('\n\n'))
     .argument('<NAME>', 'the sandbox')
     .option('-f, --follow', 'keep printing new records until interrupted')
-    .option('--since <seq>', 'only records after record number SEQ (seq > SEQ)', parseSeq)
+    .option('--since <when>', 'only records after record number SEQ (seq > SEQ), or from a time: a duration back from now (30s, 5m, 2h, 7d) or ISO 8601', parseSinceOption)
+    .option('--tail <n>', 'only the last N records (then, with -f, new ones)', parseCount)
     .option('--json', 'print one JSON object per record: {seq, ts, kind, sandbox, actor, payload, prev_hash, hash}')
-    .addHelpText('after', '\nExamples:\n  warden logs dev\n  warden logs dev -f\n  warden logs dev --since 1200 --json')
-    .action(async (name: string, opts: { follow?: boolean; since?: number; json?: boolean }) => {
+    .option('--main', "print the output of the sandbox's main command instead (with -f, follow it)")
+    .addHelpText('after', '\nExamples:\n  warden logs dev\n  warden logs dev -f\n  warden logs dev --since 1200 --json\n  warden logs dev --main -f')
+    .action(async (name: string, opts: { follow?: boolean; since?: { seq: number } | { time: Date }; tail?: number; json?: boolean; main?: boolean }) => {
       mode.json = Boolean(opts.json);
-      setExit(await (await import('./logs.js')).logsCommand(name, { follow: Boolean(opts.follow), since: opts.since ?? 0, json: Boolean(opts.json) }));
+      if (opts.main) {
+        setExit(await (await import('./logs.js')).mainLogCommand(name, { follow: Boolean(opts.follow) }));
+        return;
+      }
+      const since = opts.since !== undefined && 'seq' in opts.since ? opts.since.seq : 0;
+      const sinceTime = opts.since !== undefined && 'time' in opts.since ? opts.since.time : undefined;
+      setExit(await (await import('./logs.js')).logsCommand(name, {
+        follow: Boolean(opts.follow), since, json: Boolean(opts.json), ...(sinceTime ? { sinceTime } : {}), ...(opts.tail !== undefined ? { tail: opts.tail } : {}),
+      }));
     });
 }

@@ -2,6 +2,7 @@
 // number option, writing to stdout without Node streams, and making log text safe for terminals.
 import { existsSync, writeSync } from 'node:fs';
 import path from 'node:path';
+import { terminalHex as hex, terminalSafe } from '../audit/index.js';
 import { DATABASE_FILE, openStore, StoreError, wardenHome, type Store } from '../store/index.js';
 import { CliError } from './output.js';
 
@@ -33,8 +34,8 @@ const pause = new Int32Array(new SharedArrayBuffer(4));
  * Writes all of `text` to `fd` synchronously. Retries partial writes and EAGAIN (a descriptor
  * inherited in non-blocking mode); other errors, EPIPE included, are thrown.
  */
-export function writeAllSync(fd: number, text: string): void {
-  const bytes = Buffer.from(text, 'utf8');
+export function writeAllSync(fd: number, text: string | Uint8Array): void {
+  const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
   let offset = 0;
   while (offset < bytes.length) {
     try {
@@ -52,19 +53,11 @@ export function isBrokenPipe(error: unknown): boolean {
 }
 
 // SECURITY: hostnames, paths, methods and binary names in the log come from inside a sandbox,
-// i.e. from the agent. Printed raw they could carry terminal escape sequences (rewrite or hide
-// lines, retitle the window) or bidirectional overrides (make DENY read as something else).
-// C0 and C1 controls, DEL, line/paragraph separators and bidi controls are shown escaped.
-const UNSAFE_FOR_TERMINAL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu;
+// i.e. from the agent: printed with control characters escaped (src/audit/terminal.ts).
 // What JSON.stringify leaves raw among those (it already escapes U+0000-U+001F).
 const UNSAFE_IN_JSON = /[\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/gu;
 
-const hex = (char: string, width: number) => char.codePointAt(0)!.toString(16).padStart(width, '0');
-
-/** `text` with every character that could control a terminal written as \xNN or \uNNNN. */
-export function terminalSafe(text: string): string {
-  return text.replace(UNSAFE_FOR_TERMINAL, (c) => c.codePointAt(0)! <= 0xff ? `\\x${hex(c, 2)}` : `\\u${hex(c, 4)}`);
-}
+export { terminalSafe };
 
 /** JSON.stringify, with the controls it leaves raw escaped as \uNNNN: same value, safe to print. */
 export function terminalSafeJson(value: unknown): string {

@@ -7,7 +7,7 @@ import {
   exportAudit, GENESIS_HASH, newestAnchor, verifyAudit, type AuditExportFormat, type VerifyResult,
 } from '../audit/index.js';
 import type { AuditPosition, Store } from '../store/index.js';
-import { databasePath, isBrokenPipe, openExistingStore, writeAllSync } from './audit-io.js';
+import { databasePath, isBrokenPipe, openExistingStore, terminalSafe, writeAllSync } from './audit-io.js';
 import { CliError, printLine } from './output.js';
 
 const BROKEN = 1;
@@ -183,6 +183,9 @@ async function exportToFile(file: string, store: Store | undefined, opts: AuditE
 export async function auditExportCommand(opts: AuditExportOptions): Promise<number> {
   const store = openExistingStore();
   try {
+    if (opts.sandbox !== undefined && (store === undefined || !(await import('./logs.js')).sandboxKnown(store, opts.sandbox))) {
+      throw new CliError('no_such_sandbox', `no sandbox named ${terminalSafe(opts.sandbox)} has records in this audit log (\`warden sandbox list\` shows the sandboxes)`, 1);
+    }
     if (opts.output === undefined) {
       try {
         await exportTo(1, store, opts);

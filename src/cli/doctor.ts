@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { detectCgroups, findLandlockHelper, findNativeHelper, findTool, peerCredentials, probeLandlockAbi, uidRange } from '../sandbox/index.js';
-import { wardenHome } from '../store/index.js';
+import { homeModeFix, homeModeProblem, wardenHome } from '../store/index.js';
 import { printLine } from './output.js';
 
 interface Check {
@@ -175,17 +175,13 @@ async function auditCheck(): Promise<Check> {
   return { name, ok: true, detail: 'records can be appended' };
 }
 
-/**
- * WARDEN_HOME's rule, the same as the gateway's: no one else may read or write it (group and
- * others may only traverse it, 0711, so that a sandbox uid reaches its own workdir below).
- */
+/** WARDEN_HOME's mode, by the one rule the store and the gateway apply (src/store/home-mode.ts). */
 function homeCheck(): Check {
   const home = wardenHome();
   try {
     const mode = statSync(home).mode & 0o777;
-    if ((mode & 0o066) !== 0) {
-      return { name: 'WARDEN_HOME', ok: false, detail: `${home} is readable or writable by others (mode ${mode.toString(8)})`, fix: `chmod 711 ${home}` };
-    }
+    const problem = homeModeProblem(mode);
+    if (problem !== undefined) return { name: 'WARDEN_HOME', ok: false, detail: `${home} is ${problem}`, fix: homeModeFix(home) };
     return { name: 'WARDEN_HOME', ok: true, detail: `${home} (mode ${mode.toString(8)})` };
   } catch {
     return { name: 'WARDEN_HOME', ok: true, detail: `${home} (not created yet)` };

@@ -9,7 +9,7 @@ import { CliError, printLine } from './output.js';
 
 const CONNECT_SHELL = 'if [ -x /bin/bash ]; then exec /bin/bash -i; else exec /bin/sh -i; fi';
 
-export async function execCommand(name: string, argv: string[], opts: { env: string[]; tty?: boolean }): Promise<number> {
+export async function execCommand(name: string, argv: string[], opts: { env: string[]; tty?: boolean; denials?: boolean }): Promise<number> {
   let env: Record<string, string>;
   try {
     env = parseEnvAssignments(opts.env);
@@ -17,20 +17,20 @@ export async function execCommand(name: string, argv: string[], opts: { env: str
     throw new CliError('usage', (error as Error).message, 2);
   }
   const tty = opts.tty ?? Boolean(process.stdin.isTTY && process.stdout.isTTY);
-  return relay(name, argv, env, tty);
+  return relay(name, argv, env, tty, opts.denials !== false);
 }
 
-export async function connectCommand(name: string, shell: string | undefined): Promise<number> {
+export async function connectCommand(name: string, shell: string | undefined, denials = true): Promise<number> {
   if (!process.stdin.isTTY || !process.stdout.isTTY) {
     throw new CliError('usage', '`warden connect` needs a terminal; use `warden exec NAME -- CMD` from scripts', 2);
   }
-  return relay(name, shell ? [shell, '-i'] : ['/bin/sh', '-c', CONNECT_SHELL], {}, true);
+  return relay(name, shell ? [shell, '-i'] : ['/bin/sh', '-c', CONNECT_SHELL], {}, true, denials);
 }
 
-async function relay(name: string, argv: string[], env: Record<string, string>, tty: boolean): Promise<number> {
+async function relay(name: string, argv: string[], env: Record<string, string>, tty: boolean, denials: boolean): Promise<number> {
   const size = () => ({ rows: process.stdout.rows || 24, cols: process.stdout.columns || 80 });
   const termEnv: Record<string, string> = tty && process.env.TERM ? { TERM: process.env.TERM } : {};
-  const { socket, rest } = await openExec(wardenHome(), { name, argv, env: { ...termEnv, ...env }, tty: tty ? size() : null },
+  const { socket, rest } = await openExec(wardenHome(), { name, argv, env: { ...termEnv, ...env }, tty: tty ? size() : null, ...(denials ? {} : { denials: false }) },
     { progress: (message) => printLine(2, message) });
   const send = (type: (typeof FRAME)[keyof typeof FRAME], payload: Buffer = Buffer.alloc(0)) => {
     // Backpressure: while the gateway is not taking input (the command reads slowly), stop reading ours.

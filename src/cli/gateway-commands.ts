@@ -42,7 +42,7 @@ export function registerGatewayCommands(program: Command, policy: Command, setEx
     .argument('[CMD...]', 'optional main command, started with the sandbox (after --); its output goes to $WARDEN_HOME/sandboxes/NAME/main.log')
     .option('-p, --policy <file>', 'sandbox policy (OpenShell version: 1 YAML); default: the built-in default policy')
     .option('--preset <name>', 'add a shipped network preset (repeatable)', collect)
-    .option('-w, --workdir <dir>', 'host directory mounted read-write at /sandbox (default: $WARDEN_HOME/sandboxes/NAME/workdir)')
+    .option('-w, --workdir <dir>', 'host directory mounted read-write at /sandbox, created when missing (default: $WARDEN_HOME/sandboxes/NAME/workdir)')
     .option('-e, --env <NAME=VALUE>', 'a variable for every process in the sandbox (repeatable)', collect)
     .option('--provider <NAME>', 'give the sandbox this provider\'s credentials as placeholders, swapped in on its hosts only (repeatable)', collect)
     .option('--json', 'print the sandbox as JSON')
@@ -58,7 +58,7 @@ export function registerGatewayCommands(program: Command, policy: Command, setEx
       .action((name: string, opts: { json?: boolean }) => run(opts.json, () => sandboxSimple(`sandbox.${verb}` as const, name, {}, Boolean(opts.json)))());
   }
   sandbox.command('delete').alias('rm').summary('stop and remove a sandbox').argument('<NAME>')
-    .option('--purge', 'also delete its workdir (even one you gave with --workdir)')
+    .option('--purge', "also delete warden's directory for it (default workdir, home, main.log) and its uid; a --workdir you gave is never deleted")
     .option('--json', 'print the result as JSON')
     .action((name: string, opts: { purge?: boolean; json?: boolean }) =>
       run(opts.json, () => sandboxSimple('sandbox.delete', name, { purge: Boolean(opts.purge) }, Boolean(opts.json)))());
@@ -68,14 +68,27 @@ export function registerGatewayCommands(program: Command, policy: Command, setEx
     .option('-e, --env <NAME=VALUE>', 'an extra variable for this command (repeatable)', collect)
     .option('-t, --tty', 'give the command a terminal (default: when stdin and stdout are terminals)')
     .option('-T, --no-tty', 'never give the command a terminal')
+    .option('-i, --interactive', 'accepted for the Docker habit (`exec -it`): stdin is always passed on')
+    .option('--no-denials', "do not print the sandbox's network denials on stderr while the command runs")
     .option('--json', 'on failure, print a machine-readable error on stdout')
-    .action((name: string, command: string[], opts: { env?: string[]; tty?: boolean; json?: boolean }) =>
-      run(opts.json, async () => (await import('./exec.js')).execCommand(name, withoutSeparator(command), { env: opts.env ?? [], tty: opts.tty }))());
+    // Options end at the command: `warden exec dev ls -la` passes -la to ls, as `warden run` does.
+    // Commander reads the options before NAME; those between NAME and CMD are read by execArgs.
+    .passThroughOptions()
+    .addHelpText('after', '\nExamples:\n  warden exec dev -- npm test\n  warden exec dev ls -la\n  warden exec -it dev bash')
+    .action((name: string, command: string[], opts: ExecOptions) => {
+      const parsed = execArgs(command, opts);
+      return run(parsed.opts.json, async () => {
+        if (parsed.error !== undefined) throw new CliError('usage', `${parsed.error}\nSee \`warden exec --help\`.`, 2);
+        if (parsed.command.length === 0) throw new CliError('usage', 'missing CMD: `warden exec NAME [--] CMD [ARGS...]`\nSee `warden exec --help`.', 2);
+        return (await import('./exec.js')).execCommand(name, parsed.command, { env: parsed.opts.env ?? [], tty: parsed.opts.tty, denials: parsed.opts.denials });
+      })();
+    });
   program.command('connect').summary('an interactive shell inside a running sandbox (terminal, resize, Ctrl-C)')
     .argument('<NAME>')
     .option('--shell <path>', 'the shell to start inside (default: bash when the sandbox has it, else sh)')
-    .action((name: string, opts: { shell?: string }) =>
-      run(false, async () => (await import('./exec.js')).connectCommand(name, opts.shell))());
+    .option('--no-denials', "do not print the sandbox's network denials while the shell runs")
+    .action((name: string, opts: { shell?: string; denials?: boolean }) =>
+      run(false, async () => (await import('./exec.js')).connectCommand(name, opts.shell, opts.denials !== false))());
 
   policy.command('set').summary('replace a sandbox\'s policy with a file (a new revision)')
     .argument('<NAME>').argument('<FILE>')
@@ -110,10 +123,11 @@ export function registerGatewayCommands(program: Command, policy: Command, setEx
       })());
   policy.command('add-preset').summary('add a shipped network preset to a sandbox\'s policy')
     .argument('<NAME>').argument('<PRESET>')
+    .option('--reason <text>', 'why, recorded with the revision (default: "preset PRESET")')
     .option('--wait', 'return once the proxy enforces it (always the case)')
     .option('--json', 'print the revision as JSON')
-    .action((name: string, preset: string, opts: { json?: boolean }) =>
-      run(opts.json, () => revise('policy.add-preset', name, { preset }, Boolean(opts.json)))());
+    .action((name: string, preset: string, opts: { reason?: string; json?: boolean }) =>
+      run(opts.json, () => revise('policy.add-preset', name, { preset, ...(opts.reason !== undefined ? { reason: opts.reason } : {}) }, Boolean(opts.json)))());
   policy.command('get').summary('print a sandbox\'s policy (current, or --rev N)').argument('<NAME>')
     .option('--rev <n>', 'a past revision')
     .option('--json', 'print as JSON (default: YAML)')
@@ -269,18 +283,80 @@ async function sandboxCreate(name: string, command: string[], opts: CreateOption
     name, policy, presets: opts.preset ?? [], ...(opts.workdir ? { workdir: path.resolve(opts.workdir) } : {}), env, command,
     ...(opts.provider !== undefined ? { providers: opts.provider } : {}),
   });
-  print(Boolean(opts.json), result, `sandbox ${result.name} ${result.state} (policy rev ${result.policyRev}, workdir ${result.workdir})`);
+  const reused = result.reusedWorkdir ? `\nusing the workdir kept when an earlier sandbox ${result.name} was deleted: ${result.reusedWorkdir} ` +
+    `(to start empty instead: \`warden sandbox delete ${result.name} --purge\`, then create it again)` : '';
+  print(Boolean(opts.json), result, `sandbox ${result.name} ${result.state} (policy rev ${result.policyRev}, workdir ${result.workdir})${reused}`);
   return 0;
 }
 
+interface ExecOptions { env?: string[]; tty?: boolean; json?: boolean; denials?: boolean; interactive?: boolean }
+
+/**
+ * The options given between NAME and CMD (`warden exec dev -e A=1 -t -- cmd`), read up to `--`
+ * or the first word that is not one of exec's options; the rest is CMD, untouched.
+ */
+export function execArgs(args: string[], given: ExecOptions): { opts: ExecOptions; command: string[]; error?: string } {
+  const opts: ExecOptions = { ...given, env: [...(given.env ?? [])] };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i]!;
+    if (arg === '--') return { opts, command: args.slice(i + 1) };
+    if (arg === '-e' || arg === '--env') {
+      const value = args[++i];
+      if (value === undefined) return { opts, command: [], error: `option '${arg} <NAME=VALUE>' argument missing` };
+      opts.env!.push(value);
+    } else if (arg.startsWith('--env=')) {
+      opts.env!.push(arg.slice('--env='.length));
+    } else if (arg === '--json') {
+      opts.json = true;
+    } else if (arg === '--no-denials') {
+      opts.denials = false;
+    } else if (arg === '--tty' || arg === '--no-tty' || arg === '--interactive') {
+      if (arg !== '--interactive') opts.tty = arg === '--tty';
+    } else if (/^-[itT]+$/.test(arg)) {
+      for (const flag of arg.slice(1)) if (flag !== 'i') opts.tty = flag === 't';
+    } else if (arg.startsWith('-') && arg !== '-') {
+      return { opts, command: [], error: `unknown option '${arg}' before the command (put the command after \`--\` if it starts with a dash)` };
+    } else {
+      return { opts, command: args.slice(i) };
+    }
+  }
+  return { opts, command: [] };
+}
+
+/** `sandbox get NAME` for a person: one `key: value` line each. */
+function describeSandbox(view: OpReply<'sandbox.get'>): string {
+  const state = view.mainExitCode === undefined ? view.state : `${view.state}, main command exited (code ${view.mainExitCode})`;
+  const lines: Array<[string, string | undefined]> = [
+    ['name', view.name], ['state', state], ['created', view.createdAt], ['policy rev', String(view.policyRev)],
+    ['presets', view.presets.length > 0 ? view.presets.join(', ') : undefined], ['workdir', view.workdir],
+    ['pid', view.pid === undefined ? undefined : String(view.pid)], ['started', view.startedAt],
+    ['execs', view.execs === undefined ? undefined : String(view.execs)],
+    ['main command', view.command.length > 0 ? view.command.join(' ') : undefined],
+    ['env', Object.keys(view.env).length > 0 ? Object.keys(view.env).join(', ') : undefined],
+  ];
+  return lines.filter(([, value]) => value !== undefined).map(([key, value]) => `${`${key}:`.padEnd(14)}${value}`).join('\n');
+}
+
+/** What `sandbox delete` says: what it removed, what it kept and where, and how to remove that. */
+export function deletedMessage(name: string, result: { removed: string[]; kept: string[] }, purge: boolean): string {
+  const lines = [`sandbox ${name} deleted`];
+  for (const file of result.removed) lines.push(`removed ${file}`);
+  for (const file of result.kept) lines.push(`kept ${file}`);
+  if (!purge && result.kept.length > 0) {
+    lines.push(`\`warden sandbox create ${name}\` uses what was kept again; \`warden sandbox delete ${name} --purge\` removes warden's copies`);
+  }
+  if (purge && result.kept.length > 0) lines.push('(a workdir you gave with --workdir is yours: warden never deletes it)');
+  return lines.join('\n');
+}
+
 async function sandboxList(json: boolean): Promise<number> {
-  const rows = await gatewayCall('sandbox.list', {});
+  const rows = await noSandboxesYet() ? [] : await gatewayCall('sandbox.list', {});
   if (json) {
     printLine(1, JSON.stringify(rows));
     return 0;
   }
   const table = [['NAME', 'STATE', 'AGE', 'POLICY-REV', 'PID', 'WORKDIR'],
-    ...rows.map((r) => [r.name, r.state, age(r.createdAt), String(r.policyRev), r.pid ? String(r.pid) : '-', r.workdir])];
+    ...rows.map((r) => [r.name, r.mainExitCode === undefined ? r.state : `exited (code ${r.mainExitCode})`, age(r.createdAt), String(r.policyRev), r.pid ? String(r.pid) : '-', r.workdir])];
   const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
   for (const row of table) printLine(1, row.map((cell, i) => i === row.length - 1 ? cell : cell.padEnd(widths[i]!)).join('  '));
   if (rows.length === 0) printLine(2, 'no sandboxes yet: `warden sandbox create NAME` makes one');
@@ -290,12 +366,12 @@ async function sandboxList(json: boolean): Promise<number> {
 async function sandboxSimple(op: 'sandbox.get' | 'sandbox.start' | 'sandbox.stop' | 'sandbox.delete', name: string, extra: { purge?: boolean }, json: boolean): Promise<number> {
   if (op === 'sandbox.delete') {
     const result = await gatewayCall(op, { name, ...extra });
-    print(json, result, `sandbox ${name} deleted${result.purged ? `, workdir ${result.purged} removed` : ''}`);
+    print(json, result, deletedMessage(name, result, Boolean(extra.purge)));
     return 0;
   }
   const result = await gatewayCall(op, { name });
-  if (op === 'sandbox.get' && !json) printLine(1, JSON.stringify(result, null, 2));
-  else print(json, result, `sandbox ${result.name} ${result.state}`);
+  if (op === 'sandbox.get' && !json) printLine(1, describeSandbox(result));
+  else print(json, result, `sandbox ${result.name} ${result.mainExitCode === undefined ? result.state : `${result.state}, main command exited (code ${result.mainExitCode})`}`);
   return 0;
 }
 
@@ -303,8 +379,15 @@ type RevisionOp = 'policy.set' | 'policy.update' | 'policy.add-preset';
 
 async function revise<O extends RevisionOp>(op: O, name: string, args: Omit<OpRequest<O>, 'name'>, json: boolean): Promise<number> {
   const result = await gatewayCall(op, { name, ...args } as OpRequest<O>);
+  if (result.unchanged) {
+    // Already in force is success: exit 0, and say so.
+    const why = (result.inForce ?? []).map((line) => `\n  ${line}`).join('');
+    print(json, result, `sandbox ${name}: already in force (policy rev ${result.rev}); nothing was changed${why}`);
+    return 0;
+  }
   const { renderDiff } = await policyLoader();
-  print(json, result, `sandbox ${name}: policy rev ${result.rev}${result.live ? ', enforced now' : ' (applies when the sandbox starts)'}\n${renderDiff(result.diff as never)}`);
+  const skipped = (result.inForce ?? []).map((line) => `\nalready in force, skipped: ${line}`).join('');
+  print(json, result, `sandbox ${name}: policy rev ${result.rev}${result.live ? ', enforced now' : ' (applies when the sandbox starts)'}${skipped}\n${renderDiff(result.diff as never)}`);
   return 0;
 }
 
@@ -321,6 +404,24 @@ async function loadPolicyArg(file: string): Promise<Policy> {
 export async function gatewayCall<O extends Op>(op: O, args: OpRequest<O>): Promise<OpReply<O>> {
   const { callGateway } = await import('../gateway/index.js');
   return callGateway(wardenHome(), op, args, { progress: (m) => printLine(2, m) });
+}
+
+/**
+ * True when no gateway runs and WARDEN_HOME has no sandbox: then `sandbox list` answers without
+ * starting a daemon (or creating WARDEN_HOME). With sandboxes, the gateway is started: it
+ * restores the running ones, so the list shows their true state.
+ */
+async function noSandboxesYet(): Promise<boolean> {
+  const { gatewayRunning } = await import('../gateway/index.js');
+  if (await gatewayRunning(wardenHome())) return false;
+  const { openExistingStore } = await import('./audit-io.js');
+  const store = openExistingStore();
+  if (store === undefined) return true;
+  try {
+    return store.sandboxes.list().length === 0;
+  } finally {
+    store.close();
+  }
 }
 
 export function print(json: boolean, value: unknown, human: string): void {

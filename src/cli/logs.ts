@@ -10,7 +10,9 @@
 //   across gateway restarts because it does not depend on the gateway at all;
 // - seqs are assigned inside the writer's transaction, so records commit in seq order and a
 //   reader never sees seq N+1 before seq N: "everything after the last seq seen" loses nothing.
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isatty } from 'node:tty';
 import type { AuditRow, Store } from '../store/index.js';
 import { isBrokenPipe, openExistingStore, terminalSafe, terminalSafeJson, writeAllSync } from './audit-io.js';
 import { CliError } from './output.js';
@@ -19,6 +21,10 @@ export interface LogsOptions {
   follow: boolean;
   /** Only records with seq > since. */
   since: number;
+  /** Only records written at or after this time (`--since 5m`, `--since 2026-01-01T10:00Z`). */
+  sinceTime?: Date;
+  /** Only the last N of the records that would be shown (before following). */
+  tail?: number;
   json: boolean;
   /** Follow poll interval; default 200 ms. */
   pollMs?: number;
@@ -143,21 +149,36 @@ export function formatLogJson(row: AuditRow): string {
  * Prints the sandbox's records with seq > after, page by page, and returns the highest seq read
  * (of any sandbox: the next read starts there) and how many were printed.
  */
-function printNewRecords(store: Store, name: string, after: number, format: (row: AuditRow) => string): { last: number; printed: number } {
+function printNewRecords(store: Store, name: string, after: number, format: (row: AuditRow) => string,
+  limits: { sinceTime?: Date; tail?: number } = {}): { last: number; printed: number; known: boolean } {
   let last = after;
   let printed = 0;
+  let known = false;
+  const since = limits.sinceTime?.toISOString();
+  // With --tail, only the last N are kept, then printed once the end is reached.
+  const kept: string[] = [];
   for (;;) {
     const page = store.auditRows.page(last, PAGE);
-    const lines = page.filter((row) => row.sandbox === name).map((row) => format(row) + '\n');
-    if (lines.length > 0) writeAllSync(1, lines.join(''));
-    printed += lines.length;
+    const mine = page.filter((row) => row.sandbox === name);
+    if (mine.length > 0) known = true;
+    const lines = mine.filter((row) => since === undefined || row.ts >= since).map((row) => format(row) + '\n');
+    if (limits.tail !== undefined) {
+      kept.push(...lines);
+      if (kept.length > limits.tail) kept.splice(0, kept.length - limits.tail);
+    } else if (lines.length > 0) {
+      writeAllSync(1, lines.join(''));
+      printed += lines.length;
+    }
     if (page.length > 0) last = page[page.length - 1]!.seq;
-    if (page.length < PAGE) return { last, printed };
+    if (page.length < PAGE) {
+      if (kept.length > 0) writeAllSync(1, kept.join(''));
+      return { last, printed: printed + kept.length, known };
+    }
   }
 }
 
 /** A sandbox exists for `logs` while it is in the sandboxes table or has any record, deleted or not. */
-function sandboxKnown(store: Store, name: string): boolean {
+export function sandboxKnown(store: Store, name: string): boolean {
   if (store.sandboxes.get(name) !== undefined) return true;
   for (let after = 0; ;) {
     const page = store.auditRows.page(after, PAGE);
@@ -199,8 +220,8 @@ export async function logsCommand(name: string, opts: LogsOptions): Promise<numb
   // Installed before the history is printed, so an early Ctrl-C also ends in a clean exit 0.
   const stop = opts.follow ? stopSignal() : undefined;
   try {
-    const shown = printNewRecords(store, name, opts.since, format);
-    if (shown.printed === 0 && !sandboxKnown(store, name)) throw noSuchSandbox(name);
+    const shown = printNewRecords(store, name, opts.since, format, { ...(opts.sinceTime ? { sinceTime: opts.sinceTime } : {}), ...(opts.tail !== undefined ? { tail: opts.tail } : {}) });
+    if (!shown.known && !sandboxKnown(store, name)) throw noSuchSandbox(name);
     if (stop !== undefined) await follow(store, name, shown.last, format, opts.pollMs ?? DEFAULT_POLL_MS, stop.signal);
     return 0;
   } catch (error) {
@@ -209,5 +230,64 @@ export async function logsCommand(name: string, opts: LogsOptions): Promise<numb
   } finally {
     stop?.release();
     store.close();
+  }
+}
+
+/**
+ * `warden logs NAME --main`: the output of the sandbox's main command (stdout and stderr, as
+ * written to $WARDEN_HOME/sandboxes/NAME/main.log), then, with follow, what it appends.
+ */
+export async function mainLogCommand(name: string, opts: { follow: boolean; pollMs?: number }): Promise<number> {
+  const { sandboxDirectory } = await import('../gateway/index.js');
+  const { wardenHome, isValidSandboxName } = await import('../store/index.js');
+  if (!isValidSandboxName(name)) throw noSuchSandbox(name);
+  const file = sandboxDirectory(wardenHome(), name).mainLog;
+  const toTerminal = isatty(1);
+  let offset = 0;
+  const copyNew = (): void => {
+    let size: number;
+    try {
+      size = statSync(file).size;
+    } catch {
+      return;
+    }
+    if (size < offset) offset = 0; // truncated (the log is bounded): start over
+    if (size === offset) return;
+    const fd = openSync(file, 'r');
+    try {
+      const buffer = Buffer.alloc(Math.min(size - offset, 1 << 20));
+      const read = readSync(fd, buffer, 0, buffer.length, offset);
+      offset += read;
+      // On a terminal, control characters other than newline and tab are shown escaped: the
+      // output came from inside the sandbox and must not drive the user's terminal.
+      const chunk = buffer.subarray(0, read);
+      writeAllSync(1, toTerminal ? Buffer.from(chunk.toString('latin1').replace(/[\x00-\x08\x0b-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`), 'latin1') : chunk);
+    } finally {
+      closeSync(fd);
+    }
+  };
+  if (!existsSync(file)) {
+    const store = openExistingStore();
+    const known = store !== undefined && sandboxKnown(store, name);
+    const record = store?.sandboxes.get(name);
+    store?.close();
+    if (!known) throw noSuchSandbox(name);
+    if (!opts.follow) {
+      throw new CliError('no_main_output', `sandbox ${terminalSafe(name)} has no main command output${record && record.command.length === 0 ? ' (it was created without a main command)' : ''}`, 1);
+    }
+  }
+  const stop = opts.follow ? stopSignal() : undefined;
+  try {
+    do {
+      copyNew();
+      if (stop === undefined) break;
+      await sleep(opts.pollMs ?? DEFAULT_POLL_MS, undefined, { signal: stop.signal }).catch(() => undefined);
+    } while (!stop.signal.aborted);
+    return 0;
+  } catch (error) {
+    if (isBrokenPipe(error)) return 0;
+    throw error;
+  } finally {
+    stop?.release();
   }
 }

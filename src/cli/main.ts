@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { CliError, printLine, reportError, type OutputMode } from './output.js';
 import { runCommand } from './run.js';
 import { policyValidateCommand } from './policy.js';
-import { presetListCommand } from './preset.js';
+import { presetListCommand, presetShowCommand } from './preset.js';
 import { doctorCommand } from './doctor.js';
 import { registerAuditCommands, registerLogsCommand } from './audit-commands.js';
 import { registerGatewayCommands } from './gateway-commands.js';
@@ -31,6 +31,39 @@ function packageVersion(): string {
     dir = parent;
   }
 }
+
+/** Examples for the commands whose help does not add its own. */
+const EXAMPLES: Record<string, string[]> = {
+  'run': ["warden run -- sh -c 'echo hello from $(hostname)'", 'warden run --policy policy.yaml --workdir ./app -- npm test', 'warden run --preset pypi -- pip download requests'],
+  'policy validate': ['warden policy validate policy.yaml', 'generate-policy | warden policy validate -'],
+  'policy set': ['warden policy set dev policy.yaml --reason "allow the docs site"'],
+  'policy update': ['warden policy update dev --add-endpoint pypi.org:443 --binary /usr/bin/python3 --wait', 'warden policy update dev --remove-endpoint pypi.org:443'],
+  'policy add-preset': ['warden policy add-preset dev npm --reason "the agent runs npm install"'],
+  'policy get': ['warden policy get dev', 'warden policy get dev --rev 2 --json'],
+  'policy history': ['warden policy history dev'],
+  'policy diff': ['warden policy diff dev 1 2'],
+  'policy explain': ['warden policy explain dev --binary /usr/bin/curl https://pypi.org/simple/'],
+  'preset list': ['warden preset list'],
+  'doctor': ['warden doctor', 'warden doctor --json'],
+  'gateway start': ['warden gateway start', 'warden gateway start --foreground'],
+  'gateway status': ['warden gateway status'],
+  'gateway stop': ['warden gateway stop'],
+  'sandbox create': ['warden sandbox create dev --policy policy.yaml --workdir ./app', 'warden sandbox create job --preset npm -- npm test'],
+  'sandbox list': ['warden sandbox list', 'warden sandbox list --json'],
+  'sandbox get': ['warden sandbox get dev'],
+  'sandbox start': ['warden sandbox start dev'],
+  'sandbox stop': ['warden sandbox stop dev'],
+  'sandbox delete': ['warden sandbox delete dev            # keeps its workdir and home', 'warden sandbox delete dev --purge    # removes them too'],
+  'connect': ['warden connect dev', 'warden connect dev --shell /bin/sh'],
+  'provider create': ['warden provider create gh --type github --credential GITHUB_TOKEN'],
+  'provider update': ['warden provider update gh --credential GITHUB_TOKEN'],
+  'provider list': ['warden provider list'],
+  'provider get': ['warden provider get gh'],
+  'provider delete': ['warden provider delete gh'],
+  'provider types': ['warden provider types'],
+  'inference set': ['warden inference set --provider nvidia --model nvidia/nemotron-3-super-120b-a12b'],
+  'inference get': ['warden inference get'],
+};
 
 function buildProgram(setExit: (code: number) => void, mode: { json: boolean }): Command {
   const program = new Command('warden')
@@ -98,17 +131,28 @@ Docs: docs/commands.md, docs/policy.md, docs/security-model.md`);
     .summary('check policy files without running anything')
     .description('Check policy files without running anything. Exit 0 when every file is valid, 1 otherwise. ' +
       'Each problem is reported as FILE:LINE:COLUMN: PATH: what was found and what was expected.')
-    .argument('<FILE...>', 'policy or preset files')
+    .argument('<FILE...>', 'policy or preset files (- reads standard input)')
     .option('--json', 'print one result object per file as JSON')
     .action(async (files: string[], opts: { json?: boolean }) => {
       mode.json = Boolean(opts.json);
       setExit(await policyValidateCommand(files, { json: Boolean(opts.json) }));
     });
 
-  program
+  const preset = program
     .command('preset')
-    .summary('list the network presets shipped with warden')
-    .description('Network presets are named bundles of network policies (npm, pypi, github, ...) to add to a policy.')
+    .summary('list and show the network presets shipped with warden')
+    .description('Network presets are named bundles of network policies (npm, pypi, github, ...) to add to a policy.');
+  preset
+    .command('show')
+    .summary('print a shipped preset (its YAML)')
+    .argument('<NAME>', 'the preset (`warden preset list` lists them)')
+    .option('--json', 'print it as JSON, as warden reads it')
+    .addHelpText('after', '\nExample:\n  warden preset show pypi')
+    .action(async (name: string, opts: { json?: boolean }) => {
+      mode.json = Boolean(opts.json);
+      setExit(await presetShowCommand(name, { json: Boolean(opts.json) }));
+    });
+  preset
     .command('list')
     .summary('list the shipped presets')
     .description('List the shipped network presets with the number of endpoints each allows.')
@@ -136,6 +180,27 @@ Docs: docs/commands.md, docs/policy.md, docs/security-model.md`);
   registerProviderCommands(program, setExit, mode);
   registerScanCommand(program, setExit, mode);
 
+  program
+    .command('completion')
+    .summary('print a shell completion script (bash or zsh)')
+    .argument('<SHELL>', 'bash or zsh')
+    .addHelpText('after', '\nExamples:\n  eval "$(warden completion bash)"    # in ~/.bashrc\n  eval "$(warden completion zsh)"     # in ~/.zshrc')
+    .action(async (shell: string) => {
+      if (shell !== 'bash' && shell !== 'zsh') throw new CliError('usage', `no completion for ${JSON.stringify(shell)}: bash or zsh`, 2);
+      const { completionScript } = await import('./completion.js');
+      const { writeAllSync } = await import('./audit-io.js');
+      writeAllSync(1, completionScript(program, shell));
+    });
+
+  // A usage error is one line and where to look, not the whole help; every command's help ends
+  // with an example (the ones registered with their own examples keep those).
+  const pointToHelp = (command: Command, names: string[]): void => {
+    command.showHelpAfterError(`(see \`${['warden', ...names].join(' ')} --help\`)`);
+    const examples = EXAMPLES[names.join(' ')];
+    if (examples !== undefined) command.addHelpText('after', `\nExample${examples.length > 1 ? 's' : ''}:\n${examples.map((e) => `  ${e}`).join('\n')}`);
+    for (const sub of command.commands) pointToHelp(sub, [...names, sub.name()]);
+  };
+  pointToHelp(program, []);
   return program;
 }
 

@@ -143,7 +143,7 @@ function withStore<T>(fn: (store: Store) => T): T {
 
 function current(store: Store, name: string): PolicyRevision {
   const revision = store.policies.current(name);
-  if (!revision) throw new CliError('not_found', `no sandbox named ${name} (\`warden sandbox list\` shows them)`, 1);
+  if (!revision) throw new CliError('no_such_sandbox', `no sandbox named ${name} (\`warden sandbox list\` shows them)`, 1);
   return revision;
 }
 

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { CliError, printLine } from './output.js';
 
 import { policyLoader, type Policy, type PolicyDiagnostic } from '../policy/index.js';
@@ -23,11 +24,12 @@ export async function showingWarnings(policy: Policy): Promise<Policy> {
 
 
 export async function policyValidateCommand(files: string[], opts: { json: boolean }): Promise<number> {
-  const { loadPolicyFile, PolicyError, policyWarnings, formatWarning } = await policyLoader();
+  const { loadPolicyFile, parsePolicy, PolicyError, policyWarnings, formatWarning } = await policyLoader();
   const results: FileResult[] = [];
   for (const file of files) {
     try {
-      const policy = loadPolicyFile(file);
+      // `-` is standard input (`generate-policy | warden policy validate -`), named <stdin>.
+      const policy = file === '-' ? parsePolicy(readFileSync(0, 'utf8'), '<stdin>') : loadPolicyFile(file);
       const warnings = policyWarnings(policy);
       // Warnings go to stderr in both modes: a key with no effect is never passed over silently.
       for (const warning of warnings) printLine(2, formatWarning(warning));

@@ -1,5 +1,7 @@
 import { policyLoader } from '../policy/index.js';
-import { printLine } from './output.js';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { CliError, printLine } from './output.js';
 
 export async function presetListCommand(opts: { json: boolean }): Promise<number> {
   const { listPresets } = await policyLoader();
@@ -11,5 +13,20 @@ export async function presetListCommand(opts: { json: boolean }): Promise<number
   const width = Math.max(4, ...presets.map((p) => p.name.length));
   printLine(1, `${'NAME'.padEnd(width)}  ENDPOINTS  DESCRIPTION`);
   for (const p of presets) printLine(1, `${p.name.padEnd(width)}  ${String(p.endpoints).padStart(9)}  ${p.description}`);
+  return 0;
+}
+
+/** `warden preset show NAME`: the preset as shipped (its YAML, comments included), or --json. */
+export async function presetShowCommand(name: string, opts: { json: boolean }): Promise<number> {
+  const { loadPreset, defaultPresetDir, PresetError } = await policyLoader();
+  let policy;
+  try {
+    policy = loadPreset(name);
+  } catch (error) {
+    if (error instanceof PresetError) throw new CliError('unknown_preset', `${error.message} (\`warden preset list\` lists them)`, 1);
+    throw error;
+  }
+  if (opts.json) printLine(1, JSON.stringify(policy, null, 2));
+  else printLine(1, readFileSync(path.join(defaultPresetDir(), `${name}.yaml`), 'utf8').trimEnd());
   return 0;
 }

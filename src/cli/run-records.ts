@@ -3,9 +3,8 @@
 // that it started (committed before the command starts), every decision of its proxy, and how it
 // ended. Denials are also printed on stderr, one line each, as they happen.
 
-import { createAuditWriter, startAnchoring, type AuditWriter, type Anchoring, type DecisionKind, type DecisionRecord } from '../audit/index.js';
+import { createAuditWriter, decisionNotice, startAnchoring, type AuditWriter, type Anchoring, type DecisionKind, type DecisionRecord } from '../audit/index.js';
 import { openStore, StoreError, type Store } from '../store/index.js';
-import { terminalSafe } from './audit-io.js';
 import { CliError, printLine } from './output.js';
 
 const SETUP_FAILED = 125;
@@ -45,7 +44,8 @@ export async function openRunRecords(home: string, sandbox: string, started: { a
     decision: (record, kind) => {
       // Built from the redacted record; hosts, paths and names come from the sandbox, so no
       // terminal escapes reach the user either.
-      if (record.verdict === 'deny') printLine(2, terminalSafe(denialLine(record)));
+      const notice = decisionNotice(record);
+      if (notice !== undefined) printLine(2, notice);
       return writer.append({ kind, sandbox, actor: null, payload: record });
     },
     event: (kind, payload) => {
@@ -58,12 +58,4 @@ export async function openRunRecords(home: string, sandbox: string, started: { a
       store.close();
     },
   };
-}
-
-/** One line per denial on warden's stderr: who, where, why. */
-export function denialLine(record: DecisionRecord): string {
-  const destination = record.destination;
-  const where = destination ? `${destination.host}:${destination.port}` : record.target ?? record.action;
-  const what = record.method ? `${record.method} ${where}${record.path ?? ''}` : where;
-  return `warden: denied ${record.binary.path || 'unknown binary'} (pid ${record.binary.pid}) -> ${what}: ${record.reason}`;
 }

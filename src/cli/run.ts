@@ -7,7 +7,7 @@ import type { RunCliOptions } from './main.js';
 import { withLimitFlags } from './limits.js';
 import { defaultPolicy, policyLoader, type Policy } from '../policy/index.js';
 import {
-  CommandNotFoundError, EnvError, HostAddonError, LandlockRequiredError, MissingToolError, MountPlanError, NativeHelperMissingError,
+  CommandNotFoundError, CommandNotRunnableError, EnvError, HostAddonError, LandlockRequiredError, MissingToolError, MountPlanError, NativeHelperMissingError,
   NetworkBridgeError, parseEnvAssignments, runInSandbox, SandboxSetupError, SandboxUserError, UidLeaseError, WorkdirError,
 } from '../sandbox/index.js';
 import { isValidSandboxName, wardenHome } from '../store/index.js';
@@ -98,7 +98,7 @@ function toCliError(error: unknown): CliError {
     [MissingToolError, 'missing_prerequisite'], [LandlockRequiredError, 'landlock_unavailable'],
     [MountPlanError, 'filesystem_setup'], [WorkdirError, 'workdir'], [SandboxUserError, 'sandbox_user'], [UidLeaseError, 'sandbox_user'],
     [SandboxSetupError, 'sandbox_setup'], [NetworkBridgeError, 'network_setup'], [NativeHelperMissingError, 'missing_prerequisite'],
-    [HostAddonError, 'missing_prerequisite'],
+    [HostAddonError, 'missing_prerequisite'], [CommandNotRunnableError, 'filesystem_setup'],
   ] as const) {
     if (error instanceof type) return new CliError(code, error.message, SETUP_FAILED);
   }

@@ -184,11 +184,18 @@ class EgressProxyImpl implements EgressProxy {
   async revalidate(): Promise<number> {
     const generation = this.checkpoint.generation;
     let closed = 0;
-    for (const relay of this.relays.list()) {
-      if (relay.generation === generation) continue;
-      const refusal = await this.recheck(relay);
+    // Stop reading first, at once: no byte crosses a relay while it is re-decided, so a revoked
+    // tunnel stops when the change is made, not when its turn comes.
+    const stale = this.relays.list().filter((relay) => relay.generation !== generation);
+    for (const relay of stale) relay.pause();
+    for (const relay of stale) {
+      // A re-decision that fails closes the relay (fail closed), and the others are still decided.
+      const refusal = await this.recheck(relay).catch((error: unknown): Verdict => ({
+        verdict: 'deny', code: 'no_decision', stage: 'policy', reason: `the open connection could not be re-decided: ${(error as Error).message}`, rule_missing: '', hint: '',
+      }));
       if (refusal === undefined) {
         relay.generation = generation;
+        relay.resume();
         continue;
       }
       relay.close();

@@ -18,6 +18,9 @@ export interface RelayInfo {
 
 export interface OpenRelay extends RelayInfo {
   close(): void;
+  /** Stops reading both sides (while the relay is re-decided); resume() undoes it. */
+  pause(): void;
+  resume(): void;
 }
 
 export class RelayRegistry {
@@ -36,6 +39,14 @@ export class RelayRegistry {
       close: () => {
         client.destroy();
         upstream.destroy();
+      },
+      pause: () => {
+        client.pause();
+        upstream.pause();
+      },
+      resume: () => {
+        client.resume();
+        upstream.resume();
       },
     };
     this.open.add(entry);

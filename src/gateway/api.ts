@@ -42,6 +42,8 @@ const sandboxView = z.looseObject({
   pid: z.number().optional(),
   startedAt: z.string().optional(),
   execs: z.number().optional(),
+  reusedWorkdir: z.string().optional(),
+  mainExitCode: z.number().optional(),
 });
 
 const providerName = z.string().min(1, { error: 'a provider name is required' });
@@ -52,7 +54,10 @@ const providerView = z.looseObject({
 const inferenceRoute = z.looseObject({ provider: z.string(), model: z.string(), endpoint: z.string().nullable() });
 const inferenceRoutes = z.looseObject({ routes: z.looseObject({ openai: inferenceRoute.optional(), anthropic: inferenceRoute.optional() }) });
 
-const revision = z.looseObject({ name: z.string(), rev: z.number(), live: z.boolean(), closedConnections: z.number(), diff: z.unknown() });
+const revision = z.looseObject({
+  name: z.string(), rev: z.number(), live: z.boolean(), closedConnections: z.number(), diff: z.unknown(),
+  unchanged: z.boolean().optional(), inForce: z.array(z.string()).optional(),
+});
 
 export const OPS = {
   ping: {
@@ -71,7 +76,7 @@ export const OPS = {
   },
   'sandbox.start': { request: z.object({ name }), reply: sandboxView },
   'sandbox.stop': { request: z.object({ name }), reply: sandboxView },
-  'sandbox.delete': { request: z.object({ name, purge: z.boolean().optional() }), reply: z.looseObject({ name: z.string(), purged: z.string().nullable() }) },
+  'sandbox.delete': { request: z.object({ name, purge: z.boolean().optional() }), reply: z.looseObject({ name: z.string(), purged: z.string().nullable(), removed: z.array(z.string()), kept: z.array(z.string()) }) },
   'policy.set': { request: z.object({ name, policy: z.unknown(), reason }), reply: revision },
   'policy.update': { request: z.object({ name, changes: z.array(policyChange).min(1, { error: 'no changes given' }), reason }), reply: revision },
   'policy.add-preset': { request: z.object({ name, preset: z.string().min(1), reason }), reply: revision },
@@ -89,7 +94,11 @@ export const OPS = {
   'inference.set': { request: z.object({ provider: providerName, model: z.string().min(1), verify: z.boolean().optional() }), reply: inferenceRoutes },
   'inference.get': { request: z.object({}), reply: inferenceRoutes },
   exec: {
-    request: z.object({ name, argv: strings('argv'), env: stringMap.optional(), cwd: z.string().optional(), tty: ttySize.nullable().optional() }),
+    request: z.object({
+      name, argv: strings('argv'), env: stringMap.optional(), cwd: z.string().optional(), tty: ttySize.nullable().optional(),
+      /** Whether the sandbox's network denials are printed on the client's stderr meanwhile (default: yes). */
+      denials: z.boolean().optional(),
+    }),
     reply: z.looseObject({ sandbox: z.string() }),
   },
 } as const;

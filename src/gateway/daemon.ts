@@ -3,7 +3,7 @@ import net from 'node:net';
 import { createAuditWriter, appendAudit, startAnchoring, type AuditWriter } from '../audit/index.js';
 import { policyLoader } from '../policy/index.js';
 import { ProviderStore } from '../inference/index.js';
-import { openStore } from '../store/index.js';
+import { openStore, secureHomeMode } from '../store/index.js';
 import { isOp, parseArgs, type OpArgs } from './api.js';
 import { GatewayError, readJsonLine, type GatewayReply, type GatewayRequest } from './protocol.js';
 import { answers } from './client.js';
@@ -27,9 +27,8 @@ export interface GatewayHandle {
  */
 export async function runGateway(home: string, log: (line: string) => void): Promise<GatewayHandle> {
   mkdirSync(home, { recursive: true, mode: 0o700 });
-  // Search-only for others: the sandbox uid must reach the default workdirs below it; nothing
-  // in it can be listed, and its files are 0600.
-  chmodSync(home, 0o711);
+  // The one rule for WARDEN_HOME's mode (the store's, which doctor checks too).
+  secureHomeMode(home);
   const paths = gatewayPaths(home);
   // Leftovers of a gateway killed with -9: the sandboxes' processes died with it, their empty cgroups did not.
   removeAbandonedCgroups(detectCgroups());
@@ -248,6 +247,8 @@ function startExec(socket: net.Socket, rest: Buffer, manager: SandboxManager, ar
     failed: (code, message) => finish(FRAME.startFailed, encodeStartFailed({ code: code as 125 | 126 | 127, message })),
     exited: (code) => finish(FRAME.exit, encodeU32(code)),
     stdinReady: () => socket.resume(),
+    // A terminal in raw mode needs the carriage return too.
+    notice: (line) => void send(FRAME.stderr, Buffer.from(line + (args.tty ? '\r\n' : '\n'))),
   });
   reply(socket, { ok: true, result: { sandbox: (exec as ExecChannel & { sandbox: string }).sandbox } });
   const decoder = new FrameDecoder();

@@ -37,6 +37,11 @@ export interface ExecSink {
   exited(code: number): void;
   /** The stdin window has room again after `stdin()` returned false. */
   stdinReady(): void;
+  /**
+   * A line from warden itself for the client's stderr (a network denial of the sandbox while
+   * this exec runs): not the command's output, so outside its flow control.
+   */
+  notice?(line: string): void;
 }
 
 /** One running exec, as the gateway drives it. */
@@ -101,6 +106,8 @@ export class LiveSandbox {
   initPid: number | undefined;
   readonly startedAt = new Date();
   exited: Promise<number> = Promise.resolve(0);
+  /** The main command's exit code, once it has exited. */
+  mainExitCode: number | undefined;
 
   constructor(
     readonly record: SandboxRecord,
@@ -145,6 +152,8 @@ export class LiveSandbox {
         name: this.record.name,
         command: [SUPERVISOR_INSIDE],
         workdir: this.record.workdir,
+        // HOME inside: the sandbox's own, kept across stops and starts (removed by --purge).
+        home: sandboxDirectory(this.home, this.record.name).home,
         wardenHome: this.home,
         hostIds: this.hostIds,
         // Only inside a sandbox may the supervisor end by killing every process it can signal.
@@ -247,7 +256,10 @@ export class LiveSandbox {
         channel?.consumed(data.length);
       },
       failed: (code, message) => this.events.audit('sandbox.main_failed', { argv: command, code, message }),
-      exited: (code) => this.events.audit('sandbox.main_exited', { argv: command, code }),
+      exited: (code) => {
+        this.mainExitCode = code;
+        this.events.audit('sandbox.main_exited', { argv: command, code });
+      },
       stdinReady: () => undefined,
     });
     channel.endStdin();

@@ -1,9 +1,9 @@
 import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { appendAudit, type AuditWriter } from '../audit/index.js';
+import { appendAudit, decisionNotice, type AuditWriter } from '../audit/index.js';
 import type { Policy, PolicyLoader } from '../policy/index.js';
-import { leaseSandboxUid, makeDirectoriesSafely, releaseSandboxUid, resolveSandboxUser, startProblem } from '../sandbox/index.js';
-import { isValidSandboxName, StoreConflictError, type SandboxRecord, type Store } from '../store/index.js';
+import { createWorkdir, leaseSandboxUid, makeDirectoriesSafely, releaseSandboxUid, resolveSandboxUser, startProblem } from '../sandbox/index.js';
+import { isValidSandboxName, secureHomeMode, StoreConflictError, type SandboxRecord, type Store } from '../store/index.js';
 import { makePlaceholders, type Placeholders, type ProviderStore, uninspectedCredentialEndpoints } from '../inference/index.js';
 import { LiveSandbox, type ExecChannel, type ExecSink } from './live.js';
 import { ProviderOps } from './providers.js';
@@ -15,6 +15,19 @@ export interface SandboxView extends SandboxRecord {
   pid?: number;
   startedAt?: string;
   execs?: number;
+  /** The exit code of the sandbox's main command, once it has exited (the sandbox still runs). */
+  mainExitCode?: number;
+  /** Set by create when the default workdir kept by an earlier plain delete is used again. */
+  reusedWorkdir?: string;
+}
+
+/** What `sandbox delete` did: what it removed and what it kept (and where). */
+export interface DeleteResult {
+  name: string;
+  /** The default workdir when it was removed (kept for older clients), else null. */
+  purged: string | null;
+  removed: string[];
+  kept: string[];
 }
 
 
@@ -26,6 +39,8 @@ export class SandboxManager {
   private readonly live = new Map<string, LiveSandbox>();
   /** Set while the audit log refuses records: every action that needs one is refused meanwhile. */
   private auditFault: string | undefined;
+  /** Per sandbox, the execs that print its network denials on their client's stderr. */
+  private readonly noticeSinks = new Map<string, Set<(line: string) => void>>();
   /** One lifecycle change at a time per sandbox: a start racing a delete must not resurrect it. */
   private readonly busy = new Map<string, Promise<unknown>>();
   private readonly providerOps: ProviderOps;
@@ -54,7 +69,7 @@ export class SandboxManager {
     'sandbox.delete': (args, actor) => this.serialised(args.name, () => this.delete(args.name, args.purge === true, actor)),
     'policy.set': (args, actor) => this.serialised(args.name, () => this.revise(args.name, () => this.validated(args.policy), actor, args.reason)),
     'policy.update': (args, actor) => this.serialised(args.name, () =>
-      this.revise(args.name, (current) => this.loader.applyPolicyChanges(current, args.changes), actor, args.reason)),
+      this.revise(args.name, (current, inForce) => this.loader.applyPolicyChanges(current, args.changes, { inForce }), actor, args.reason)),
     'policy.add-preset': (args, actor) => this.serialised(args.name, () =>
       this.revise(args.name, (current) => this.loader.mergePolicies(current, this.loader.loadPreset(args.preset)), actor, args.reason ?? `preset ${args.preset}`)),
     'provider.create': (args, actor) => this.providerOps.create(args, actor),
@@ -75,6 +90,16 @@ export class SandboxManager {
   async restoreRunning(): Promise<void> {
     for (const record of this.store.sandboxes.list()) {
       if (record.state !== 'running' && record.state !== 'creating') continue;
+      // Its processes ended with the previous gateway (stopped, killed or crashed): say so in the
+      // audit log before it starts again, so that the log has no start without a stop.
+      // Committed now, so that it precedes the new sandbox.started in the log.
+      try {
+        this.store.transaction(() => appendAudit(this.store, {
+          kind: 'sandbox.stopped', sandbox: record.name, actor: 'gateway', payload: { reason: 'its processes ended with the previous gateway; restarting it' },
+        }));
+      } catch (error) {
+        this.log(`could not record that sandbox ${record.name} stopped with the previous gateway: ${(error as Error).message}`);
+      }
       try {
         await this.launch(record, 'gateway');
         this.log(`restored sandbox ${record.name}`);
@@ -122,6 +147,18 @@ export class SandboxManager {
     const relayed = { stdin: 0, stdout: 0, stderr: 0 };
     let execId = 0;
     const record = (kind: string, payload: object) => this.audit(kind, sandboxName, actor, { id: execId, argv, tty: tty !== null, ...payload });
+    // While it runs, the sandbox's denials go to this client's stderr too, as `warden run` prints them.
+    const tell = args.denials !== false && sink.notice ? sink.notice.bind(sink) : undefined;
+    const notices = this.noticeSinks.get(sandboxName) ?? new Set<(line: string) => void>();
+    if (tell) {
+      notices.add(tell);
+      this.noticeSinks.set(sandboxName, notices);
+    }
+    const stopTelling = () => {
+      if (tell === undefined) return;
+      notices.delete(tell);
+      if (notices.size === 0 && this.noticeSinks.get(sandboxName) === notices) this.noticeSinks.delete(sandboxName);
+    };
     let channel: ExecChannel;
     try {
       channel = sandbox.exec({ argv, env, tty, ...(cwd !== undefined ? { cwd } : {}) }, {
@@ -134,16 +171,19 @@ export class SandboxManager {
           sink.output(stream, data);
         },
         failed: (code, message) => {
+          stopTelling();
           record('exec.exited', { code, failed: message, duration_ms: Date.now() - startedAt, bytes: relayed });
           sink.failed(code, message);
         },
         exited: (code) => {
+          stopTelling();
           record('exec.exited', { code, duration_ms: Date.now() - startedAt, bytes: relayed });
           sink.exited(code);
         },
         stdinReady: () => sink.stdinReady(),
       });
     } catch (error) {
+      stopTelling();
       throw new GatewayError('busy', (error as Error).message);
     }
     execId = channel.id;
@@ -164,9 +204,16 @@ export class SandboxManager {
     }
     if (this.store.sandboxes.get(sandboxName)) throw new GatewayError('exists', `a sandbox named ${sandboxName} exists already (\`warden sandbox get ${sandboxName}\`)`);
     const policy = this.validated(args.policy);
+    // Whether warden's directory for this name is left from an earlier sandbox (a plain delete).
+    const ownBefore = existsSync(sandboxDirectory(this.home, sandboxName).dir);
+    if (!policy.filesystem_policy.include_workdir && args.workdir !== undefined) {
+      throw new GatewayError('bad_workdir', `--workdir ${args.workdir} is given, but the policy's filesystem_policy has include_workdir: false, ` +
+        'so no workdir would be mounted: set include_workdir: true, or leave out --workdir');
+    }
     const credentials = this.placeholdersFor(args.providers ?? [], policy, args.env ?? {});
-    const workdir = this.prepareWorkdir(sandboxName, args.workdir, policy);
+    const { workdir, reused } = this.prepareWorkdir(sandboxName, args.workdir, policy);
     if (credentials.providers.length > 0) this.writePlaceholders(sandboxName, credentials.placeholders);
+    else rmSync(path.join(sandboxDirectory(this.home, sandboxName).dir, 'placeholders.json'), { force: true });
     let record: SandboxRecord;
     try {
       record = this.store.transaction(() => {
@@ -181,8 +228,23 @@ export class SandboxManager {
       if (error instanceof StoreConflictError) throw new GatewayError('exists', `a sandbox named ${sandboxName} exists already`);
       throw error;
     }
-    await this.launch(record, actor);
-    return this.view(this.mustGet(sandboxName));
+    try {
+      await this.launch(record, actor);
+    } catch (error) {
+      // A sandbox that never started is not kept: the name is free again, and what this create
+      // made for it goes (a kept directory from an earlier sandbox stays, as does a --workdir).
+      this.store.transaction(() => {
+        this.store.sandboxes.delete(sandboxName);
+        appendAudit(this.store, { kind: 'sandbox.deleted', sandbox: sandboxName, actor, payload: { purge: !ownBefore, reason: 'its first start failed' } });
+      });
+      if (!ownBefore) {
+        rmSync(sandboxDirectory(this.home, sandboxName).dir, { recursive: true, force: true });
+        if (isRoot()) releaseSandboxUid(this.home, sandboxName);
+      }
+      if (error instanceof GatewayError) throw new GatewayError(error.code, `${error.message}\nThe sandbox was not created: fix the cause and create it again.`);
+      throw error;
+    }
+    return { ...this.view(this.mustGet(sandboxName)), ...(reused ? { reusedWorkdir: workdir } : {}) };
   }
 
   private async start(sandboxName: string, actor: string): Promise<SandboxView> {
@@ -201,21 +263,38 @@ export class SandboxManager {
     return this.view(this.mustGet(sandboxName));
   }
 
-  private async delete(sandboxName: string, purge: boolean, actor: string): Promise<{ name: string; purged: string | null }> {
-    const record = this.mustGet(sandboxName);
-    await this.halt(sandboxName);
-    this.store.transaction(() => {
-      this.store.sandboxes.delete(sandboxName);
-      appendAudit(this.store, { kind: 'sandbox.deleted', sandbox: sandboxName, actor, payload: { purge, workdir: record.workdir } });
-    });
-    const own = sandboxDirectory(this.home, sandboxName).dir;
-    if (purge) {
-      rmSync(record.workdir, { recursive: true, force: true });
-      if (isRoot()) releaseSandboxUid(this.home, sandboxName);
+  /**
+   * Deletes a sandbox's record (its audit history stays). Nothing the agent wrote goes with it
+   * unless `purge` says so: without it warden's directory for the sandbox (the default workdir,
+   * its home, main.log) and its uid stay, and `sandbox create NAME` uses them again. With it,
+   * warden's own directory and uid go; a workdir the user gave with --workdir is never deleted
+   * (it is the user's project: warden did not make it). A name with no record but a kept
+   * directory can be purged too (the second step after a plain delete).
+   */
+  private async delete(sandboxName: string, purge: boolean, actor: string): Promise<DeleteResult> {
+    const record = this.store.sandboxes.get(sandboxName);
+    const own = sandboxDirectory(this.home, sandboxName);
+    if (!record && !(purge && isValidSandboxName(sandboxName) && existsSync(own.dir))) throw notFound(sandboxName);
+    if (record) {
+      await this.halt(sandboxName);
+      this.store.transaction(() => {
+        this.store.sandboxes.delete(sandboxName);
+        appendAudit(this.store, { kind: 'sandbox.deleted', sandbox: sandboxName, actor, payload: { purge, workdir: record.workdir } });
+      });
+    } else {
+      appendAudit(this.store, { kind: 'sandbox.deleted', sandbox: sandboxName, actor, payload: { purge, keptDirectory: own.dir } });
     }
-    // warden's own directory for the sandbox (main.log, default workdir) goes with it.
-    rmSync(own, { recursive: true, force: true });
-    return { name: sandboxName, purged: purge ? record.workdir : null };
+    const given = record !== undefined && record.workdir !== own.workdir ? record.workdir : undefined;
+    const present = (file: string) => existsSync(file) ? [file] : [];
+    // The credential placeholders are warden's, for this sandbox only: never kept for a later one.
+    rmSync(path.join(own.dir, 'placeholders.json'), { force: true });
+    if (!purge) {
+      return { name: sandboxName, purged: null, removed: [], kept: [...present(own.workdir), ...present(own.home), ...(given ? [given] : [])] };
+    }
+    const removed = [...present(own.workdir), ...present(own.home), ...present(own.mainLog)];
+    rmSync(own.dir, { recursive: true, force: true });
+    if (isRoot()) releaseSandboxUid(this.home, sandboxName);
+    return { name: sandboxName, purged: removed.includes(own.workdir) ? own.workdir : null, removed, kept: given ? [given] : [] };
   }
 
   /**
@@ -223,14 +302,15 @@ export class SandboxManager {
    * sandbox, committed with its audit record (before/after diff), then pushed to the live proxy
    * before the call returns, so `--wait` means "enforced".
    */
-  private async revise(sandboxName: string, next: (current: Policy) => Policy, actor: string, reason: string | undefined) {
+  private async revise(sandboxName: string, next: (current: Policy, inForce: string[]) => Policy, actor: string, reason: string | undefined) {
     this.mustGet(sandboxName);
     const current = this.store.policies.current(sandboxName);
     if (!current) throw new GatewayError('internal', `sandbox ${sandboxName} has no policy revision`);
     const before = this.validated(current.policy);
+    const inForce: string[] = [];
     let after: Policy;
     try {
-      after = this.validated(next(before));
+      after = this.validated(next(before, inForce));
     } catch (error) {
       const { PolicyChangeError, PresetError, PolicyMergeError } = this.loader;
       if (error instanceof PolicyChangeError || error instanceof PresetError || error instanceof PolicyMergeError) {
@@ -247,7 +327,10 @@ export class SandboxManager {
         `Stop it (\`warden sandbox stop ${sandboxName}\`), set the policy, and start it again. Nothing was changed.`);
     }
     const diff = this.loader.diffPolicies(before, after);
-    if (diff.changes.length === 0) throw new GatewayError('no_change', 'the new policy is the same as the current one; nothing was changed');
+    // Asking for what is already in force succeeds (and says so): no new revision, nothing pushed.
+    if (diff.changes.length === 0) {
+      return { name: sandboxName, rev: current.rev, live: live !== undefined, closedConnections: 0, diff, unchanged: true, inForce };
+    }
     const revision = this.store.transaction(() => {
       const added = this.store.policies.add(sandboxName, {
         policy: after, author: actor, reason, diff, expectedRev: current.rev,
@@ -256,15 +339,23 @@ export class SandboxManager {
       return added;
     });
     const closed = live ? await live.setPolicy(after) : 0;
-    return { name: sandboxName, rev: revision.rev, live: live !== undefined, closedConnections: closed, diff };
+    return { name: sandboxName, rev: revision.rev, live: live !== undefined, closedConnections: closed, diff, unchanged: false, inForce };
   }
 
   private async launch(record: SandboxRecord, actor: string): Promise<void> {
+    // The one rule for WARDEN_HOME's mode, again: it may have been changed while the gateway ran.
+    secureHomeMode(this.home);
+    // Its directory (home, main.log; the default workdir) is one the sandbox's uid can traverse.
+    makeDirectoriesSafely(sandboxDirectory(this.home, record.name).dir, 0o711);
     const revision = this.store.policies.current(record.name);
     if (!revision) throw new GatewayError('internal', `sandbox ${record.name} has no policy revision`);
     const sandbox = new LiveSandbox(record, this.validated(revision.policy), this.home, { store: this.providers, placeholders: this.placeholders(record.name) }, {
       audit: (kind, payload) => this.audit(kind, record.name, 'gateway', payload),
-      decision: (decision, kind) => this.recorded(this.writer.append({ kind, sandbox: record.name, actor: null, payload: decision })),
+      decision: (decision, kind) => {
+        const notice = decisionNotice(decision);
+        if (notice !== undefined) for (const tell of this.noticeSinks.get(record.name) ?? []) tell(notice);
+        return this.recorded(this.writer.append({ kind, sandbox: record.name, actor: null, payload: decision }));
+      },
       tripped: (trip) => {
         this.audit('governance.breaker', record.name, 'gateway', trip);
         if (trip.action === 'stop') {
@@ -347,21 +438,25 @@ export class SandboxManager {
     await sandbox.stop();
   }
 
-  /** The default workdir is warden's own; a given one must exist. Both must be usable by the sandbox uid. */
-  private prepareWorkdir(sandboxName: string, given: string | undefined, policy: Policy): string {
+  /**
+   * The default workdir is warden's own (kept from an earlier sandbox of the same name when a
+   * plain delete left it: then it is used again, and `reused` says so). A given one is created
+   * when missing, as `warden run` does (owned by the owner of its nearest existing parent when
+   * that is not root, else by the sandbox's uid; never by root).
+   */
+  private prepareWorkdir(sandboxName: string, given: string | undefined, policy: Policy): { workdir: string; reused: boolean } {
+    const user = resolveSandboxUser(policy.process, this.hostIds(sandboxName));
     if (given !== undefined) {
       const resolved = path.resolve(given);
-      if (!existsSync(resolved) || !statSync(resolved).isDirectory()) {
-        throw new GatewayError('bad_workdir', `--workdir ${resolved} is not a directory: create it first`);
-      }
-      return resolved;
+      if (!existsSync(resolved)) createWorkdir(resolved, user);
+      if (!statSync(resolved).isDirectory()) throw new GatewayError('bad_workdir', `--workdir ${resolved} is not a directory`);
+      return { workdir: resolved, reused: false };
     }
     const { dir, workdir } = sandboxDirectory(this.home, sandboxName);
     makeDirectoriesSafely(dir, 0o711);
     const created = makeDirectoriesSafely(workdir, 0o700);
-    const user = resolveSandboxUser(policy.process, this.hostIds(sandboxName));
     if (user.dropsPrivileges && created.includes(workdir)) chownSync(workdir, user.uid, user.gid);
-    return workdir;
+    return { workdir, reused: !created.includes(workdir) };
   }
 
   /** As root, each named sandbox has a uid (and gid) of its own, kept until it is purged. */
@@ -418,7 +513,9 @@ export class SandboxManager {
 
   private view(record: SandboxRecord): SandboxView {
     const live = this.live.get(record.name);
-    return live ? { ...record, pid: live.initPid, startedAt: live.startedAt.toISOString(), execs: live.execCount } : record;
+    if (!live) return record;
+    const main = live.mainExitCode === undefined ? {} : { mainExitCode: live.mainExitCode };
+    return { ...record, pid: live.initPid, startedAt: live.startedAt.toISOString(), execs: live.execCount, ...main };
   }
 }
 
@@ -427,5 +524,5 @@ function isRoot(): boolean {
 }
 
 function notFound(sandboxName: string): GatewayError {
-  return new GatewayError('not_found', `no sandbox named ${sandboxName} (\`warden sandbox list\` shows them)`);
+  return new GatewayError('no_such_sandbox', `no sandbox named ${sandboxName} (\`warden sandbox list\` shows them)`);
 }

@@ -10,8 +10,11 @@ export function gatewayPaths(home: string) {
   };
 }
 
-/** A named sandbox's own directory: its default workdir and the log of its main command. */
+/**
+ * A named sandbox's own directory: its default workdir, its home (HOME inside) and the log of its
+ * main command. A plain `sandbox delete` keeps it; `--purge` removes it.
+ */
 export function sandboxDirectory(home: string, name: string) {
   const dir = path.join(gatewayPaths(home).sandboxes, name);
-  return { dir, workdir: path.join(dir, 'workdir'), mainLog: path.join(dir, 'main.log') };
+  return { dir, workdir: path.join(dir, 'workdir'), home: path.join(dir, 'home'), mainLog: path.join(dir, 'main.log') };
 }

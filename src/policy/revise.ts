@@ -140,12 +140,18 @@ export function parseRuleSpec(spec: string): { host: string; port: number; metho
  * A new policy with `changes` applied in order, each validated as a whole policy. `policy`
  * is never modified. Throws PolicyChangeError naming the change and what to do instead.
  */
-export function applyPolicyChanges(policy: Policy, changes: readonly PolicyChange[]): Policy {
+export function applyPolicyChanges(policy: Policy, changes: readonly PolicyChange[], options: { inForce?: string[] } = {}): Policy {
   let current = validated(withoutPreset(structuredClone(policy)), undefined, 'the policy to change is itself invalid');
   changes.forEach((change, i) => {
     const draft = structuredClone(current);
+    // An addition that is already in force: refused, or (with options.inForce) noted and skipped,
+    // so that repeating a change succeeds and says so.
+    const inForce = (message: string): void => {
+      if (options.inForce === undefined) throw new PolicyChangeError(message);
+      options.inForce.push(`${label(change, i)}: ${message}`);
+    };
     try {
-      applyOne(draft, change);
+      applyOne(draft, change, inForce);
     } catch (error) {
       if (error instanceof PolicyChangeError) throw new PolicyChangeError(`${label(change, i)}: ${error.message}`, change);
       throw error;
@@ -177,18 +183,18 @@ function validated(policy: Policy, change: PolicyChange | undefined, problem: st
   }
 }
 
-function applyOne(policy: Policy, change: PolicyChange): void {
+function applyOne(policy: Policy, change: PolicyChange, inForce: (message: string) => void): void {
   switch (change.op) {
     case 'add-endpoint':
-      return addEndpoint(policy, change);
+      return addEndpoint(policy, change, inForce);
     case 'remove-endpoint':
       return removeEndpoint(policy, change);
     case 'add-binary':
-      return addBinary(policy, change.path, change.policyName);
+      return addBinary(policy, change.path, change.policyName, inForce);
     case 'remove-binary':
       return removeBinary(policy, change.path, change.policyName);
     case 'add-rule':
-      return addRule(policy, change);
+      return addRule(policy, change, inForce);
     case 'remove-rule':
       return removeRule(policy, change);
     case 'add-deny':
@@ -200,16 +206,14 @@ function applyOne(policy: Policy, change: PolicyChange): void {
 
 type AddEndpoint = Extract<PolicyChange, { op: 'add-endpoint' }>;
 
-function addEndpoint(policy: Policy, change: AddEndpoint): void {
+function addEndpoint(policy: Policy, change: AddEndpoint, inForce: (message: string) => void): void {
   const binaries = [...new Set(change.binaries ?? [])];
   const wanted = newEndpoint(change);
   const existing = change.policyName === undefined ? undefined : networkPolicy(policy, change.policyName, 'optional');
 
   const alreadyBy = allowingPolicies(policy, wanted, change.port, binaries, change.policyName);
   if (alreadyBy.length > 0 && (binaries.length > 0 || existing !== undefined)) {
-    throw new PolicyChangeError(
-      `already allowed by network_policies.${alreadyBy[0]}${binaries.length > 0 ? ` for ${binaries.join(', ')}` : ''}: nothing to add`,
-    );
+    return inForce(`already allowed by network_policies.${alreadyBy[0]}${binaries.length > 0 ? ` for ${binaries.join(', ')}` : ''}: nothing to add`);
   }
   if (existing !== undefined) {
     if (!existing.endpoints.some((e) => sameEndpoint(e, wanted, change.port))) existing.endpoints.push(wanted);
@@ -285,10 +289,10 @@ function removeEndpoint(policy: Policy, change: { host: string; port: number; po
   }
 }
 
-function addBinary(policy: Policy, path: string, policyName: string): void {
+function addBinary(policy: Policy, path: string, policyName: string, inForce: (message: string) => void): void {
   const rule = networkPolicy(policy, policyName, 'required');
   if (rule.binaries.some((b) => b.path === path)) {
-    throw new PolicyChangeError(`already allowed: network_policies.${policyName} already lists ${path}`);
+    return inForce(`already allowed: network_policies.${policyName} already lists ${path}`);
   }
   rule.binaries.push({ path });
 }
@@ -325,7 +329,7 @@ function addDeny(policy: Policy, change: RuleChange): void {
   endpoint.deny_rules = [...(endpoint.deny_rules ?? []), { method, path: change.path }];
 }
 
-function addRule(policy: Policy, change: RuleChange): void {
+function addRule(policy: Policy, change: RuleChange, inForce: (message: string) => void): void {
   const { name, endpoint } = oneEndpoint(policy, change);
   const at = `endpoint ${endpointText(endpointHost(endpoint), change.port)} of network_policies.${name}`;
   if (endpoint.protocol !== 'rest' && endpoint.protocol !== 'websocket') {
@@ -341,7 +345,7 @@ function addRule(policy: Policy, change: RuleChange): void {
   }
   const method = change.method.toUpperCase();
   if ((endpoint.rules ?? []).some((r) => sameRule(r.allow, method, change.path))) {
-    throw new PolicyChangeError(`already allowed: ${at} already has the rule ${method} ${change.path}`);
+    return inForce(`already allowed: ${at} already has the rule ${method} ${change.path}`);
   }
   endpoint.rules = [...(endpoint.rules ?? []), { allow: { method, path: change.path } }];
 }

@@ -14,12 +14,14 @@ export function sandboxEnvironment(opts: {
   hostname: string;
   sandboxName: string;
   cwd: string;
+  /** HOME inside (the sandbox's own home); default: cwd. */
+  home?: string;
   term?: string;
   extra: Record<string, string>;
 }): Record<string, string> {
   const env: Record<string, string> = {
     PATH: SANDBOX_PATH,
-    HOME: opts.cwd,
+    HOME: opts.home ?? opts.cwd,
     USER: opts.user.name,
     LOGNAME: opts.user.name,
     SHELL: '/bin/sh',

@@ -42,9 +42,17 @@ export function resolveSandboxUser(
   return { uid: leased.uid, gid: leased.gid, name, group, dropsPrivileges: true };
 }
 
+/**
+ * Where the sandbox's home is inside: /home/USER (a directory of the sandbox's own, bound from
+ * the host: never the workdir, so caches and shell history stay out of the user's project).
+ */
+export function homeInsideFor(user: Pick<SandboxUser, 'name'>): string {
+  return `/home/${/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(user.name) ? user.name : 'sandbox'}`;
+}
+
 /** /etc/passwd and /etc/group as the sandbox sees them: only its own user, and nobody. */
-export function sandboxAccountFiles(user: SandboxUser): { passwd: string; group: string } {
-  const lines = [`${user.name}:x:${user.uid}:${user.gid}:warden sandbox:/sandbox:/bin/sh`];
+export function sandboxAccountFiles(user: SandboxUser, home = homeInsideFor(user)): { passwd: string; group: string } {
+  const lines = [`${user.name}:x:${user.uid}:${user.gid}:warden sandbox:${home}:/bin/sh`];
   const groups = [`${user.group}:x:${user.gid}:`];
   if (user.uid !== NOBODY) lines.push(`nobody:x:${NOBODY}:${NOBODY}:nobody:/nonexistent:/usr/sbin/nologin`);
   if (user.gid !== NOBODY) groups.push(`nogroup:x:${NOBODY}:`);

@@ -1,11 +1,11 @@
 export { runInSandbox, SandboxSetupError, type NetworkBridge, type RunOptions, type RunResult, type SandboxFile, type SandboxIo, type SandboxService, type ProcessSource } from './run.js';
 export { NetworkBridgeError } from './netns.js';
-export { CommandNotFoundError } from './command.js';
+export { CommandNotFoundError, CommandNotRunnableError } from './command.js';
 export { MissingToolError, findTool } from './tools.js';
 export { LandlockRequiredError, findLandlockHelper, probeLandlockAbi } from './landlock.js';
 export { MountPlanError } from './mounts.js';
-export { WorkdirError } from './workdir.js';
-export { SandboxUserError, resolveSandboxUser } from './host-user.js';
+export { WorkdirError, createWorkdir, prepareHome } from './workdir.js';
+export { SandboxUserError, resolveSandboxUser, homeInsideFor } from './host-user.js';
 export { EnvError, parseEnvAssignments } from './environment.js';
 export { DEFAULT_LIMITS, defaultResources, resolveResources, type ResourceSettings, type SandboxLimits, type SandboxResources } from './limits.js';
 export { detectCgroups, removeAbandonedCgroups, type CgroupSupport } from './cgroups.js';

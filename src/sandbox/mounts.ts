@@ -2,6 +2,7 @@ import { lstatSync, readdirSync, readlinkSync, realpathSync, rmdirSync, statSync
 import os from 'node:os';
 import path from 'node:path';
 import { type FilesystemPolicy, PROTECTED_WORKDIR_FILES } from '../policy/index.js';
+import { permits } from './host-user.js';
 
 /** One step of building the sandbox's filesystem, in the order bubblewrap must apply it. */
 export type MountStep =
@@ -61,6 +62,22 @@ export interface MountPlanInput {
   writableProtected?: readonly string[];
   tmpBytes?: number;
   shmBytes?: number;
+  /** The sandbox's home: a host directory bound writable at `dest` (below /home). */
+  home?: { source: string; dest: string };
+}
+
+/**
+ * Where the sandbox's own home is mounted inside: /home/NAME, unless the policy binds an ancestor
+ * of it from the host (`/home`, `/`) that has no NAME to mount on, where bubblewrap could not
+ * create the mount point in the read-only bind: then /tmp/home-NAME (in warden's own /tmp). The
+ * source, and so what persists, is the same either way.
+ */
+export function homeMountPoint(filesystem: Pick<FilesystemPolicy, 'read_only' | 'read_write'>, preferred: string): string {
+  const bound = [...filesystem.read_only, ...filesystem.read_write].map(normalise)
+    .some((p) => p !== preferred && isUnder(preferred, p) && !MANAGED.some((m) => isUnder(p, m)));
+  if (!bound) return preferred;
+  const exists = statSync(preferred, { throwIfNoEntry: false })?.isDirectory() === true;
+  return exists ? preferred : `/tmp/home-${path.posix.basename(preferred)}`;
 }
 
 export function planMounts(input: MountPlanInput): MountPlan {
@@ -74,11 +91,18 @@ export function planMounts(input: MountPlanInput): MountPlan {
     throw new MountPlanError('the policy includes the workdir but no workdir was given');
   }
 
-  const wanted = [...readOnly].map((p) => ({ dest: p, writable: false }))
-    .concat([...readWrite].map((p) => ({ dest: p, writable: true })));
+  const home = input.home;
+  const wanted: Array<{ dest: string; writable: boolean; source?: string }> = [...readOnly].map((p) => ({ dest: p, writable: false }))
+    .concat([...readWrite].map((p) => ({ dest: p, writable: true })))
+    .filter((w) => {
+      if (home === undefined || !isUnder(w.dest, home.dest)) return true;
+      skipped.push({ path: w.dest, reason: `provided by warden: the sandbox's own home (${home.dest})` });
+      return false;
+    });
   if (workdir !== undefined) {
     wanted.push({ dest: WORKDIR_MOUNT, writable: true });
   }
+  if (home !== undefined) wanted.push({ dest: home.dest, writable: true, source: home.source });
   for (const managed of MANAGED) {
     if (wanted.some((w) => w.dest === managed)) {
       skipped.push({ path: managed, reason: `provided by warden: ${managedDescription(managed)}` });
@@ -89,7 +113,7 @@ export function planMounts(input: MountPlanInput): MountPlan {
     { dest: '/dev', writable: false, managed: { kind: 'dev', dest: '/dev' } },
     { dest: '/tmp', writable: true, managed: { kind: 'tmpfs', dest: '/tmp', sizeBytes: input.tmpBytes ?? DEFAULT_TMP_BYTES } },
   ];
-  const ordered: Array<{ dest: string; writable: boolean; managed?: MountStep }> = [
+  const ordered: Array<{ dest: string; writable: boolean; managed?: MountStep; source?: string }> = [
     ...builtIn,
     ...wanted.filter((w) => !MANAGED.includes(w.dest)),
   ];
@@ -97,13 +121,17 @@ export function planMounts(input: MountPlanInput): MountPlan {
   // parent would hide everything mounted below it.
   ordered.sort((a, b) => depth(a.dest) - depth(b.dest) || (a.dest < b.dest ? -1 : a.dest > b.dest ? 1 : 0));
 
-  for (const { dest, writable, managed: managedStep } of ordered) {
+  for (const { dest, writable, managed: managedStep, source: given } of ordered) {
     if (managedStep !== undefined) {
       steps.push(managedStep);
       // /dev is read-only (nothing can be created there to run), apart from a bounded /dev/shm.
       if (managedStep.kind === 'dev') {
         steps.push({ kind: 'tmpfs', dest: '/dev/shm', sizeBytes: input.shmBytes ?? DEFAULT_SHM_BYTES }, { kind: 'remount-ro', dest: '/dev' });
       }
+      continue;
+    }
+    if (given !== undefined) {
+      steps.push({ kind: 'bind', source: realpathSync.native(given), dest });
       continue;
     }
     const managed = MANAGED.find((m) => dest.startsWith(m + '/'));
@@ -366,4 +394,62 @@ export function hostPathOf(plan: MountPlan, insidePath: string, linksFollowed = 
     return hostPathOf(plan, target, linksFollowed + 1);
   }
   return path.join(best.source, rest);
+}
+
+/**
+ * Checks, before anything starts, that bubblewrap can build every mount of the plan as `user`:
+ * a mount inside a host directory bound from the host needs its mount point there, reachable by
+ * the sandbox's uid, and (inside a read-only bind) already existing. Otherwise bubblewrap would
+ * stop with a bare "Can't mkdir ..." that names neither the policy entry nor the fix.
+ */
+export function checkMountPoints(plan: MountPlan, user: { uid: number; gid: number }, context: { home?: string } = {}): void {
+  const parents: Array<Extract<MountStep, { kind: 'bind' | 'ro-bind' }> | Extract<MountStep, { kind: 'tmpfs' | 'proc' | 'dev' | 'symlink' }>> = [];
+  for (const step of plan.steps) {
+    if (step.kind === 'remount-ro') continue;
+    let parent: (typeof parents)[number] | undefined;
+    for (const candidate of parents) {
+      if (candidate.dest !== step.dest && isUnder(step.dest, candidate.dest) && (parent === undefined || candidate.dest.length > parent.dest.length)) parent = candidate;
+    }
+    if (step.kind !== 'mask-file') parents.push(step as (typeof parents)[number]);
+    if (parent === undefined || (parent.kind !== 'bind' && parent.kind !== 'ro-bind')) continue;
+    const what = describeMount(step, context);
+    const host = path.join(parent.source, path.relative(parent.dest, step.dest));
+    // Every directory between the bind and the mount point must be one the sandbox's uid can enter.
+    for (let dir = path.dirname(host); isUnder(dir, parent.source); dir = path.dirname(dir)) {
+      const stat = lstatOrUndefined(dir);
+      if (stat === undefined) continue;
+      if (!stat.isDirectory() || !permits(stat, user, 'execute')) {
+        const inside = path.join(parent.dest, path.relative(parent.source, dir));
+        throw new MountPlanError(`${what} must be placed at ${step.dest}, inside ${inside}, which the policy binds from the host but the sandbox's uid ` +
+          `cannot enter (${describeOwner(stat)}): the sandbox could not use ${inside} anyway. Remove ${parent.dest} from the policy's ` +
+          `filesystem_policy (or list only what the sandbox needs below it).`);
+      }
+      if (dir === parent.source) break;
+    }
+    if (lstatOrUndefined(host) !== undefined) continue;
+    if (parent.kind === 'ro-bind') {
+      throw new MountPlanError(`${what} must be placed at ${step.dest}, inside ${parent.dest}, which the policy binds read-only from the host, ` +
+        `and ${host} does not exist there to mount it on. Remove ${parent.dest} from the policy's filesystem_policy ` +
+        `(or list only what the sandbox needs below it)${step.dest === context.home ? '; the sandbox has a home of its own' : ''}.`);
+    }
+    const dirStat = lstatOrUndefined(path.dirname(host));
+    if (dirStat === undefined || !permits(dirStat, user, 'write')) {
+      throw new MountPlanError(`${what} must be placed at ${step.dest}, inside ${parent.dest}, and ${host} does not exist on the host, ` +
+        `where the sandbox's uid cannot create it (${dirStat ? describeOwner(dirStat) : 'its parent is missing'}). Create it on the host first, ` +
+        `or remove ${parent.dest} from the policy's filesystem_policy.`);
+    }
+  }
+}
+
+function describeMount(step: MountStep, context: { home?: string }): string {
+  if (step.dest === WORKDIR_MOUNT) return 'the workdir';
+  if (step.dest === context.home) return "the sandbox's home";
+  if (step.kind === 'tmpfs' && step.secret) return `warden's mask over the host secret ${step.dest}`;
+  if (step.kind === 'mask-file' && !isUnder(step.dest, WORKDIR_MOUNT)) return `warden's mask over the host secret ${step.dest}`;
+  if (isUnder(step.dest, WORKDIR_MOUNT)) return `the read-only protection of ${step.dest}`;
+  return `the policy's path ${step.dest}`;
+}
+
+function describeOwner(stat: Stats): string {
+  return `mode ${(stat.mode & 0o7777).toString(8)}, owner uid ${stat.uid}`;
 }

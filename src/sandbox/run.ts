@@ -11,13 +11,13 @@ import { bwrapArgs, FD, WARDEN_DIR } from './bwrap.js';
 /** The one file outside WARDEN_DIR warden may place: names warden answers on the sandbox's loopback. */
 const HOSTS_FILE = '/etc/hosts';
 import { createSandboxCgroup, detectCgroups, type CgroupSupport, type SandboxCgroup } from './cgroups.js';
-import { resolveCommand } from './command.js';
+import { checkRunnable, resolveCommand } from './command.js';
 import { sandboxEnvironment, SANDBOX_PATH } from './environment.js';
-import { prepareWorkdir, type Workdir } from './workdir.js';
-import { resolveSandboxUser, sandboxAccountFiles, type SandboxUser } from './host-user.js';
+import { prepareHome, prepareWorkdir, WorkdirError, type Workdir } from './workdir.js';
+import { homeInsideFor, resolveSandboxUser, sandboxAccountFiles, type SandboxUser } from './host-user.js';
 import { landlockRules, planLandlock } from './landlock.js';
 import { DEFAULT_LIMITS, resolveResources, rlimitArgs, type ResourceSettings, type SandboxLimits } from './limits.js';
-import { planMounts, removePlaceholders, WORKDIR_MOUNT, type MountPlan } from './mounts.js';
+import { checkMountPoints, homeMountPoint, planMounts, removePlaceholders, WORKDIR_MOUNT, type MountPlan } from './mounts.js';
 import { requireNativeHelper } from './native.js';
 import { openListenersInSandbox } from './netns.js';
 import { childrenOf, readProcStat } from './procfs.js';
@@ -60,6 +60,13 @@ export interface RunOptions {
   hostIds?: { uid: number; gid: number };
   /** Resource settings on top of the policy's `limits:` (--memory, --cpus, --pids). */
   resources?: ResourceSettings;
+  /**
+   * Host directory that is the sandbox's home (HOME, /home/USER inside): a named sandbox's own,
+   * kept across stops. Default: a private temporary directory, removed afterwards.
+   */
+  home?: string;
+  /** Who should own a missing --workdir that warden creates (the invoking user behind sudo). */
+  workdirOwner?: { uid: number; gid: number };
 }
 
 export interface SandboxService {
@@ -119,26 +126,35 @@ export async function runInSandbox(options: RunOptions): Promise<RunResult> {
   let plan: MountPlan | undefined;
   let cgroup: SandboxCgroup | undefined;
   let workdir: Workdir | undefined;
+  let home: { path: string; release(): void } | undefined;
   try {
     const user = resolveSandboxUser(options.policy.process, options.hostIds ?? runLease);
-    const landlock = planLandlock(options.policy.landlock, landlockRules(options.policy));
+    const homeInside = homeMountPoint(options.policy.filesystem_policy, homeInsideFor(user));
+    const landlock = planLandlock(options.policy.landlock, landlockRules(options.policy, [homeInside]));
     if (landlock.kind === 'none' && landlock.warning) warnOnce(warn, landlock.warning);
     const launcher = requireNativeHelper('sandbox-exec');
     const bwrap = findTool('bwrap', 'bubblewrap');
     const seccomp = buildSeccompFilter(hostSeccompArch());
     const resources = resolveResources(options.policy.limits, options.resources);
 
-    workdir = options.policy.filesystem_policy.include_workdir ? prepareWorkdir(options.workdir, user, sandboxName) : undefined;
+    if (!options.policy.filesystem_policy.include_workdir && options.workdir !== undefined && !options.service) {
+      throw new WorkdirError(`--workdir ${options.workdir} is given, but the policy's filesystem_policy has include_workdir: false, so no ` +
+        'workdir would be mounted: set include_workdir: true, or leave out --workdir');
+    }
+    workdir = options.policy.filesystem_policy.include_workdir ? prepareWorkdir(options.workdir, user, sandboxName, options.workdirOwner) : undefined;
+    home = prepareHome(options.home, user, sandboxName);
     plan = planMounts({
       filesystem: options.policy.filesystem_policy, workdir: workdir?.source, wardenHome: options.wardenHome,
       writableProtected: options.policy.workdir_files?.writable, tmpBytes: resources.tmpBytes,
+      home: { source: home.path, dest: homeInside },
     });
+    checkMountPoints(plan, user, { home: homeInside });
     for (const entry of plan.unprotected) {
       warn(`warden: ${entry} in the workdir is writable inside the sandbox (workdir_files.writable): code the agent puts there may run on the host`);
     }
     const cwd = workdir ? WORKDIR_MOUNT : '/';
     const env = sandboxEnvironment({
-      user, hostname, sandboxName, cwd,
+      user, hostname, sandboxName, cwd, home: homeInside,
       term: !options.service && isatty(0) ? process.env.TERM : undefined,
       extra: options.env ?? {},
     });
@@ -147,6 +163,7 @@ export async function runInSandbox(options: RunOptions): Promise<RunResult> {
     // warden's own executables (the supervisor) are placed by warden, not found through the plan.
     const placed = options.files?.some((file) => file.path === program && ((file.mode ?? 0o444) & 0o111) !== 0);
     const resolved = placed ? program : resolveCommand(plan, program, env.PATH ?? SANDBOX_PATH, cwd, user);
+    if (!placed) checkRunnable(plan, resolved, user);
     // The Landlock helper goes in by descriptor, like every warden file: the sandbox uid need
     // not be able to reach warden's installation directory.
     const files = [...(options.files ?? []),
@@ -174,7 +191,7 @@ export async function runInSandbox(options: RunOptions): Promise<RunResult> {
     ];
     const terminal = options.service ? undefined : saveTerminal();
     try {
-      const exitCode = await supervise(launcher, argv, { user, seccomp, files, cgroup, network: options.network, service: options.service });
+      const exitCode = await supervise(launcher, argv, { user, home: homeInside, seccomp, files, cgroup, network: options.network, service: options.service });
       return { exitCode, sandboxName };
     } finally {
       terminal?.restore();
@@ -183,6 +200,7 @@ export async function runInSandbox(options: RunOptions): Promise<RunResult> {
     if (plan) removePlaceholders(plan);
     cgroup?.remove();
     workdir?.release();
+    home?.release();
     runLease?.release();
   }
 }
@@ -232,6 +250,7 @@ function saveTerminal(): { restore(): void } | undefined {
  */
 async function supervise(launcher: string, argv: string[], setup: {
   user: SandboxUser;
+  home: string;
   seccomp: Buffer;
   files: SandboxFile[];
   cgroup: SandboxCgroup | undefined;
@@ -240,7 +259,7 @@ async function supervise(launcher: string, argv: string[], setup: {
 }): Promise<number> {
   const { user, network, service, cgroup } = setup;
   const io = service ? 'pipe' : 'inherit';
-  const accounts = sandboxAccountFiles(user);
+  const accounts = sandboxAccountFiles(user, setup.home);
   const child = spawn(launcher, argv, {
     stdio: [io, io, io, 'pipe', 'pipe', 'pipe', 'pipe', network ? 'pipe' : 'ignore', ...setup.files.map(() => 'pipe' as const), ...(cgroup?.procsFds ?? [])],
     // Security invariant: bubblewrap itself already runs as the unprivileged sandbox uid, so
@@ -257,6 +276,13 @@ async function supervise(launcher: string, argv: string[], setup: {
       resolve(code ?? 128 + (signal ? os.constants.signals[signal] : 0));
     });
   });
+  // A sandbox of the gateway has no terminal to say why its setup failed: keep what bubblewrap and
+  // the launcher said until it runs, for the error.
+  let setupMessages = '';
+  const collectSetupMessages = (chunk: Buffer) => {
+    if (setupMessages.length < 8192) setupMessages += chunk.toString('utf8');
+  };
+  if (service) child.stderr!.on('data', collectSetupMessages);
   // The launcher has its own copies now; warden's are not needed (and must not leak elsewhere).
   cgroup?.closeFds();
   writeAll(child, FD.seccomp, setup.seccomp);
@@ -282,7 +308,10 @@ async function supervise(launcher: string, argv: string[], setup: {
     const pid = await Promise.race([initPid, exit.then(() => undefined)]);
     if (pid === undefined) {
       const code = await exit;
-      throw new SandboxSetupError(`the sandbox could not be set up (exit ${code}; the reason is above)`);
+      const said = setupMessages.trim().replace(/^warden: /, '');
+      throw new SandboxSetupError(service && said !== ''
+        ? `the sandbox could not be set up (exit ${code}): ${said}`
+        : `the sandbox could not be set up (exit ${code}; the reason is above)`);
     }
     {
       if (network) {
@@ -301,7 +330,10 @@ async function supervise(launcher: string, argv: string[], setup: {
       }
       nsInit = pid;
       for (const signal of pending.splice(0)) signalCommand(pid, signal, running);
-      if (service) service.onStarted({ stdin: child.stdin!, stdout: child.stdout!, stderr: child.stderr!, initPid: pid });
+      if (service) {
+        child.stderr!.off('data', collectSetupMessages);
+        service.onStarted({ stdin: child.stdin!, stdout: child.stdout!, stderr: child.stderr!, initPid: pid });
+      }
     }
     // CMD is held until now (bubblewrap's --block-fd); this releases it.
     if (network) writeAll(child, FD.block, 'go');

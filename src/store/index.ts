@@ -19,6 +19,7 @@ export function openStore(home: string = wardenHome(), options: OpenStoreOptions
 }
 
 export { DATABASE_FILE } from './open.js';
+export { WARDEN_HOME_MODE, homeModeProblem, homeModeFix, secureHomeMode } from './home-mode.js';
 export { AUDIT_GENESIS_HASH, SCHEMA_VERSION } from './migrations.js';
 export { isValidSandboxName } from './tables.js';
 export { StoreError, StoreVersionError, StoreSetupError, StoreConflictError, StoreInputError, StoreBusyError } from './errors.js';

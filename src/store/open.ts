@@ -3,6 +3,7 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import type Database from 'better-sqlite3';
 import { StoreBusyError, StoreError, StoreSetupError } from './errors.js';
+import { secureHomeMode } from './home-mode.js';
 import { migrate } from './migrations.js';
 import { auditRowTable, policyRevisionTable, sandboxTable } from './tables.js';
 import type { OpenStoreOptions, Store } from './types.js';
@@ -14,10 +15,7 @@ const ownUid = () => process.getuid?.() ?? -1;
 /**
  * WARDEN_HOME holds the database, sandbox workdirs, the gateway socket and CA keys: only its
  * owner may enter it. An existing directory owned by someone else is refused (they could swap
- * files under us); one of ours with looser permissions is tightened.
- * Search-only for others (0711) is allowed: sandboxes running as the unprivileged sandbox uid must
- * traverse to their workdirs under WARDEN_HOME/sandboxes/. Reading or writing it is never allowed;
- * every file in it is 0600.
+ * files under us); one of ours gets the mode of the one rule (home-mode.ts: 0711).
  */
 function prepareHome(home: string): void {
   try {
@@ -30,7 +28,7 @@ function prepareHome(home: string): void {
   if (stat.uid !== ownUid()) {
     throw new StoreSetupError(`WARDEN_HOME ${home} belongs to uid ${stat.uid}, not to you (uid ${ownUid()}): use your own directory`);
   }
-  if ((stat.mode & 0o066) !== 0) fs.chmodSync(home, stat.mode & 0o711);
+  secureHomeMode(home);
 }
 
 /**

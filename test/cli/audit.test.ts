@@ -170,9 +170,11 @@ describe('warden audit export', () => {
     const since = warden(['audit', 'export', '--since', '15', '--sandbox', 'ci', '--format', 'ocsf'], { env: home.env });
     assert.deepEqual(lines(since.stdout).map((l) => (JSON.parse(l) as { metadata: { sequence: number } }).metadata.sequence),
       records.filter((x) => x.seq > 15 && x.sandbox === 'ci').map((x) => x.seq));
+    // A name with no records is a mistake, not an empty export (issue 11).
     const none = warden(['audit', 'export', '--sandbox', 'nobody'], { env: home.env });
-    assert.equal(none.status, 0);
+    assert.equal(none.status, 1);
     assert.equal(none.stdout, '');
+    assert.match(none.stderr, /no sandbox named nobody has records in this audit log/);
   }));
 
   test('--output writes the same export to a 0600 file, replacing it whole, and reports the count', withLog((home, records) => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { chmodSync } from 'node:fs';
+import { chmodSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { SKIP_NO_BWRAP, tempDir, warden } from '../e2e/helpers.js';
@@ -39,6 +39,27 @@ test('doctor reports a WARDEN_HOME others can read, and its fix is what the gate
     const created = warden(['sandbox', 'create', 'doc', '--json'], { env: { WARDEN_HOME: home } });
     assert.equal(created.status, 0, created.stderr);
     assert.equal(warden(['sandbox', 'delete', 'doc', '--purge'], { env: { WARDEN_HOME: home } }).status, 0);
+  } finally {
+    warden(['gateway', 'stop'], { env: { WARDEN_HOME: home } });
+    area.cleanup();
+  }
+});
+
+test('as root, doctor and the gateway share one rule: a WARDEN_HOME the sandbox uids cannot traverse is reported, and the gateway repairs it', { skip: SKIP_NO_BWRAP || (process.getuid?.() === 0 ? false : 'needs root') }, () => {
+  const area = tempDir('warden-doctor-');
+  const home = path.join(area.dir, 'home');
+  try {
+    chmodSync(area.dir, 0o711);
+    assert.equal(warden(['gateway', 'start'], { env: { WARDEN_HOME: home } }).status, 0);
+    chmodSync(home, 0o700);
+    const r = warden(['doctor'], { env: { WARDEN_HOME: home } });
+    assert.equal(r.status, 1);
+    assert.match(r.stdout, new RegExp(`FAIL  WARDEN_HOME: ${home} is not traversable by the sandboxes' uids \\(mode 700\\).*\\n      fix: chmod 711 ${home}`));
+    // Even without the fix, the running gateway applies the rule before it starts a sandbox.
+    const created = warden(['sandbox', 'create', 'tight', '--json'], { env: { WARDEN_HOME: home } });
+    assert.equal(created.status, 0, created.stderr + created.stdout);
+    assert.equal(statSync(home).mode & 0o777, 0o711);
+    assert.equal(warden(['sandbox', 'delete', 'tight', '--purge'], { env: { WARDEN_HOME: home } }).status, 0);
   } finally {
     warden(['gateway', 'stop'], { env: { WARDEN_HOME: home } });
     area.cleanup();

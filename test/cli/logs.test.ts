@@ -148,3 +148,28 @@ describe('warden logs', () => {
     }));
   }
 });
+
+describe('warden logs --since TIME, --tail N; audit export --sandbox UNKNOWN (issue 11)', () => {
+  test('--since takes a duration or an ISO time as well as a record number; --tail N keeps the last N', withHome((home) => {
+    const records = append(home.home, DEV_LOG);
+    const dev = records.filter((r) => r.sandbox === 'dev');
+    const recent = warden(['logs', 'dev', '--since', '5m'], { env: home.env });
+    assert.equal(lines(recent.stdout).length, dev.length, show(recent));
+    const future = warden(['logs', 'dev', '--since', new Date(Date.now() + 60_000).toISOString()], { env: home.env });
+    assert.equal(future.status, 0, show(future));
+    assert.equal(future.stdout, '');
+    const tail = warden(['logs', 'dev', '--tail', '2'], { env: home.env });
+    assert.deepEqual(lines(tail.stdout).map((l) => l.split(' ')[1]), dev.slice(-2).map((r) => `#${r.seq}`));
+    const bad = warden(['logs', 'dev', '--since', 'yesterday'], { env: home.env });
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /a duration back from now \(30s, 5m, 2h, 7d\)/);
+  }));
+
+  test('audit export --sandbox with a name that has no records is an error', withHome((home) => {
+    append(home.home, DEV_LOG);
+    const r = warden(['audit', 'export', '--sandbox', 'nope'], { env: home.env });
+    assert.equal(r.status, 1, show(r));
+    assert.match(r.stderr, /no sandbox named nope has records in this audit log/);
+    assert.equal(warden(['audit', 'export', '--sandbox', 'dev'], { env: home.env }).status, 0);
+  }));
+});

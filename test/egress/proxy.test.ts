@@ -8,6 +8,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import type { NetworkEndpoint, NetworkPolicy } from '../../src/policy/types.js';
+import type { Stage } from '../../src/checkpoint/index.js';
 import { createEgressProxy, descendantIdentifier } from '../../src/egress/index.js';
 import { checkpointFor, type ProxyFixture, type Started, policy, startHttp, startHttps, startProxy, upstreamCA } from './helpers.js';
 import { Conversation, connect, rawExchange, requestOver, tlsOver, viaProxy } from './net-helpers.js';
@@ -393,6 +394,34 @@ describe('egress proxy protocol handling', () => {
     }
   });
 
+  test('a revoked tunnel stops relaying at once: no byte written after the change crosses it while it is re-decided (issue 11)', async () => {
+    // A re-decision that takes a while (identification, resolution and recording do, under load):
+    // before the fix the tunnel kept relaying meanwhile (11 MB in the issue's measurement).
+    let current = base();
+    let slow = false;
+    const slowStage: Stage = { name: 'slow', kind: 'identity', run: async () => { if (slow) await new Promise((r) => setTimeout(r, 300)); } };
+    const own = await startProxy(current, { checkpoint: checkpointFor(() => current, { stages: [slowStage] }) });
+    try {
+      const t = await connect(own.port, `raw.test:${echoTcpPort}`);
+      assert.equal(t.status, 200);
+      t.socket.write('before');
+      assert.equal(await readUntil(t.socket, 'before'), 'before');
+      let echoed = '';
+      t.socket.on('data', (d: Buffer) => { echoed += d.toString(); });
+      t.socket.on('error', () => undefined); // closed with unread bytes: a reset
+      const closed = new Promise<void>((r) => t.socket.on('close', () => r()));
+      current = policy('self', endpoints().filter((e) => e.host !== 'raw.test'), [SELF]);
+      slow = true;
+      const revalidated = own.proxy.revalidate();
+      t.socket.write('after the change');
+      assert.equal(await revalidated, 1);
+      await closed;
+      assert.equal(echoed, '', 'nothing was relayed after the change');
+    } finally {
+      await own.close();
+    }
+  });
+
   test('revalidate() re-decides a raw tunnel whose endpoint became inspected, and says so', async () => {
     const t = await connect(fx.port, `raw.test:${echoTcpPort}`);
     assert.equal(t.status, 200);
@@ -769,6 +798,7 @@ describe('egress proxy protocol handling', () => {
       const r = await viaProxy(fx.port, 'http://nx.test/');
       assert.equal(r.status, 502);
       assert.match(JSON.parse(r.body).error, /cannot resolve/);
+      assert.equal(JSON.parse(r.body).code, 'cannot_resolve', 'a name that does not resolve has its own code: it is not a denial');
     } finally {
       fx.setPolicy(base());
     }

@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, test } from 'node:test';
 import { HOST_GLOB, PATH_GLOB, VALUE_GLOB, compileGlob } from '../../src/policy/glob.js';
 import { HostIndex, normaliseHost } from '../../src/policy/hosts.js';
@@ -110,4 +113,17 @@ describe('binary matching', () => {
     assert.equal(m.match('/usr/bin/curl (deleted)'), null);
     assert.equal(new BinaryMatcher([{ path: '/**' }]).match('/tmp/x (deleted)'), null);
   });
+});
+
+test('a symbolic link in binaries matches the file it points to, as docs/network.md says (issue 11)', () => {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'warden-binlink-'));
+  try {
+    writeFileSync(path.join(dir, 'python3.11'), '');
+    symlinkSync('python3.11', path.join(dir, 'python3'));
+    const m = new BinaryMatcher([{ path: path.join(dir, 'python3') }]);
+    assert.equal(m.match(path.join(dir, 'python3.11')), path.join(dir, 'python3'), 'reported as the path the policy wrote');
+    assert.equal(new BinaryMatcher([{ path: path.join(dir, 'pip') }]).match(path.join(dir, 'python3.11')), null);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -30,7 +30,7 @@ describe('resolveSandboxUser', () => {
 
 test('sandbox account files name the sandbox user and nothing of the host', () => {
   const files = sandboxAccountFiles({ uid: 1234, gid: 1235, name: 'sandbox', group: 'sandbox', dropsPrivileges: true });
-  assert.equal(files.passwd.split('\n')[0], 'sandbox:x:1234:1235:warden sandbox:/sandbox:/bin/sh');
+  assert.equal(files.passwd.split('\n')[0], 'sandbox:x:1234:1235:warden sandbox:/home/sandbox:/bin/sh');
   assert.doesNotMatch(files.passwd, /^root:/m);
   assert.match(files.group, /^sandbox:x:1235:$/m);
 });

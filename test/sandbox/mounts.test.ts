@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, test } from 'node:test';
-import { hostPathOf, MountPlanError, planMounts, type MountStep } from '../../src/sandbox/mounts.js';
+import { homeMountPoint, hostPathOf, MountPlanError, planMounts, type MountStep } from '../../src/sandbox/mounts.js';
 
 const scratch = mkdtempSync(path.join(os.tmpdir(), 'warden-mounts-'));
 after(() => rmSync(scratch, { recursive: true, force: true }));
@@ -106,4 +106,14 @@ test('a symlink planted below another writable path is refused too, not followed
   mkdirSync(path.join(rw, 'sub', 'cfg'), { recursive: true });
   const plan = planMounts({ filesystem: policy, wardenHome: '/nonexistent' });
   assert.ok(plan.steps.some((s) => s.kind === 'ro-bind' && s.dest === path.join(rw, 'sub', 'cfg')));
+});
+
+test("the sandbox's home is /home/NAME unless the policy binds the host's /home without NAME in it", () => {
+  const none = { read_only: ['/usr', '/etc'], read_write: [] };
+  assert.equal(homeMountPoint(none, '/home/sandbox'), '/home/sandbox');
+  assert.equal(homeMountPoint({ read_only: ['/home/sandbox'], read_write: [] }, '/home/sandbox'), '/home/sandbox', 'its own home replaces the bind');
+  assert.equal(homeMountPoint({ read_only: ['/tmp'], read_write: [] }, '/home/sandbox'), '/home/sandbox');
+  const missing = `/home/warden-no-such-user-${process.pid}`;
+  assert.equal(homeMountPoint({ read_only: ['/home'], read_write: [] }, missing), `/tmp/home-warden-no-such-user-${process.pid}`);
+  assert.equal(homeMountPoint({ read_only: [], read_write: ['/'] }, missing), `/tmp/home-warden-no-such-user-${process.pid}`);
 });

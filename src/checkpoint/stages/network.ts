@@ -82,7 +82,7 @@ async function checkAddresses(ctx: StageContext, action: NetworkAction, conn: Co
     } catch (error) {
       ctx.verdict = {
         verdict: 'deny',
-        code: 'upstream_error',
+        code: 'cannot_resolve',
         stage: 'transport',
         ...(conn.policy !== undefined ? { policy: conn.policy } : {}),
         reason: `cannot resolve ${action.host}: ${(error as Error).message}`,
