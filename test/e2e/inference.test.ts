@@ -3,7 +3,7 @@
 // canary keys appear nowhere the sandbox, the logs, the audit log or the CLI can show.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, readdirSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { startHttps, upstreamCA } from '../egress/helpers.js';
@@ -14,7 +14,8 @@ const OPENAI_KEY = 'sk-canaryOpenAI0123456789abcdefghijKLMN';
 const ANTHROPIC_KEY = 'sk-ant-canaryAnthropic0123456789abcdefgh';
 const SERVICE_TOKEN = 'plain-canary-service-token-0123456789';
 const CANARIES = [OPENAI_KEY, ANTHROPIC_KEY, SERVICE_TOKEN];
-const NODE_MODULES = path.join(REPO_ROOT, 'node_modules');
+// The real directory: a symlinked node_modules (a worktree) is not what the sandbox mounts.
+const NODE_MODULES = realpathSync(path.join(REPO_ROOT, 'node_modules'));
 
 describe('inference.local and credentials in a sandbox', { skip: SKIP_NO_BWRAP }, () => {
   const scratch = tempDir('warden-e2e-inference-');
