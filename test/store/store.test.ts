@@ -6,6 +6,7 @@ import { describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import {
   openStore,
+  WARDEN_HOME_MODE,
   wardenHome,
   DATABASE_FILE,
   SCHEMA_VERSION,
@@ -39,11 +40,11 @@ describe('wardenHome', () => {
 });
 
 describe('openStore: files and settings', () => {
-  test('creates WARDEN_HOME 0700 and warden.db 0600 with WAL, FULL sync, foreign keys and a busy timeout', () => {
+  test('creates WARDEN_HOME 0711 (traverse only) and warden.db 0600 with WAL, FULL sync, foreign keys and a busy timeout', () => {
     const home = tempHome();
     const store = openStore(home);
     try {
-      assert.equal(fs.statSync(home).mode & 0o777, 0o700);
+      assert.equal(fs.statSync(home).mode & 0o777, WARDEN_HOME_MODE);
       assert.equal(fs.statSync(path.join(home, DATABASE_FILE)).mode & 0o777, 0o600);
       const health = store.health();
       assert.equal(health.journalMode, 'wal');
