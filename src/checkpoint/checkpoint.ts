@@ -42,6 +42,11 @@ export interface DecideOptions {
   /** False to decide without recording (re-checking an open connection, explaining). */
   record?: boolean;
   explain?: ExplainTrace;
+  /**
+   * Decide under this policy instead of the one in force: an action an operator approved once is
+   * decided under the policy plus the approved rule, for this action only.
+   */
+  policy?: Policy;
 }
 
 const noResolver: Resolver = (host) => Promise.reject(new Error(`no resolver for ${host}`));
@@ -101,7 +106,7 @@ export class Checkpoint {
     const ctx: StageContext = {
       action,
       subject,
-      policy: this.currentPolicy(),
+      policy: options.policy ?? this.currentPolicy(),
       verdict: undefined,
       network: undefined,
       resolve: options.resolve ?? noResolver,
@@ -110,7 +115,10 @@ export class Checkpoint {
     for (const stage of this.stages) {
       const pending = stage.run(ctx);
       if (pending !== undefined) await pending;
-      if (ctx.verdict?.verdict === 'deny') break;
+      if (ctx.verdict?.verdict === 'deny') {
+        await this.review(ctx, ctx.verdict);
+        break;
+      }
     }
     const verdict = ctx.verdict ?? noDecision(action);
     for (const stage of this.stages) stage.observe?.(action, verdict, ctx.policy);
@@ -127,6 +135,24 @@ export class Checkpoint {
     const record = buildRecord({ action, subject, verdict, network, startedAt });
     this.send(record, decisionKind(action)).catch(() => undefined);
     return record;
+  }
+
+  /**
+   * A denial is final, with one exception: a denial of the policy stage may be put to an operator
+   * (an ask) by a stage that reviews denials. Security invariant: only an ask is taken from a
+   * reviewer, so no stage can turn a denial into an allow; identity, governance and transport
+   * denials are never reviewed.
+   */
+  private async review(ctx: StageContext, denial: Verdict): Promise<void> {
+    if (denial.stage !== 'policy' || ctx.explain !== undefined) return;
+    for (const stage of this.stages) {
+      if (stage.review === undefined) continue;
+      const asked = await stage.review(ctx, denial);
+      if (asked?.verdict === 'ask') {
+        ctx.verdict = asked;
+        return;
+      }
+    }
   }
 
   private async commit(action: Action, subject: Subject, verdict: Verdict, network: NetworkFacts | undefined, startedAt: number): Promise<Decision> {

@@ -6,9 +6,10 @@
 export { Checkpoint, createCheckpoint, type CheckpointOptions, type DecideOptions, type Recorder } from './checkpoint.js';
 export { explainAction, ExplainError, type ExplainRequest, type Explanation, type ExplainedEndpoint } from './explain.js';
 export { buildRecord } from './record.js';
+export { APPROVABLE_CODES, approvalStage, type ApprovalMode } from './stages/approvals.js';
 export { STAGE_KINDS } from './types.js';
 export type {
-  Action, BusMessageAction, ConnectionAction, ContentAction, Decision, DecisionCode, ExplainTrace, HttpRequestAction, ModelCallAction,
+  Action, ApprovalDraft, BusMessageAction, ConnectionAction, ContentAction, Decision, DecisionCode, DraftChange, ExplainTrace, HttpRequestAction, ModelCallAction,
   NetworkAction, NetworkFacts, NetworkLayer, PermissionRequestAction, Resolver, Stage, StageContext, StageKind, Subject, Tier,
   ToolCallAction, Verdict, VerdictStage,
 } from './types.js';

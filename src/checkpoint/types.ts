@@ -3,7 +3,7 @@
 // same way whatever the action.
 
 import type { DecisionRecord } from '../audit/index.js';
-import type { MatchedEndpoint, Policy, PolicyCode, PolicyVerdict, ProcessIdentity } from '../policy/index.js';
+import type { MatchedEndpoint, Policy, PolicyChange, PolicyCode, PolicyVerdict, ProcessIdentity } from '../policy/index.js';
 
 /** How a network action reached the proxy: connect = CONNECT, http = absolute-form, l7 = inside an inspected tunnel. */
 export type NetworkLayer = 'connect' | 'http' | 'l7';
@@ -113,6 +113,8 @@ export type DecisionCode =
   | 'breaker_open'
   | 'contract_violation'
   | 'approval_required'
+  | 'approval_denied'
+  | 'approval_timeout'
   | 'directive_detected'
   | 'directive_flagged'
   | 'credential_endpoint_mismatch'
@@ -135,6 +137,39 @@ export interface Verdict extends Omit<PolicyVerdict, 'verdict' | 'code'> {
   tier?: Tier;
   /** For reroute: where the action goes instead (inference.local). */
   rerouteTo?: string;
+  /** For an ask of the approvals stage: what the operator is asked to approve. */
+  approval?: ApprovalDraft;
+  /** For an operator's answer: who decided, and when (ISO-8601). */
+  decidedBy?: string;
+  decidedAt?: string;
+}
+
+/** A policy change as `warden policy update` sends it (the policy component's PolicyChange). */
+export type DraftChange = PolicyChange;
+
+/**
+ * What an operator approves for a held network action: the narrowest rule that admits it, and what
+ * identical actions share (held ones are one draft).
+ */
+export interface ApprovalDraft {
+  /** (host, port, binary[, method, path]) as JSON. */
+  key: string;
+  host: string;
+  port: number;
+  binary: string;
+  /** The binary's ancestors, nearest first. */
+  ancestors: string[];
+  /** For a request on an inspected endpoint: the rule is method + path. */
+  method?: string;
+  path?: string;
+  /** The policy code that denied it, and what was missing. */
+  code: DecisionCode;
+  reason: string;
+  ruleMissing: string;
+  /** The addresses the host resolved to, when they needed allowed_ips (the SSRF guard refused them). */
+  addresses?: string[];
+  /** The change that admits it: `approve --always` writes exactly this; `approve` admits this one action under it. */
+  changes: DraftChange[];
 }
 
 /** What the enforcement point needs besides the verdict, for network actions. */
@@ -192,4 +227,10 @@ export interface Stage {
   observe?(action: Action, verdict: Verdict, policy: Policy): void;
   /** Whether this stage looks at content from `source` under `policy` (so the enforcement point reads it whole). */
   collects?(source: ContentAction['source'], policy: Policy): boolean;
+  /**
+   * Told a denial of the policy stage (never identity, governance or transport): may return an
+   * `ask` that puts it to an operator instead (the approvals stage, in a sandbox's ask mode).
+   * Anything but an ask is ignored: a denial never becomes an allow here.
+   */
+  review?(ctx: StageContext, denial: Verdict): Verdict | undefined | Promise<Verdict | undefined>;
 }

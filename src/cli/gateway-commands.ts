@@ -45,6 +45,7 @@ export function registerGatewayCommands(program: Command, policy: Command, setEx
     .option('-w, --workdir <dir>', 'host directory mounted read-write at /sandbox, created when missing (default: $WARDEN_HOME/sandboxes/NAME/workdir)')
     .option('-e, --env <NAME=VALUE>', 'a variable for every process in the sandbox (repeatable)', collect)
     .option('--provider <NAME>', 'give the sandbox this provider\'s credentials as placeholders, swapped in on its hosts only (repeatable)', collect)
+    .option('--approval-mode <mode>', 'deny (default): what the policy denies is refused; ask: it is held for an operator (`warden approvals`)')
     .option('--json', 'print the sandbox as JSON')
     .action((name: string, command: string[], opts: CreateOptions) => run(opts.json, () => sandboxCreate(name, withoutSeparator(command), opts))());
   sandbox.command('list').alias('ls').summary('list sandboxes: NAME STATE AGE POLICY-REV WORKDIR')
@@ -57,6 +58,14 @@ export function registerGatewayCommands(program: Command, policy: Command, setEx
     sandbox.command(verb).summary(summary).argument('<NAME>').option('--json', 'print the sandbox as JSON')
       .action((name: string, opts: { json?: boolean }) => run(opts.json, () => sandboxSimple(`sandbox.${verb}` as const, name, {}, Boolean(opts.json)))());
   }
+  sandbox.command('update').summary('change a sandbox\'s live settings (the approval mode)').argument('<NAME>')
+    .requiredOption('--approval-mode <mode>', 'deny: what the policy denies is refused; ask: it is held for an operator')
+    .option('--json', 'print the sandbox as JSON')
+    .action((name: string, opts: { approvalMode: string; json?: boolean }) => run(opts.json, async () => {
+      const result = await gatewayCall('sandbox.update', { name, approvalMode: approvalModeArg(opts.approvalMode) });
+      print(Boolean(opts.json), result, `sandbox ${result.name}: approval mode ${result.approvalMode ?? opts.approvalMode}`);
+      return 0;
+    })());
   sandbox.command('delete').alias('rm').summary('stop and remove a sandbox').argument('<NAME>')
     .option('--purge', "also delete warden's directory for it (default workdir, home, main.log) and its uid; a --workdir you gave is never deleted")
     .option('--json', 'print the result as JSON')
@@ -258,7 +267,13 @@ async function gatewayStop(json: boolean): Promise<number> {
   return 0;
 }
 
+function approvalModeArg(mode: string): 'deny' | 'ask' {
+  if (mode !== 'deny' && mode !== 'ask') throw new CliError('usage', `--approval-mode is deny or ask, not ${JSON.stringify(mode)}`, 2);
+  return mode;
+}
+
 interface CreateOptions extends LimitFlags {
+  approvalMode?: string;
   policy?: string;
   preset?: string[];
   workdir?: string;
@@ -275,17 +290,18 @@ async function sandboxCreate(name: string, command: string[], opts: CreateOption
   } catch (error) {
     throw new CliError('usage', (error as Error).message, 2);
   }
+  const approvalMode = opts.approvalMode !== undefined ? approvalModeArg(opts.approvalMode) : undefined;
   let policy = opts.policy ? await loadPolicyArg(opts.policy) : defaultPolicy();
   const { loadPreset, mergePolicies } = await policyLoader();
   for (const preset of opts.preset ?? []) policy = mergePolicies(policy, loadPreset(preset));
   policy = await withLimitFlags(policy, opts);
   const result = await gatewayCall('sandbox.create', {
     name, policy, presets: opts.preset ?? [], ...(opts.workdir ? { workdir: path.resolve(opts.workdir) } : {}), env, command,
-    ...(opts.provider !== undefined ? { providers: opts.provider } : {}),
+    ...(opts.provider !== undefined ? { providers: opts.provider } : {}), ...(approvalMode !== undefined ? { approvalMode } : {}),
   });
   const reused = result.reusedWorkdir ? `\nusing the workdir kept when an earlier sandbox ${result.name} was deleted: ${result.reusedWorkdir} ` +
     `(to start empty instead: \`warden sandbox delete ${result.name} --purge\`, then create it again)` : '';
-  print(Boolean(opts.json), result, `sandbox ${result.name} ${result.state} (policy rev ${result.policyRev}, workdir ${result.workdir})${reused}`);
+  print(Boolean(opts.json), result, `sandbox ${result.name} ${result.state} (policy rev ${result.policyRev}, workdir ${result.workdir}${result.approvalMode === 'ask' ? ', approval mode ask' : ''})${reused}`);
   return 0;
 }
 

@@ -9,6 +9,7 @@ import { presetListCommand, presetShowCommand } from './preset.js';
 import { doctorCommand } from './doctor.js';
 import { registerAuditCommands, registerLogsCommand } from './audit-commands.js';
 import { registerGatewayCommands } from './gateway-commands.js';
+import { registerApprovalCommands } from './approvals.js';
 import { registerProviderCommands } from './provider-commands.js';
 import { registerScanCommand } from './scan.js';
 import { addLimitOptions, type LimitFlags } from './limits.js';
@@ -177,6 +178,7 @@ Docs: docs/commands.md, docs/policy.md, docs/security-model.md`);
   registerAuditCommands(program, setExit, mode);
   registerLogsCommand(program, setExit, mode);
   registerGatewayCommands(program, policy, setExit, mode);
+  registerApprovalCommands(program, setExit, mode);
   registerProviderCommands(program, setExit, mode);
   registerScanCommand(program, setExit, mode);
 

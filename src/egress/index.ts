@@ -13,6 +13,7 @@ export type {
   EgressProxyOptions,
   LocalService,
   OutgoingRequest,
+  HoldContext,
   RequestContext,
   ResponseFilter,
   SandboxCA,

@@ -260,7 +260,8 @@ class EgressProxyImpl implements EgressProxy {
     }
     const identity = await client.identity;
     const subject: Subject = { sandbox: this.checkpoint.sandbox, process: identity, ...(client.identityError ? { identityError: client.identityError } : {}) };
-    const decision = await this.checkpoint.decide(action, subject, { resolve: (name) => this.resolveFor(client, name), startedAt });
+    let decision = await this.checkpoint.decide(action, subject, { resolve: (name) => this.resolveFor(client, name), startedAt });
+    if (decision.verdict.verdict === 'ask') decision = await this.routes.hold(action, subject, decision, client, socket);
     const rerouteTo = decision.verdict.verdict === 'reroute' ? decision.verdict.rerouteTo : undefined;
     if (rerouteTo !== undefined && this.opts.hooks?.localServices !== undefined && Object.hasOwn(this.opts.hooks.localServices, rerouteTo)) {
       // The destination is served in-process instead (a public model API rerouted to inference.local).

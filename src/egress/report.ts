@@ -16,6 +16,9 @@ export interface DenialBody {
   policy?: string;
   rule_missing: string;
   hint: string;
+  /** For an operator's answer (approval_denied): who decided, and when. */
+  decided_by?: string;
+  decided_at?: string;
 }
 
 export interface RequestFacts {
@@ -38,6 +41,8 @@ export function denialBody(v: Verdict, facts: RequestFacts, identity: ProcessIde
     ...(v.policy !== undefined ? { policy: v.policy } : {}),
     rule_missing: told.rule_missing,
     hint: told.hint,
+    ...(v.decidedBy !== undefined ? { decided_by: v.decidedBy } : {}),
+    ...(v.decidedAt !== undefined ? { decided_at: v.decidedAt } : {}),
   };
 }
 

@@ -6,7 +6,7 @@
 import type http from 'node:http';
 import type net from 'node:net';
 import { performance } from 'node:perf_hooks';
-import type { Checkpoint, Decision, HttpRequestAction, NetworkLayer, Subject, Verdict } from '../checkpoint/index.js';
+import type { Checkpoint, Decision, HttpRequestAction, NetworkAction, NetworkLayer, Subject, Verdict } from '../checkpoint/index.js';
 import type { ProcessIdentity } from '../policy/index.js';
 import { answerAndClose, sendJson } from './answers.js';
 import { type Forwarder, requestHeaders, type Upstream } from './forward.js';
@@ -182,9 +182,9 @@ export class Routes {
     const identity = await client.identity;
     const subject: Subject = { sandbox: this.deps.sandbox, process: identity, ...(client.identityError ? { identityError: client.identityError } : {}) };
     let decision = await this.deps.checkpoint.decide(action, subject, { resolve: (host) => this.resolveFor(client, host), startedAt });
+    if (decision.verdict.verdict === 'ask') decision = await this.hold(action, subject, decision, client, req.socket);
     const generation = this.deps.checkpoint.generation;
     if (decision.network?.path !== undefined) facts.path = decision.network.path;
-    if (decision.verdict.verdict === 'ask') decision = { ...decision, verdict: await this.held({ action, subject, decision, tls: origin.kind === 'tunnel' && origin.tunnel.tls }) };
     const rerouteTo = decision.verdict.verdict === 'reroute' ? decision.verdict.rerouteTo : undefined;
     if (rerouteTo !== undefined && this.deps.hooks.localServices !== undefined && Object.hasOwn(this.deps.hooks.localServices, rerouteTo)) return { rerouteTo };
     if (decision.verdict.verdict !== 'allow') {
@@ -202,18 +202,44 @@ export class Routes {
     };
   }
 
-  /** An `ask` waits for the hold hook (operator approvals); without one it is denied. */
-  private async held(ctx: RequestContext): Promise<Verdict> {
-    if (this.deps.hooks.hold) return this.deps.hooks.hold(ctx);
-    const refused: Verdict = {
-      ...ctx.decision.verdict,
-      verdict: 'deny',
-      code: 'approval_required',
-      reason: `${ctx.decision.verdict.reason}; it needs an operator's approval and no approver is connected`,
-      hint: 'an operator can approve requests live in `warden term`',
+  /**
+   * An `ask` waits for the hold hook (operator approvals); without one it is denied. The hook's
+   * answer is the checkpoint's decision made again (an approval), or a refusal recorded here.
+   * Used for CONNECT tunnels (proxy.ts) and requests alike.
+   */
+  async hold(action: NetworkAction, subject: Subject, decision: Decision, client: ClientState, socket: net.Socket): Promise<Decision> {
+    const refused = (verdict: Verdict): Decision => {
+      this.deps.checkpoint.report(action, subject, verdict);
+      return { ...decision, verdict };
     };
-    this.deps.checkpoint.report(ctx.action, ctx.subject, refused);
-    return refused;
+    const hook = this.deps.hooks.hold;
+    if (!hook) {
+      return refused({
+        ...decision.verdict,
+        verdict: 'deny',
+        code: 'approval_required',
+        reason: `${decision.verdict.reason}; it needs an operator's approval and no approver is connected`,
+        hint: 'an operator can approve requests live in `warden term`',
+      });
+    }
+    const controller = new AbortController();
+    const gone = () => controller.abort();
+    if (socket.destroyed) controller.abort();
+    else socket.once('close', gone);
+    try {
+      const answer = await hook({
+        action, subject, decision, signal: controller.signal,
+        redecide: (policy) => this.deps.checkpoint.decide(action, subject, { resolve: (host) => this.resolveFor(client, host), ...(policy !== undefined ? { policy } : {}) }),
+      });
+      if ('refuse' in answer) return refused(answer.refuse);
+      if (answer.verdict.verdict === 'ask') {
+        // Decided again and still not allowed (the policy changed meanwhile): no second wait.
+        return refused({ ...answer.verdict, verdict: 'deny', code: 'approval_required', reason: `${answer.verdict.reason}; the approval no longer admits it` });
+      }
+      return answer;
+    } finally {
+      socket.off('close', gone);
+    }
   }
 
   private targetOf(req: http.IncomingMessage, origin: Origin, isUpgrade: boolean):

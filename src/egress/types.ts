@@ -1,8 +1,8 @@
 // Shared types of the egress component: its options, its hooks, and what it reports.
 
 import type http from 'node:http';
-import type { Checkpoint, Decision, HttpRequestAction, Subject, Verdict } from '../checkpoint/index.js';
-import type { ProcessIdentity } from '../policy/index.js';
+import type { Checkpoint, Decision, HttpRequestAction, NetworkAction, Subject, Verdict } from '../checkpoint/index.js';
+import type { Policy, ProcessIdentity } from '../policy/index.js';
 
 /** Per-sandbox certificate authority used to terminate TLS on L7 endpoints. */
 export interface SandboxCA {
@@ -45,6 +45,22 @@ export interface RequestContext {
   tls: boolean;
 }
 
+/** What the hold hook is told about a connection or request the checkpoint answered with `ask`. */
+export interface HoldContext {
+  action: NetworkAction;
+  subject: Subject;
+  /** The ask, with the draft the operator is shown (verdict.approval). */
+  decision: Decision;
+  /** Aborts when the client has gone (nobody is waiting for the answer any more). */
+  signal: AbortSignal;
+  /**
+   * Decides the action again, recorded, under the policy in force or under `policy` (the policy
+   * plus a rule approved for this one action): how a released action gets its verdict, from the
+   * checkpoint like every other.
+   */
+  redecide(policy?: Policy): Promise<Decision>;
+}
+
 /** What is about to be sent upstream; prepareUpstream may change it. */
 export interface OutgoingRequest {
   headers: string[];
@@ -77,8 +93,12 @@ export interface EgressHooks {
   prepareUpstream?(ctx: RequestContext, outgoing: OutgoingRequest): void | Verdict | Promise<void | Verdict>;
   /** Inspects or holds a response body (the directive scanner); undefined passes it on as it streams. */
   transformResponse?(ctx: RequestContext, status: number, headers: readonly string[]): ResponseFilter | undefined;
-  /** Waits for an operator's answer to an `ask` verdict. Without this hook, an ask is denied. */
-  hold?(ctx: RequestContext): Promise<Verdict>;
+  /**
+   * Waits for an operator's answer to an `ask` verdict (connections and requests). Resolves with
+   * the checkpoint's new decision (from `ctx.redecide`) or a refusal, which the proxy records and
+   * answers. Without this hook, an ask is denied.
+   */
+  hold?(ctx: HoldContext): Promise<Decision | { refuse: Verdict }>;
 }
 
 export interface EgressProxy {

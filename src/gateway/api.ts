@@ -29,6 +29,16 @@ export const policyChange = z.discriminatedUnion('op', [
   z.object({ op: z.literal('add-deny'), host: z.string(), port, method: z.string(), path: z.string(), ...scope }),
 ], { error: 'expected a policy change with an "op"' });
 
+const approvalMode = z.enum(['deny', 'ask'], { error: 'the approval mode is deny or ask' });
+const approvalId = z.number({ error: 'an approval id is a number' }).int().min(1);
+const approvalView = z.looseObject({
+  id: z.number(), sandbox: z.string(), state: z.enum(['pending', 'approved', 'denied', 'closed']), host: z.string(), port: z.number(),
+  binary: z.string(), ancestors: z.array(z.string()), method: z.string().optional(), path: z.string().optional(), code: z.string(),
+  reason: z.string(), ruleMissing: z.string(), addresses: z.array(z.string()).optional(), changes: z.array(z.unknown()),
+  hits: z.number(), waiting: z.number(), gone: z.number(), version: z.number(), firstSeen: z.string(), lastSeen: z.string(),
+  decidedBy: z.string().nullable(), decidedAt: z.string().nullable(), decision: z.string().nullable(),
+});
+
 const sandboxView = z.looseObject({
   name: z.string(),
   state: z.enum(['creating', 'running', 'stopped', 'failed']),
@@ -39,6 +49,7 @@ const sandboxView = z.looseObject({
   env: stringMap,
   command: z.array(z.string()),
   presets: z.array(z.string()),
+  approvalMode: approvalMode.optional(),
   pid: z.number().optional(),
   startedAt: z.string().optional(),
   execs: z.number().optional(),
@@ -70,10 +81,22 @@ export const OPS = {
   'sandbox.create': {
     request: z.object({
       name, policy: z.unknown(), workdir: z.string().optional(), env: stringMap.optional(), command: strings('command').optional(),
-      presets: strings('presets').optional(), providers: strings('providers').optional(), reason,
+      presets: strings('presets').optional(), providers: strings('providers').optional(), reason, approvalMode: approvalMode.optional(),
     }),
     reply: sandboxView,
   },
+  'sandbox.update': { request: z.object({ name, approvalMode }), reply: sandboxView },
+  'approvals.list': {
+    request: z.object({ sandbox: z.string().optional(), state: z.enum(['pending', 'approved', 'denied', 'closed']).optional(), all: z.boolean().optional() }),
+    reply: z.array(approvalView),
+  },
+  'approvals.approve': {
+    request: z.object({ id: approvalId, always: z.boolean().optional(), version: z.number().int().optional() }),
+    reply: approvalView.extend({ rev: z.number().optional(), released: z.number() }),
+  },
+  'approvals.deny': { request: z.object({ id: approvalId, version: z.number().int().optional() }), reply: approvalView.extend({ released: z.number() }) },
+  /** After the reply the connection carries one JSON line per approval event (ApprovalEvent) until the client closes it. */
+  'approvals.watch': { request: z.object({ sandbox: z.string().optional() }), reply: z.looseObject({ timeoutMs: z.number() }) },
   'sandbox.start': { request: z.object({ name }), reply: sandboxView },
   'sandbox.stop': { request: z.object({ name }), reply: sandboxView },
   'sandbox.delete': { request: z.object({ name, purge: z.boolean().optional() }), reply: z.looseObject({ name: z.string(), purged: z.string().nullable(), removed: z.array(z.string()), kept: z.array(z.string()) }) },

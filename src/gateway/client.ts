@@ -48,6 +48,24 @@ export async function openExec(home: string, args: OpRequest<'exec'>, options: C
   }
 }
 
+/**
+ * Subscribes to approval events: resolves once the gateway accepted, with the connection (now
+ * carrying one JSON line per event) and any bytes that arrived with the reply.
+ */
+export async function openWatch(home: string, args: OpRequest<'approvals.watch'>, options: ClientOptions = {}): Promise<{ socket: net.Socket; rest: Buffer; timeoutMs: number }> {
+  const checked = checkedArgs('approvals.watch', args);
+  const socket = await connectGateway(home, options);
+  socket.write(JSON.stringify({ op: 'approvals.watch', args: checked }) + '\n');
+  try {
+    const { value, rest } = await readJsonLine(socket);
+    const { timeoutMs } = checkedReply('approvals.watch', unwrap(value));
+    return { socket, rest, timeoutMs };
+  } catch (error) {
+    socket.destroy();
+    throw error;
+  }
+}
+
 function checkedArgs<O extends Op>(op: O, args: OpRequest<O>): OpArgs<O> {
   const parsed = parseArgs(op, args);
   if (!parsed.ok) throw new GatewayError('bad_request', parsed.message);

@@ -191,6 +191,7 @@ async function serve(socket: net.Socket, manager: SandboxManager, writer: AuditW
     const parsed = parseArgs(op, request.args);
     if (!parsed.ok) throw new GatewayError('bad_request', parsed.message);
     if (op === 'exec') return startExec(socket, rest, manager, parsed.args as OpArgs<'exec'>, actor);
+    if (op === 'approvals.watch') return startWatch(socket, manager, parsed.args as OpArgs<'approvals.watch'>);
     if (op === 'gateway.stop') {
       reply(socket, { ok: true, result: { pid: process.pid } });
       socket.end();
@@ -278,6 +279,29 @@ function startExec(socket: net.Socket, rest: Buffer, manager: SandboxManager, ar
     if (!finished) exec.abandon();
   });
 }
+
+/**
+ * After the reply, the gateway pushes one JSON line per approval event (a new pending request, one
+ * more identical one, a client gone, a decision) until the client closes the connection. Nothing
+ * polls: events are written as they happen. A subscriber that cannot keep up (its socket buffer
+ * past WATCH_BUFFER_BYTES) is dropped rather than let the gateway's memory grow.
+ */
+function startWatch(socket: net.Socket, manager: SandboxManager, args: OpArgs<'approvals.watch'>): void {
+  reply(socket, { ok: true, result: { timeoutMs: manager.approvals.timeout } });
+  const unsubscribe = manager.approvals.subscribe((event) => {
+    if (args.sandbox !== undefined && event.approval.sandbox !== args.sandbox) return;
+    if (socket.destroyed) return;
+    if (socket.writableLength > WATCH_BUFFER_BYTES) {
+      socket.destroy();
+      return;
+    }
+    socket.write(JSON.stringify(event) + '\n');
+  });
+  socket.resume();
+  socket.on('close', unsubscribe);
+}
+
+const WATCH_BUFFER_BYTES = 4 * 1024 * 1024;
 
 function reply(socket: net.Socket, message: GatewayReply): void {
   if (!socket.destroyed) socket.write(JSON.stringify(message) + '\n');

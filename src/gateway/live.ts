@@ -1,8 +1,8 @@
 import { appendFileSync, readFileSync, renameSync, statSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { DecisionKind, DecisionRecord } from '../audit/index.js';
-import { createCheckpoint } from '../checkpoint/index.js';
-import { prepareSandboxNetwork, type SandboxNetworkSetup } from '../egress/index.js';
+import { approvalStage, type ApprovalMode, createCheckpoint, type Decision, type Verdict } from '../checkpoint/index.js';
+import { type HoldContext, prepareSandboxNetwork, type SandboxNetworkSetup } from '../egress/index.js';
 import { governanceStages, type BreakerTrip } from '../governance/index.js';
 import { createInferenceService, INFERENCE_HOST, type Placeholders, placeholderSwapper, type ProviderStore } from '../inference/index.js';
 import type { Policy } from '../policy/index.js';
@@ -73,6 +73,8 @@ export interface LiveSandboxEvents {
   tripped(trip: BreakerTrip): void;
   /** The sandbox ended without being asked to (its supervisor died, or setup failed late). */
   ended(code: number): void;
+  /** An action the checkpoint put to an operator (ask mode): wait for the answer. */
+  hold(ctx: HoldContext): Promise<Decision | { refuse: Verdict }>;
 }
 
 interface Channel {
@@ -105,6 +107,8 @@ export class LiveSandbox {
   private stopping = false;
   initPid: number | undefined;
   readonly startedAt = new Date();
+  /** What happens to an action the policy denies: refused, or held for an operator. Changes live. */
+  approvalMode: ApprovalMode;
   exited: Promise<number> = Promise.resolve(0);
   /** The main command's exit code, once it has exited. */
   mainExitCode: number | undefined;
@@ -116,7 +120,14 @@ export class LiveSandbox {
     private readonly credentials: LiveSandboxCredentials,
     private readonly events: LiveSandboxEvents,
     private readonly hostIds: { uid: number; gid: number } | undefined,
-  ) {}
+  ) {
+    this.approvalMode = record.approvalMode;
+  }
+
+  /** The policy enforced now. */
+  get currentPolicy(): Policy {
+    return this.policy;
+  }
 
   /** Resolves once the supervisor runs inside the sandbox; rejects with the setup error otherwise. */
   start(): Promise<void> {
@@ -124,7 +135,9 @@ export class LiveSandbox {
       sandbox: this.record.name,
       policy: () => this.policy,
       recorder: (record, kind) => this.events.decision(record, kind),
-      stages: governanceStages({ onTrip: (trip) => this.events.tripped(trip) }),
+      // The approvals stage runs last of all (after trust tiers): a policy denial it puts to an
+      // operator is never approved automatically.
+      stages: [...governanceStages({ onTrip: (trip) => this.events.tripped(trip) }), approvalStage(() => this.approvalMode)],
     });
     const inference = createInferenceService({
       checkpoint,
@@ -137,6 +150,7 @@ export class LiveSandbox {
       policy: () => this.policy,
       hooks: {
         localServices: { [INFERENCE_HOST]: inference.service },
+        hold: (ctx) => this.events.hold(ctx),
         ...(Object.keys(placeholders).length > 0 ? { prepareUpstream: placeholderSwapper(this.credentials.store, () => placeholders) } : {}),
       },
       // The supervisor is never anyone's ancestor for policy purposes: commands it starts have

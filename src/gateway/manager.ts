@@ -6,6 +6,7 @@ import { createWorkdir, leaseSandboxUid, makeDirectoriesSafely, releaseSandboxUi
 import { isValidSandboxName, secureHomeMode, StoreConflictError, type SandboxRecord, type Store } from '../store/index.js';
 import { makePlaceholders, type Placeholders, type ProviderStore, uninspectedCredentialEndpoints } from '../inference/index.js';
 import { LiveSandbox, type ExecChannel, type ExecSink } from './live.js';
+import { Approvals } from './approvals.js';
 import { ProviderOps } from './providers.js';
 import { gatewayPaths, sandboxDirectory } from './paths.js';
 import type { Op, OpArgs } from './api.js';
@@ -44,6 +45,7 @@ export class SandboxManager {
   /** One lifecycle change at a time per sandbox: a start racing a delete must not resurrect it. */
   private readonly busy = new Map<string, Promise<unknown>>();
   private readonly providerOps: ProviderOps;
+  readonly approvals: Approvals;
 
   constructor(
     private readonly store: Store,
@@ -56,10 +58,21 @@ export class SandboxManager {
   ) {
     mkdirSync(gatewayPaths(home).sandboxes, { recursive: true, mode: 0o711 });
     this.providerOps = new ProviderOps(providers, (kind, payload, actor) => this.audit(kind, null, actor, payload));
+    const timeout = Number(process.env.WARDEN_APPROVAL_TIMEOUT_MS);
+    this.approvals = new Approvals({
+      store,
+      policyOf: (sandboxName) => this.live.get(sandboxName)?.currentPolicy,
+      withChanges: (policy, changes) => this.loader.applyPolicyChanges(policy, changes),
+      revise: (sandboxName, changes, actor, reason) => this.serialised(sandboxName, () =>
+        this.revise(sandboxName, (current) => this.loader.applyPolicyChanges(current, changes), actor, reason)),
+      audit: (kind, sandboxName, actor, payload) => this.audit(kind, sandboxName, actor, payload),
+      log,
+      ...(Number.isInteger(timeout) && timeout > 0 ? { timeoutMs: timeout } : {}),
+    });
   }
 
   /** Operations served here (exec and gateway.stop are the daemon's own). Arguments are already checked against api.ts. */
-  private readonly handlers: { [O in Exclude<Op, 'exec' | 'gateway.stop'>]: (args: OpArgs<O>, actor: string) => Promise<unknown> | unknown } = {
+  private readonly handlers: { [O in Exclude<Op, 'exec' | 'gateway.stop' | 'approvals.watch'>]: (args: OpArgs<O>, actor: string) => Promise<unknown> | unknown } = {
     ping: () => ({ pid: process.pid, sandboxes: this.live.size, ...(this.auditFault ? { auditFault: this.auditFault } : {}) }),
     'sandbox.list': () => this.store.sandboxes.list().map((record) => this.view(record)),
     'sandbox.get': (args) => this.view(this.mustGet(args.name)),
@@ -72,6 +85,13 @@ export class SandboxManager {
       this.revise(args.name, (current, inForce) => this.loader.applyPolicyChanges(current, args.changes, { inForce }), actor, args.reason)),
     'policy.add-preset': (args, actor) => this.serialised(args.name, () =>
       this.revise(args.name, (current) => this.loader.mergePolicies(current, this.loader.loadPreset(args.preset)), actor, args.reason ?? `preset ${args.preset}`)),
+    'sandbox.update': (args, actor) => this.serialised(args.name, () => Promise.resolve(this.update(args, actor))),
+    'approvals.list': (args) => this.approvals.list({
+      ...(args.sandbox !== undefined ? { sandbox: args.sandbox } : {}),
+      ...(args.state !== undefined ? { state: args.state } : args.all === true ? {} : { state: 'pending' as const }),
+    }),
+    'approvals.approve': (args, actor) => this.approvals.approve(args.id, { always: args.always === true, version: args.version }, actor),
+    'approvals.deny': (args, actor) => this.approvals.deny(args.id, actor, args.version),
     'provider.create': (args, actor) => this.providerOps.create(args, actor),
     'provider.list': () => this.providerOps.list(),
     'provider.get': (args) => this.providerOps.get(args),
@@ -81,7 +101,7 @@ export class SandboxManager {
     'inference.get': () => this.providerOps.routes(),
   };
 
-  async call<O extends Exclude<Op, 'exec' | 'gateway.stop'>>(op: O, args: OpArgs<O>, actor: string): Promise<unknown> {
+  async call<O extends Exclude<Op, 'exec' | 'gateway.stop' | 'approvals.watch'>>(op: O, args: OpArgs<O>, actor: string): Promise<unknown> {
     const handler = this.handlers[op] as (args: OpArgs<O>, actor: string) => Promise<unknown> | unknown;
     return handler(args, actor);
   }
@@ -219,9 +239,9 @@ export class SandboxManager {
       record = this.store.transaction(() => {
         const created = this.store.sandboxes.create({
           name: sandboxName, workdir, env: { ...args.env, ...credentials.env }, command: args.command ?? [],
-          presets: args.presets ?? [], policy, author: actor, reason: args.reason ?? 'created',
+          presets: args.presets ?? [], policy, author: actor, reason: args.reason ?? 'created', approvalMode: args.approvalMode ?? 'deny',
         });
-        appendAudit(this.store, { kind: 'sandbox.created', sandbox: sandboxName, actor, payload: { workdir, presets: created.presets, command: created.command, policyRev: 1, providers: credentials.providers } });
+        appendAudit(this.store, { kind: 'sandbox.created', sandbox: sandboxName, actor, payload: { workdir, presets: created.presets, command: created.command, policyRev: 1, providers: credentials.providers, approvalMode: created.approvalMode } });
         return created;
       });
     } catch (error) {
@@ -245,6 +265,19 @@ export class SandboxManager {
       throw error;
     }
     return { ...this.view(this.mustGet(sandboxName)), ...(reused ? { reusedWorkdir: workdir } : {}) };
+  }
+
+  /** Settings that change live: the approval mode applies to the next action. */
+  private update(args: OpArgs<'sandbox.update'>, actor: string): SandboxView {
+    const before = this.mustGet(args.name);
+    const record = this.store.transaction(() => {
+      const updated = this.store.sandboxes.setApprovalMode(args.name, args.approvalMode);
+      appendAudit(this.store, { kind: 'sandbox.updated', sandbox: args.name, actor, payload: { approvalMode: { before: before.approvalMode, after: args.approvalMode } } });
+      return updated;
+    });
+    const live = this.live.get(args.name);
+    if (live) live.approvalMode = record.approvalMode;
+    return this.view(record);
   }
 
   private async start(sandboxName: string, actor: string): Promise<SandboxView> {
@@ -362,6 +395,7 @@ export class SandboxManager {
           void this.serialised(record.name, () => this.stop(record.name, 'gateway')).catch((error: unknown) => this.log(`could not stop sandbox ${record.name} after its breaker opened: ${(error as Error).message}`));
         }
       },
+      hold: (ctx) => this.approvals.hold(record.name, ctx),
       ended: (code) => {
         if (this.live.get(record.name) !== sandbox) return;
         this.live.delete(record.name);

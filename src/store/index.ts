@@ -24,7 +24,12 @@ export { AUDIT_GENESIS_HASH, SCHEMA_VERSION } from './migrations.js';
 export { isValidSandboxName } from './tables.js';
 export { StoreError, StoreVersionError, StoreSetupError, StoreConflictError, StoreInputError, StoreBusyError } from './errors.js';
 export {
+  APPROVAL_MODES,
   SANDBOX_STATES,
+  type ApprovalMode,
+  type ApprovalRecord,
+  type ApprovalState,
+  type ApprovalTable,
   type AuditPosition,
   type AuditRow,
   type AuditRowTable,

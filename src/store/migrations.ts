@@ -71,7 +71,34 @@ CREATE TRIGGER audit_head_forward_only BEFORE UPDATE ON audit_head WHEN NEW.seq 
   BEGIN SELECT RAISE(ABORT, 'the audit head only moves forward'); END;
 `;
 
-export const MIGRATIONS: readonly string[] = [V1_INITIAL];
+// Operator approvals (issue 13): a sandbox's approval mode, and the requests its policy denied that
+// wait (or waited) for an operator, de-duplicated into one draft per key while pending.
+const V2_APPROVALS = `
+ALTER TABLE sandboxes ADD COLUMN approval_mode TEXT NOT NULL DEFAULT 'deny' CHECK (approval_mode IN ('deny', 'ask'));
+
+CREATE TABLE approvals (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  sandbox     TEXT NOT NULL REFERENCES sandboxes (name) ON DELETE CASCADE,
+  -- (host, port, binary[, method, path]) as JSON: one pending draft per key and sandbox.
+  key         TEXT NOT NULL,
+  state       TEXT NOT NULL CHECK (state IN ('pending', 'approved', 'denied', 'closed')),
+  draft       TEXT NOT NULL CHECK (json_valid(draft) AND json_type(draft) = 'object'),
+  hits        INTEGER NOT NULL CHECK (hits >= 1),
+  -- Held requests waiting now, and those whose client went away (or whose gateway restarted) unanswered.
+  waiting     INTEGER NOT NULL DEFAULT 0 CHECK (waiting >= 0),
+  gone        INTEGER NOT NULL DEFAULT 0 CHECK (gone >= 0),
+  version     INTEGER NOT NULL DEFAULT 1,
+  first_seen  TEXT NOT NULL,
+  last_seen   TEXT NOT NULL,
+  decided_by  TEXT,
+  decided_at  TEXT,
+  decision    TEXT
+) STRICT;
+CREATE UNIQUE INDEX approvals_pending_key ON approvals (sandbox, key) WHERE state = 'pending';
+CREATE INDEX approvals_by_state ON approvals (state, id);
+`;
+
+export const MIGRATIONS: readonly string[] = [V1_INITIAL, V2_APPROVALS];
 
 /** The schema version this code writes and understands. */
 export const SCHEMA_VERSION = MIGRATIONS.length;

@@ -5,7 +5,7 @@ import type Database from 'better-sqlite3';
 import { StoreBusyError, StoreError, StoreSetupError } from './errors.js';
 import { secureHomeMode } from './home-mode.js';
 import { migrate } from './migrations.js';
-import { auditRowTable, policyRevisionTable, sandboxTable } from './tables.js';
+import { approvalTable, auditRowTable, policyRevisionTable, sandboxTable } from './tables.js';
 import type { OpenStoreOptions, Store } from './types.js';
 
 export const DATABASE_FILE = 'warden.db';
@@ -143,6 +143,7 @@ export function openStore(home: string, options: OpenStoreOptions = {}, tuning: 
     schemaVersion,
     sandboxes: sandboxTable(db, transaction),
     policies: policyRevisionTable(db, transaction),
+    approvals: approvalTable(db, transaction),
     auditRows: auditRowTable(db),
     transaction,
     snapshot,

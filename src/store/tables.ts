@@ -2,7 +2,12 @@
 import type Database from 'better-sqlite3';
 import { StoreConflictError, StoreInputError } from './errors.js';
 import {
+  APPROVAL_MODES,
   SANDBOX_STATES,
+  type ApprovalMode,
+  type ApprovalRecord,
+  type ApprovalState,
+  type ApprovalTable,
   type AuditPosition,
   type AuditRow,
   type AuditRowTable,
@@ -62,7 +67,7 @@ const now = () => new Date().toISOString();
 
 interface SandboxRow {
   name: string; state: string; created_at: string; updated_at: string; policy_rev: number;
-  workdir: string; env: string; command: string; presets: string;
+  workdir: string; env: string; command: string; presets: string; approval_mode: string;
 }
 
 function sandboxFromRow(row: SandboxRow): SandboxRecord {
@@ -77,7 +82,14 @@ function sandboxFromRow(row: SandboxRow): SandboxRecord {
     env: JSON.parse(row.env) as Record<string, string>,
     command: JSON.parse(row.command) as string[],
     presets: JSON.parse(row.presets) as string[],
+    approvalMode: row.approval_mode === 'ask' ? 'ask' : 'deny',
   };
+}
+
+function requireApprovalMode(mode: string): asserts mode is ApprovalMode {
+  if (!(APPROVAL_MODES as readonly string[]).includes(mode)) {
+    throw new StoreInputError(`invalid approval mode ${JSON.stringify(mode)}: expected one of ${APPROVAL_MODES.join(', ')}`);
+  }
 }
 
 interface PolicyRow {
@@ -99,8 +111,9 @@ function revisionFromRow(row: PolicyRow): PolicyRevision {
 type Transaction = <T>(fn: () => T) => T;
 
 export function sandboxTable(db: Database.Database, transaction: Transaction): SandboxTable {
-  const insertSandbox = db.prepare(`INSERT INTO sandboxes (name, state, created_at, updated_at, policy_rev, workdir, env, command, presets)
-    VALUES (@name, @state, @created_at, @created_at, 1, @workdir, @env, @command, @presets)`);
+  const insertSandbox = db.prepare(`INSERT INTO sandboxes (name, state, created_at, updated_at, policy_rev, workdir, env, command, presets, approval_mode)
+    VALUES (@name, @state, @created_at, @created_at, 1, @workdir, @env, @command, @presets, @approval_mode)`);
+  const updateMode = db.prepare('UPDATE sandboxes SET approval_mode = ?, updated_at = ? WHERE name = ?');
   const insertRevision = db.prepare(`INSERT INTO policy_revisions (sandbox, rev, policy, author, reason, created_at, diff)
     VALUES (?, ?, ?, ?, ?, ?, ?)`);
   const selectOne = db.prepare('SELECT * FROM sandboxes WHERE name = ?');
@@ -120,7 +133,10 @@ export function sandboxTable(db: Database.Database, transaction: Transaction): S
       requireState(state);
       if (typeof input.workdir !== 'string' || input.workdir === '') throw new StoreInputError('workdir must be a non-empty path');
       if (typeof input.author !== 'string' || input.author === '') throw new StoreInputError('author must be a non-empty string');
+      const mode = input.approvalMode ?? 'deny';
+      requireApprovalMode(mode);
       const row = {
+        approval_mode: mode,
         name: input.name,
         state,
         created_at: now(),
@@ -152,6 +168,13 @@ export function sandboxTable(db: Database.Database, transaction: Transaction): S
     },
     delete(name: string): boolean {
       return transaction(() => deleteOne.run(name).changes > 0);
+    },
+    setApprovalMode(name: string, mode: ApprovalMode): SandboxRecord {
+      requireApprovalMode(mode);
+      return transaction(() => {
+        if (updateMode.run(mode, now(), name).changes === 0) throw new StoreConflictError(`no sandbox named ${name}: see \`warden sandbox list\``);
+        return get(name)!;
+      });
     },
   };
 }
@@ -240,5 +263,77 @@ export function auditRowTable(db: Database.Database): AuditRowTable {
       }
     },
     count: () => selectCount.get() as number,
+  };
+}
+
+interface ApprovalDbRow {
+  id: number; sandbox: string; key: string; state: string; draft: string; hits: number; waiting: number; gone: number; version: number;
+  first_seen: string; last_seen: string; decided_by: string | null; decided_at: string | null; decision: string | null;
+}
+
+function approvalFromRow(row: ApprovalDbRow): ApprovalRecord {
+  return {
+    id: row.id, sandbox: row.sandbox, key: row.key, state: row.state as ApprovalState, draft: JSON.parse(row.draft) as unknown,
+    hits: row.hits, waiting: row.waiting, gone: row.gone, version: row.version, firstSeen: row.first_seen, lastSeen: row.last_seen,
+    decidedBy: row.decided_by, decidedAt: row.decided_at, decision: row.decision,
+  };
+}
+
+export function approvalTable(db: Database.Database, transaction: Transaction): ApprovalTable {
+  const selectPending = db.prepare("SELECT * FROM approvals WHERE sandbox = ? AND key = ? AND state = 'pending'");
+  const insert = db.prepare(`INSERT INTO approvals (sandbox, key, state, draft, hits, waiting, version, first_seen, last_seen)
+    VALUES (?, ?, 'pending', ?, 1, ?, 1, ?, ?)`);
+  const bump = db.prepare('UPDATE approvals SET draft = ?, hits = hits + 1, waiting = waiting + ?, version = version + 1, last_seen = ? WHERE id = ?');
+  const selectOne = db.prepare('SELECT * FROM approvals WHERE id = ?');
+  const selectAll = db.prepare(`SELECT * FROM approvals WHERE (@state IS NULL OR state = @state) AND (@sandbox IS NULL OR sandbox = @sandbox)
+    ORDER BY id DESC`);
+  const answered = db.prepare('UPDATE approvals SET waiting = MAX(0, waiting - ?) WHERE id = ?');
+  const lost = db.prepare('UPDATE approvals SET waiting = MAX(0, waiting - ?), gone = gone + MIN(waiting, ?) WHERE id = ?');
+  const close = db.prepare("UPDATE approvals SET state = ?, decided_by = ?, decided_at = ?, decision = ?, version = version + 1 WHERE id = ? AND state = 'pending'");
+  const abandon = db.prepare('UPDATE approvals SET gone = gone + waiting, waiting = 0 WHERE waiting > 0');
+
+  const one = (id: number) => {
+    const row = selectOne.get(id) as ApprovalDbRow | undefined;
+    return row === undefined ? undefined : approvalFromRow(row);
+  };
+
+  return {
+    hit({ sandbox, key, draft, waiting }) {
+      const text = toJson('draft', draft);
+      return transaction(() => {
+        const at = now();
+        const existing = selectPending.get(sandbox, key) as ApprovalDbRow | undefined;
+        if (existing) {
+          bump.run(text, waiting ? 1 : 0, at, existing.id);
+          return { record: one(existing.id)!, created: false };
+        }
+        const id = Number(insert.run(sandbox, key, text, waiting ? 1 : 0, at, at).lastInsertRowid);
+        return { record: one(id)!, created: true };
+      });
+    },
+    get: one,
+    list(filter = {}) {
+      return (selectAll.all({ state: filter.state ?? null, sandbox: filter.sandbox ?? null }) as ApprovalDbRow[]).map(approvalFromRow);
+    },
+    release(id, count, gone) {
+      if (count <= 0) return;
+      if (gone) lost.run(count, count, id);
+      else answered.run(count, id);
+    },
+    decide(id, state, by, decision, version) {
+      return transaction(() => {
+        const current = one(id);
+        if (!current) throw new StoreConflictError(`no approval #${id}: see \`warden approvals list\``);
+        if (current.state !== 'pending') throw new StoreConflictError(`approval #${id} is ${current.state} already${current.decidedBy ? ` (by ${current.decidedBy} at ${current.decidedAt})` : ''}`);
+        if (version !== undefined && version !== current.version) {
+          throw new StoreConflictError(`approval #${id} changed since it was shown (version ${version}, now ${current.version}: ${current.hits} hits): look at it again`);
+        }
+        close.run(state, by, now(), decision, id);
+        return one(id)!;
+      });
+    },
+    abandonWaiting() {
+      return abandon.run().changes;
+    },
   };
 }

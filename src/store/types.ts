@@ -15,6 +15,50 @@ export interface SandboxRecord {
   env: Record<string, string>;
   command: string[];
   presets: string[];
+  /** What happens to an action the policy denies: refused (deny), or held for an operator (ask). */
+  approvalMode: ApprovalMode;
+}
+
+export type ApprovalMode = 'deny' | 'ask';
+export const APPROVAL_MODES: readonly ApprovalMode[] = ['deny', 'ask'];
+export type ApprovalState = 'pending' | 'approved' | 'denied' | 'closed';
+
+/** A request the policy denied, held for an operator; identical ones are one draft while pending. */
+export interface ApprovalRecord {
+  id: number;
+  sandbox: string;
+  /** What identical requests share: (host, port, binary[, method, path]). */
+  key: string;
+  state: ApprovalState;
+  /** What the operator is shown (the gateway's, opaque here); replaced by each newer request. */
+  draft: unknown;
+  hits: number;
+  /** Requests held now, waiting for the decision. */
+  waiting: number;
+  /** Held requests whose client went away (or whose gateway restarted) before a decision. */
+  gone: number;
+  /** Bumped on every change of the draft: an approval names the version it saw. */
+  version: number;
+  firstSeen: string;
+  lastSeen: string;
+  decidedBy: string | null;
+  decidedAt: string | null;
+  /** once, always, denied, redundant, ... */
+  decision: string | null;
+}
+
+export interface ApprovalTable {
+  /** One more held request: a new pending draft for its key, or a hit on the pending one (its draft replaced by the newer). */
+  hit(input: { sandbox: string; key: string; draft: unknown; waiting: boolean }): { record: ApprovalRecord; created: boolean };
+  get(id: number): ApprovalRecord | undefined;
+  /** Newest first. */
+  list(filter?: { state?: ApprovalState; sandbox?: string }): ApprovalRecord[];
+  /** `count` held requests of the draft were answered (gone = false) or lost their client (gone = true). */
+  release(id: number, count: number, gone: boolean): void;
+  /** Closes a pending draft; StoreConflictError when it is not pending (decided already) or changed since `version`. */
+  decide(id: number, state: Exclude<ApprovalState, 'pending'>, by: string, decision: string, version?: number): ApprovalRecord;
+  /** After a gateway restart: requests that were held are gone. Returns how many drafts had some. */
+  abandonWaiting(): number;
 }
 
 export interface NewSandbox {
@@ -29,6 +73,8 @@ export interface NewSandbox {
   policy: unknown;
   author: string;
   reason?: string;
+  /** Default 'deny'. */
+  approvalMode?: ApprovalMode;
 }
 
 export interface PolicyRevision {
@@ -82,6 +128,8 @@ export interface SandboxTable {
   setState(name: string, state: SandboxState): SandboxRecord;
   /** Removes the sandbox and its policy revisions (the audit log keeps their history). */
   delete(name: string): boolean;
+  /** StoreConflictError when there is no such sandbox. */
+  setApprovalMode(name: string, mode: ApprovalMode): SandboxRecord;
 }
 
 export interface PolicyRevisionTable {
@@ -121,6 +169,7 @@ export interface Store {
   readonly sandboxes: SandboxTable;
   readonly policies: PolicyRevisionTable;
   readonly auditRows: AuditRowTable;
+  readonly approvals: ApprovalTable;
   /**
    * Runs `fn` in one write transaction (BEGIN IMMEDIATE: the write lock is taken up front, so a
    * read-then-write inside cannot race another process). Commits when `fn` returns, rolls back

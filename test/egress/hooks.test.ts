@@ -94,7 +94,7 @@ describe('proxy hooks', () => {
       },
     };
     const asked: string[] = [];
-    const approving = await withProxy(undefined, { hold: async (ctx) => { asked.push(ctx.action.target); return { ...ctx.decision.verdict, verdict: 'allow' }; } }, [askForAdmin]);
+    const approving = await withProxy(undefined, { hold: async (ctx) => { asked.push(ctx.action.type === 'http_request' ? ctx.action.target : ''); return { ...ctx.decision, verdict: { ...ctx.decision.verdict, verdict: 'allow' } }; } }, [askForAdmin]);
     const refusing = await withProxy(undefined, {}, [askForAdmin]);
     try {
       assert.equal((await viaProxy(approving.port, url('/admin/x'))).status, 200);

@@ -1,0 +1,77 @@
+// Operator approvals (the tier stage): in a sandbox's `ask` mode, a network action the policy
+// denies is put to an operator instead of refused. The stage only ever turns a policy denial into
+// an ask (the checkpoint takes nothing else from a reviewer), with the draft the operator sees: the
+// narrowest rule that admits the action (exact host, port and binary; method and path on inspected
+// endpoints; the resolved addresses as allowed_ips when the SSRF guard refused them).
+
+import { checkResolution, isIpLiteral, type ProcessIdentity } from '../../policy/index.js';
+import type { ApprovalDraft, DecisionCode, DraftChange, NetworkAction, Stage, StageContext, Verdict } from '../types.js';
+
+export type ApprovalMode = 'deny' | 'ask';
+
+/**
+ * Policy denials an operator may approve: a missing endpoint, port, binary or request rule, and an
+ * address the SSRF guard refused. Never: an explicit deny rule, a changed binary, a shared socket,
+ * a bad path, a refused upgrade (those say the request itself is wrong, not that a rule is missing).
+ */
+export const APPROVABLE_CODES: ReadonlySet<DecisionCode> = new Set<DecisionCode>([
+  'no_endpoint', 'port_not_allowed', 'binary_not_allowed', 'ssrf_blocked', 'l7_not_allowed', 'l7_no_rules',
+]);
+
+const L7_CODES: ReadonlySet<DecisionCode> = new Set<DecisionCode>(['l7_not_allowed', 'l7_no_rules']);
+
+export function approvalStage(mode: () => ApprovalMode): Stage {
+  return {
+    name: 'operator approvals',
+    kind: 'tier',
+    run() {
+      // Nothing to do for actions that were not denied: this stage reviews denials only.
+    },
+    async review(ctx, denial) {
+      if (mode() !== 'ask' || !APPROVABLE_CODES.has(denial.code)) return undefined;
+      const action = ctx.action;
+      if (action.type !== 'connection' && action.type !== 'http_request') return undefined;
+      const process = ctx.subject.process;
+      if (process === null) return undefined;
+      const approval = await draftFor(ctx, action, process, denial);
+      return {
+        ...denial,
+        verdict: 'ask',
+        code: 'approval_required',
+        stage: 'tier',
+        tier: 'human',
+        approval,
+        reason: `${denial.reason}; held for an operator's approval`,
+        hint: 'an operator answers with `warden approvals approve|deny ID` (or in `warden term`)',
+      } satisfies Verdict;
+    },
+  };
+}
+
+async function draftFor(ctx: StageContext, action: NetworkAction, process: ProcessIdentity, denial: Verdict): Promise<ApprovalDraft> {
+  const base = {
+    host: action.host, port: action.port, binary: process.exe, ancestors: process.ancestors.map((a) => a.exe),
+    code: denial.code, reason: denial.reason, ruleMissing: denial.rule_missing,
+  };
+  if (action.type === 'http_request' && L7_CODES.has(denial.code)) {
+    const path = ctx.network?.path ?? action.target.split('?')[0]!;
+    const changes: DraftChange[] = [{ op: 'add-rule', host: action.host, port: action.port, method: action.method, path, ...(denial.policy !== undefined ? { policyName: denial.policy } : {}) }];
+    return { ...base, key: JSON.stringify([action.host, action.port, process.exe, action.method, path]), method: action.method, path, changes };
+  }
+  const addresses = await resolved(ctx, action);
+  // Addresses the SSRF guard refuses by default are named exactly (allowed_ips), nothing wider.
+  const needsIps = addresses !== undefined && !checkResolution(addresses, []).ok;
+  const changes: DraftChange[] = [{ op: 'add-endpoint', host: action.host, port: action.port, binaries: [process.exe], ...(needsIps ? { allowedIps: addresses } : {}) }];
+  return { ...base, key: JSON.stringify([action.host, action.port, process.exe]), ...(needsIps ? { addresses } : {}), changes };
+}
+
+/** The addresses the action goes to (pinned per client by the enforcement point), or undefined when the name does not resolve. */
+async function resolved(ctx: StageContext, action: NetworkAction): Promise<string[] | undefined> {
+  if (action.type === 'http_request' && action.addresses) return action.addresses;
+  if (isIpLiteral(action.host)) return [action.host];
+  try {
+    return await ctx.resolve(action.host);
+  } catch {
+    return undefined;
+  }
+}
