@@ -249,7 +249,7 @@ describe('sandboxes and policy revisions', () => {
     raw.pragma('foreign_keys = ON');
     try {
       assert.throws(() => raw.prepare("UPDATE sandboxes SET policy_rev = 7 WHERE name = 'dev'").run(), /FOREIGN KEY/);
-      assert.throws(() => raw.prepare("INSERT INTO sandboxes VALUES ('x', 'weird', 'a', 'a', 1, '/w', '{}', '[]', '[]')").run(), /CHECK/);
+      assert.throws(() => raw.prepare("INSERT INTO sandboxes VALUES ('x', 'weird', 'a', 'a', 1, '/w', '{}', '[]', '[]', 'deny')").run(), /CHECK/);
     } finally {
       raw.close();
     }
