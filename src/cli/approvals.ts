@@ -91,7 +91,9 @@ async function deny(idText: string, opts: { version?: string; json?: boolean }):
 async function watch(opts: { sandbox?: string; json?: boolean }): Promise<number> {
   const { openWatch } = await import('../gateway/index.js');
   const { socket, rest, timeoutMs } = await openWatch(wardenHome(), opts.sandbox !== undefined ? { sandbox: opts.sandbox } : {}, { progress: (m) => printLine(2, m) });
-  if (!opts.json) printLine(2, `watching approvals (held requests wait ${Math.round(timeoutMs / 1000)} s for an answer); Ctrl-C to stop`);
+  // Subscribed from here on: a script can start the requests it means to see.
+  if (opts.json) printLine(1, JSON.stringify({ event: 'ready', timeoutMs }));
+  else printLine(2, `watching approvals (held requests wait ${Math.round(timeoutMs / 1000)} s for an answer); Ctrl-C to stop`);
   let buffered = '';
   const onData = (chunk: Buffer | string) => {
     buffered += chunk.toString();

@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import { gzipSync } from 'node:zlib';
 import { after, before, describe, test } from 'node:test';
 import type { DecisionRecord } from '../../src/audit/index.js';
-import { createCheckpoint, type Stage } from '../../src/checkpoint/index.js';
+import { approvalStage, createCheckpoint, type Stage } from '../../src/checkpoint/index.js';
 import { createEgressProxy, descendantIdentifier, inspectContent, type EgressHooks, type EgressProxy } from '../../src/egress/index.js';
 import { governanceStages } from '../../src/governance/index.js';
-import { defaultPolicy, type GovernancePolicy, type Policy } from '../../src/policy/index.js';
+import { defaultPolicy, type GovernancePolicy, type Policy, policyLoader } from '../../src/policy/index.js';
 import { type Started, startHttp, upstreamCA } from './helpers.js';
 import { connect, requestOver, tlsOver, viaProxy } from './net-helpers.js';
 
@@ -39,7 +39,7 @@ describe('proxy hooks', () => {
   after(() => upstream.close());
 
   async function withProxy(governance: GovernancePolicy | undefined, hooks: EgressHooks | ((checkpoint: ReturnType<typeof createCheckpoint>) => EgressHooks), extraStages: Stage[] = []):
-  Promise<{ proxy: EgressProxy; port: number; records: DecisionRecord[]; close: () => Promise<void> }> {
+  Promise<{ proxy: EgressProxy; port: number; records: DecisionRecord[]; policy: () => Policy; close: () => Promise<void> }> {
     const policy: Policy = {
       ...defaultPolicy(),
       network_policies: { local: { endpoints: [{ host: '127.0.0.1', ports: [upstream.port], allowed_ips: ['127.0.0.1'] }], binaries: [{ path: process.execPath }] } },
@@ -52,7 +52,7 @@ describe('proxy hooks', () => {
       hooks: typeof hooks === 'function' ? hooks(checkpoint) : hooks,
     });
     const { port } = await proxy.listen(0, '127.0.0.1');
-    return { proxy, port, records, close: () => proxy.close() };
+    return { proxy, port, records, policy: () => policy, close: () => proxy.close() };
   }
 
   const url = (path: string) => `http://127.0.0.1:${upstream.port}${path}`;
@@ -104,6 +104,36 @@ describe('proxy hooks', () => {
       assert.equal(refused.status, 403);
       assert.equal(JSON.parse(refused.body).code, 'approval_required');
       assert.equal((await viaProxy(refusing.port, url('/public'))).status, 200);
+    } finally {
+      await approving.close();
+      await refusing.close();
+    }
+  });
+
+  test('in ask mode a denied CONNECT is held: released by the checkpoint deciding it again under the approved rule, or refused', async () => {
+    const loader = await policyLoader();
+    const held: string[] = [];
+    const approving = await withProxy(undefined, {
+      hold: async (ctx) => {
+        held.push(`${ctx.action.type} ${ctx.action.host}`);
+        const draft = ctx.decision.verdict.approval!;
+        return ctx.redecide(loader.applyPolicyChanges(approving.policy(), draft.changes));
+      },
+    }, [approvalStage(() => 'ask')]);
+    const refusing = await withProxy(undefined, {
+      hold: (ctx) => Promise.resolve({ refuse: { ...ctx.decision.verdict, verdict: 'deny', code: 'approval_denied', stage: 'tier', reason: 'no', decidedBy: 'op', decidedAt: 'now' } }),
+    }, [approvalStage(() => 'ask')]);
+    try {
+      // localhost is not in the policy (127.0.0.1 is): denied by the policy stage, so asked.
+      const tunnel = await connect(approving.port, `localhost:${upstream.port}`);
+      assert.equal(tunnel.status, 200);
+      tunnel.socket.destroy();
+      assert.deepEqual(held, ['connection localhost']);
+      assert.deepEqual(approving.records.filter((r) => r.destination?.host === 'localhost').map((r) => r.verdict), ['ask', 'allow'], 'the ask, then the checkpoint\'s allow');
+      const refused = await connect(refusing.port, `localhost:${upstream.port}`);
+      assert.equal(refused.status, 403);
+      const body = JSON.parse(refused.body) as { code: string; decided_by: string };
+      assert.deepEqual([body.code, body.decided_by], ['approval_denied', 'op']);
     } finally {
       await approving.close();
       await refusing.close();
