@@ -11,7 +11,7 @@
 //
 // A held action is bounded in time (then refused with approval_timeout) and in number per sandbox.
 
-import type { ApprovalDraft, Decision, DraftChange, Verdict } from '../checkpoint/index.js';
+import { type ApprovalDraft, type Decision, type DraftChange, explainAction, type Verdict } from '../checkpoint/index.js';
 import type { HoldContext } from '../egress/index.js';
 import type { Policy } from '../policy/index.js';
 import { type ApprovalRecord, type ApprovalState, StoreConflictError, type Store } from '../store/index.js';
@@ -92,6 +92,8 @@ export class Approvals {
   private readonly waiters = new Map<number, Set<Waiter>>();
   private readonly heldBySandbox = new Map<string, number>();
   private readonly subscribers = new Set<(event: ApprovalEvent) => void>();
+  /** Drafts being approved --always: their own revision does not close them as redundant. */
+  private readonly approving = new Set<number>();
   private readonly timeoutMs: number;
   private readonly maxHeld: number;
 
@@ -177,7 +179,12 @@ export class Approvals {
     let rev: number | undefined;
     if (options.always) {
       // Through the same validation and audit as `policy update`; failing, nothing is decided.
-      rev = (await this.deps.revise(record.sandbox, draft.changes, actor, `approval #${id}: ${describe(draft)}`)).rev;
+      this.approving.add(id);
+      try {
+        rev = (await this.deps.revise(record.sandbox, draft.changes, actor, `approval #${id}: ${describe(draft)}`)).rev;
+      } finally {
+        this.approving.delete(id);
+      }
     }
     const decided = this.decide(id, 'approved', actor, options.always ? 'always' : 'once', options.always ? undefined : options.version);
     this.deps.audit('approval.approved', record.sandbox, actor, { id, always: options.always, ...(rev !== undefined ? { rev } : {}), key: draft.key, changes: draft.changes, hits: record.hits });
@@ -219,6 +226,41 @@ export class Approvals {
     this.deps.store.approvals.release(id, held.length, false);
     this.publish('decided', decided);
     return { ...approvalView(this.deps.store.approvals.get(id)!), released: held.length };
+  }
+
+  /**
+   * After a new policy revision of `sandbox`: pending drafts it now admits are closed as redundant,
+   * and what they held is decided again (under the policy in force) and released.
+   */
+  async policyChanged(sandbox: string, policy: Policy): Promise<number> {
+    let closed = 0;
+    for (const record of this.deps.store.approvals.list({ sandbox, state: 'pending' })) {
+      if (this.approving.has(record.id)) continue;
+      const draft = record.draft as ApprovalDraft;
+      const explained = await explainAction(policy, {
+        binary: draft.binary, ancestors: draft.ancestors, host: draft.host, port: draft.port,
+        ...(draft.method !== undefined ? { method: draft.method, path: draft.path ?? '/' } : {}),
+        ...(draft.addresses !== undefined ? { resolve: { [draft.host]: draft.addresses } } : {}),
+      }).catch((error: unknown) => { this.deps.log(`explain #${record.id}: ${(error as Error).message}`); return undefined; });
+      if (explained?.verdict !== 'allow') continue;
+      let decided: ApprovalRecord;
+      try {
+        decided = this.deps.store.approvals.decide(record.id, 'closed', 'gateway', 'redundant');
+      } catch {
+        continue;
+      }
+      closed++;
+      this.deps.audit('approval.closed', sandbox, 'gateway', { id: record.id, key: draft.key, reason: 'a policy change admits it' });
+      const held = this.take(record.id);
+      for (const waiter of held) {
+        waiter.ctx.redecide().then(waiter.settle, (error: unknown) => waiter.settle({ refuse: {
+          ...waiter.ctx.decision.verdict, verdict: 'deny', code: 'approval_required', reason: `deciding it again failed: ${(error as Error).message}`,
+        } }));
+      }
+      this.deps.store.approvals.release(record.id, held.length, false);
+      this.publish('decided', decided);
+    }
+    return closed;
   }
 
   /** Told every event from now on, until the returned function is called. */

@@ -372,6 +372,8 @@ export class SandboxManager {
       return added;
     });
     const closed = live ? await live.setPolicy(after) : 0;
+    // Pending approvals the new revision admits are closed (and what they held is released).
+    await this.approvals.policyChanged(sandboxName, after).catch((error: unknown) => this.log(`approvals after a policy change of ${sandboxName}: ${(error as Error).message}`));
     return { name: sandboxName, rev: revision.rev, live: live !== undefined, closedConnections: closed, diff, unchanged: false, inForce };
   }
 

@@ -96,4 +96,18 @@ describe('the approvals stage', () => {
     assert.deepEqual(again.network?.addresses, ['127.0.0.1']);
     assert.equal((await checkpoint.decide(local, subject)).verdict.verdict, 'ask', 'the policy in force is unchanged');
   });
+
+  test('an address refused on an inspected endpoint is drafted inspected the same way, or not put to an operator when that cannot be written', async () => {
+    const action: Action = { type: 'connection', layer: 'connect', host: 'api.internal', port: 443 };
+    const resolve = () => Promise.resolve(['10.0.0.5']);
+    const readOnly = checkpointIn('ask', policyWith({ api: { endpoints: [{ host: 'api.internal', ports: [443], protocol: 'rest', access: 'read-only' }], binaries: [{ path: '/usr/bin/curl' }] } })).checkpoint;
+    const asked = await readOnly.decide(action, subject, { resolve });
+    assert.deepEqual(asked.verdict.approval?.changes, [{ op: 'add-endpoint', host: 'api.internal', port: 443, binaries: ['/usr/bin/curl'], allowedIps: ['10.0.0.5'], protocol: 'rest', access: 'read-only' }]);
+    const ruled = checkpointIn('ask', policyWith({
+      api: { endpoints: [{ host: 'api.internal', ports: [443], protocol: 'rest', rules: [{ allow: { method: 'GET', path: '/health' } }] }], binaries: [{ path: '/usr/bin/curl' }] },
+    } as unknown as Policy['network_policies'])).checkpoint;
+    const refused = await ruled.decide(action, subject, { resolve });
+    assert.equal(refused.verdict.verdict, 'deny');
+    assert.equal(refused.verdict.code, 'ssrf_blocked');
+  });
 });

@@ -57,7 +57,7 @@ async function fixture(options: { timeoutMs?: number; maxHeld?: number } = {}) {
       resolve(e);
     });
   });
-  return { store, approvals, held, nextEvent, events, audits, order, checkpoint, policy: () => policy, close: () => store.close() };
+  return { store, approvals, held, nextEvent, events, audits, order, checkpoint, loader, policy: () => policy, setPolicy: (p: Policy) => { policy = p; }, close: () => store.close() };
 }
 
 const verdictOf = (answer: HoldAnswer): Verdict => ('refuse' in answer ? answer.refuse : (answer as Decision).verdict);
@@ -153,6 +153,24 @@ describe('approvals inbox', () => {
       assert.equal(verdictOf(await waiting).code, 'connection_closed');
       const after = fx.approvals.list()[0]!;
       assert.deepEqual([after.state, after.waiting, after.gone], ['pending', 0, 1]);
+    } finally {
+      fx.close();
+    }
+  });
+
+  test('a policy change that admits a pending draft closes it as redundant and releases what it held', async () => {
+    const fx = await fixture();
+    try {
+      const shownEvent = fx.nextEvent();
+      const waiting = fx.held();
+      const other = { ...(await shownEvent).approval };
+      const changed = fx.loader.applyPolicyChanges(fx.policy(), [{ op: 'add-endpoint', host: '127.0.0.1', port: 8080, binaries: ['/usr/bin/curl'], allowedIps: ['127.0.0.1'] }]);
+      fx.setPolicy(changed);
+      assert.equal(await fx.approvals.policyChanged('dev', changed), 1);
+      assert.equal(verdictOf(await waiting).verdict, 'allow');
+      const after = fx.approvals.list({ state: 'closed' })[0]!;
+      assert.deepEqual([after.id, after.decision], [other.id, 'redundant']);
+      assert.equal(fx.approvals.list({ state: 'pending' }).length, 0);
     } finally {
       fx.close();
     }

@@ -4,7 +4,7 @@
 // narrowest rule that admits the action (exact host, port and binary; method and path on inspected
 // endpoints; the resolved addresses as allowed_ips when the SSRF guard refused them).
 
-import { checkResolution, isIpLiteral, type ProcessIdentity } from '../../policy/index.js';
+import { checkResolution, isIpLiteral, type NetworkEndpoint, type ProcessIdentity } from '../../policy/index.js';
 import type { ApprovalDraft, DecisionCode, DraftChange, NetworkAction, Stage, StageContext, Verdict } from '../types.js';
 
 export type ApprovalMode = 'deny' | 'ask';
@@ -34,6 +34,7 @@ export function approvalStage(mode: () => ApprovalMode): Stage {
       const process = ctx.subject.process;
       if (process === null) return undefined;
       const approval = await draftFor(ctx, action, process, denial);
+      if (approval === undefined) return undefined;
       return {
         ...denial,
         verdict: 'ask',
@@ -48,7 +49,25 @@ export function approvalStage(mode: () => ApprovalMode): Stage {
   };
 }
 
-async function draftFor(ctx: StageContext, action: NetworkAction, process: ProcessIdentity, denial: Verdict): Promise<ApprovalDraft> {
+/**
+ * How the new endpoint must be inspected to be no wider than the one the action matched (an SSRF
+ * or binary denial names it): a raw endpoint beside an inspected one would turn inspection off for
+ * the host. Undefined when the matched endpoint's inspection cannot be written as a draft (its own
+ * rules, another protocol): such a denial is not put to an operator.
+ */
+function inspectionOf(ctx: StageContext, denial: Verdict): { protocol?: 'rest'; access?: NonNullable<NetworkEndpoint['access']> } | undefined {
+  if (denial.code !== 'ssrf_blocked' && denial.code !== 'binary_not_allowed') return {};
+  // The SSRF guard runs after the connection matched (the matches are known); a binary denial names the endpoint.
+  const endpoints = ctx.network?.matches.map((m) => m.endpoint) ?? (denial.endpoint !== undefined ? [denial.endpoint] : []);
+  const inspected = endpoints.filter((ep) => ep.protocol !== undefined && ep.protocol !== 'tcp' && ep.tls !== 'skip');
+  if (inspected.length === 0) return {};
+  const access = inspected[0]!.access;
+  const writable = inspected.every((ep) => ep.protocol === 'rest' && ep.access !== undefined && ep.access === access &&
+    (ep.rules?.length ?? 0) === 0 && (ep.deny_rules?.length ?? 0) === 0 && ep.path === undefined);
+  return writable && access !== undefined ? { protocol: 'rest', access } : undefined;
+}
+
+async function draftFor(ctx: StageContext, action: NetworkAction, process: ProcessIdentity, denial: Verdict): Promise<ApprovalDraft | undefined> {
   const base = {
     host: action.host, port: action.port, binary: process.exe, ancestors: process.ancestors.map((a) => a.exe),
     code: denial.code, reason: denial.reason, ruleMissing: denial.rule_missing,
@@ -58,10 +77,12 @@ async function draftFor(ctx: StageContext, action: NetworkAction, process: Proce
     const changes: DraftChange[] = [{ op: 'add-rule', host: action.host, port: action.port, method: action.method, path, ...(denial.policy !== undefined ? { policyName: denial.policy } : {}) }];
     return { ...base, key: JSON.stringify([action.host, action.port, process.exe, action.method, path]), method: action.method, path, changes };
   }
+  const inspection = inspectionOf(ctx, denial);
+  if (inspection === undefined) return undefined;
   const addresses = await resolved(ctx, action);
   // Addresses the SSRF guard refuses by default are named exactly (allowed_ips), nothing wider.
   const needsIps = addresses !== undefined && !checkResolution(addresses, []).ok;
-  const changes: DraftChange[] = [{ op: 'add-endpoint', host: action.host, port: action.port, binaries: [process.exe], ...(needsIps ? { allowedIps: addresses } : {}) }];
+  const changes: DraftChange[] = [{ op: 'add-endpoint', host: action.host, port: action.port, binaries: [process.exe], ...(needsIps ? { allowedIps: addresses } : {}), ...inspection }];
   return { ...base, key: JSON.stringify([action.host, action.port, process.exe]), ...(needsIps ? { addresses } : {}), changes };
 }
 
