@@ -64,7 +64,7 @@ async function list(opts: { sandbox?: string; all?: boolean; json?: boolean }): 
   const table = [['ID', 'SANDBOX', 'STATE', 'HITS', 'WAITING', 'LAST', 'REQUEST', 'MISSING'],
     ...rows.map((a) => [String(a.id), a.sandbox, a.state === 'pending' ? 'pending' : `${a.decision ?? a.state}`, String(a.hits),
       a.waiting > 0 ? String(a.waiting) : a.gone > 0 ? '0 (client gone)' : '0', a.lastSeen.slice(11, 19), describeApproval(a),
-      a.addresses ? `${a.code} (resolved to ${a.addresses.join(', ')})` : a.code])];
+      a.addresses ? `${a.code}, needs allowed_ips ${a.addresses.join(', ')}` : a.code])];
   const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
   for (const row of table) printLine(1, row.map((cell, i) => i === row.length - 1 ? cell : cell.padEnd(widths[i]!)).join('  '));
   return 0;
