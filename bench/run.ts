@@ -39,6 +39,11 @@ async function main(): Promise<void> {
     const { benchGateway } = await import('./gateway.js');
     rows.push(...await benchGateway(log));
   }
+  if (!only || only === 'approvals') {
+    log('operator approvals ...');
+    const { benchApprovals } = await import('./approvals.js');
+    rows.push(...await benchApprovals(log));
+  }
   if (!only || only === 'load') {
     log('gateway under load and under attack ...');
     const { benchLoad } = await import('./load.js');
