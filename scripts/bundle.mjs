@@ -24,8 +24,9 @@ await build({
   outdir: 'dist/bundle',
   entryNames: '[name]',
   splitting: true,
-  // A native addon: it must load from node_modules, with its own __filename.
-  external: ['better-sqlite3'],
+  // A native addon: it must load from node_modules, with its own __filename. ink and react
+  // (`warden term` only) load from node_modules too: nothing else pays for them.
+  external: ['better-sqlite3', 'ink', 'react'],
   // commander is CommonJS and calls require() for node builtins.
   banner: { js: "import { createRequire as __wardenRequire } from 'node:module'; const require = __wardenRequire(import.meta.url);" },
 });

@@ -179,6 +179,10 @@ Docs: docs/commands.md, docs/policy.md, docs/security-model.md`);
   registerLogsCommand(program, setExit, mode);
   registerGatewayCommands(program, policy, setExit, mode);
   registerApprovalCommands(program, setExit, mode);
+  program.command('term').summary('full-screen view for an operator: sandboxes, pending approvals, live decisions (keys: ?)')
+    .action(async () => {
+      setExit(await (await import('./term.js')).termCommand());
+    });
   registerProviderCommands(program, setExit, mode);
   registerScanCommand(program, setExit, mode);
 

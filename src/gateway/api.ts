@@ -95,8 +95,12 @@ export const OPS = {
     reply: approvalView.extend({ rev: z.number().optional(), released: z.number() }),
   },
   'approvals.deny': { request: z.object({ id: approvalId, version: z.number().int().optional() }), reply: approvalView.extend({ released: z.number() }) },
-  /** After the reply the connection carries one JSON line per approval event (ApprovalEvent) until the client closes it. */
-  'approvals.watch': { request: z.object({ sandbox: z.string().optional() }), reply: z.looseObject({ timeoutMs: z.number() }) },
+  /**
+   * After the reply the connection carries one JSON line per approval event (ApprovalEvent) until
+   * the client closes it; with `decisions`, also every decision of the sandboxes' checkpoints
+   * ({event: 'decision', record}) as it is recorded (`warden term`'s live stream).
+   */
+  'approvals.watch': { request: z.object({ sandbox: z.string().optional(), decisions: z.boolean().optional() }), reply: z.looseObject({ timeoutMs: z.number() }) },
   'sandbox.start': { request: z.object({ name }), reply: sandboxView },
   'sandbox.stop': { request: z.object({ name }), reply: sandboxView },
   'sandbox.delete': { request: z.object({ name, purge: z.boolean().optional() }), reply: z.looseObject({ name: z.string(), purged: z.string().nullable(), removed: z.array(z.string()), kept: z.array(z.string()) }) },

@@ -288,17 +288,22 @@ function startExec(socket: net.Socket, rest: Buffer, manager: SandboxManager, ar
  */
 function startWatch(socket: net.Socket, manager: SandboxManager, args: OpArgs<'approvals.watch'>): void {
   reply(socket, { ok: true, result: { timeoutMs: manager.approvals.timeout } });
-  const unsubscribe = manager.approvals.subscribe((event) => {
-    if (args.sandbox !== undefined && event.approval.sandbox !== args.sandbox) return;
+  const send = (sandbox: string, event: unknown) => {
+    if (args.sandbox !== undefined && sandbox !== args.sandbox) return;
     if (socket.destroyed) return;
     if (socket.writableLength > WATCH_BUFFER_BYTES) {
       socket.destroy();
       return;
     }
     socket.write(JSON.stringify(event) + '\n');
-  });
+  };
+  const unsubscribe = manager.approvals.subscribe((event) => send(event.approval.sandbox, event));
+  const unsubscribeDecisions = args.decisions === true ? manager.onDecision((record) => send(record.sandbox, { event: 'decision', record })) : () => undefined;
   socket.resume();
-  socket.on('close', unsubscribe);
+  socket.on('close', () => {
+    unsubscribe();
+    unsubscribeDecisions();
+  });
 }
 
 const WATCH_BUFFER_BYTES = 4 * 1024 * 1024;

@@ -1,6 +1,6 @@
 import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { appendAudit, decisionNotice, type AuditWriter } from '../audit/index.js';
+import { appendAudit, decisionNotice, type AuditWriter, type DecisionRecord } from '../audit/index.js';
 import type { Policy, PolicyLoader } from '../policy/index.js';
 import { createWorkdir, leaseSandboxUid, makeDirectoriesSafely, releaseSandboxUid, resolveSandboxUser, startProblem } from '../sandbox/index.js';
 import { isValidSandboxName, secureHomeMode, StoreConflictError, type SandboxRecord, type Store } from '../store/index.js';
@@ -46,6 +46,8 @@ export class SandboxManager {
   private readonly busy = new Map<string, Promise<unknown>>();
   private readonly providerOps: ProviderOps;
   readonly approvals: Approvals;
+  /** Told every decision record of every sandbox once it is in the audit log (`warden term`). */
+  private readonly decisionListeners = new Set<(record: DecisionRecord) => void>();
 
   constructor(
     private readonly store: Store,
@@ -104,6 +106,22 @@ export class SandboxManager {
   async call<O extends Exclude<Op, 'exec' | 'gateway.stop' | 'approvals.watch'>>(op: O, args: OpArgs<O>, actor: string): Promise<unknown> {
     const handler = this.handlers[op] as (args: OpArgs<O>, actor: string) => Promise<unknown> | unknown;
     return handler(args, actor);
+  }
+
+  /** Told every decision record from now on, until the returned function is called. */
+  onDecision(listener: (record: DecisionRecord) => void): () => void {
+    this.decisionListeners.add(listener);
+    return () => this.decisionListeners.delete(listener);
+  }
+
+  private tellDecision(record: DecisionRecord): void {
+    for (const listener of this.decisionListeners) {
+      try {
+        listener(record);
+      } catch (error) {
+        this.log(`a decision subscriber failed: ${(error as Error).message}`);
+      }
+    }
   }
 
   /** After a gateway restart (or a reboot): sandboxes that were running run again. */
@@ -389,7 +407,9 @@ export class SandboxManager {
       decision: (decision, kind) => {
         const notice = decisionNotice(decision);
         if (notice !== undefined) for (const tell of this.noticeSinks.get(record.name) ?? []) tell(notice);
-        return this.recorded(this.writer.append({ kind, sandbox: record.name, actor: null, payload: decision }));
+        const appended = this.recorded(this.writer.append({ kind, sandbox: record.name, actor: null, payload: decision }));
+        if (this.decisionListeners.size > 0) appended.then(() => this.tellDecision(decision), () => undefined);
+        return appended;
       },
       tripped: (trip) => {
         this.audit('governance.breaker', record.name, 'gateway', trip);
