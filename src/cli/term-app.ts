@@ -123,6 +123,8 @@ export function TermApp({ client, rows: fixedRows, columns: fixedColumns }: { cl
         const rest = old.filter((a) => a.id !== approval.id);
         return approval.state === 'pending' ? [approval, ...rest].sort((a, b) => a.id - b.id) : rest;
       });
+      // A new sandbox, or a new policy revision (approve always): the sandbox list changed.
+      if (event.event === 'decided' && approval.decision === 'always') reload();
       if (event.event === 'pending') {
         setSandboxes((old) => (old.some((s) => s.name === approval.sandbox) ? old : (reload(), old)));
       }
@@ -180,11 +182,11 @@ export function TermApp({ client, rows: fixedRows, columns: fixedColumns }: { cl
   const status = h(Text, { dimColor: true }, clip(message || 'a approve  A always  d deny  ? keys  q quit', width));
 
   if (help) {
-    return h(Box, { flexDirection: 'column', width }, title, h(Box, { flexDirection: 'column', borderStyle: 'single', paddingX: 1 },
+    return h(Box, { flexDirection: 'column', width, height }, title, h(Box, { flexDirection: 'column', flexGrow: 1, borderStyle: 'single', paddingX: 1 },
       h(Text, { bold: true }, 'keys'), ...KEYS.map(([k, what]) => h(Text, { key: k }, clip(`${k.padEnd(14)} ${what}`, width - 4)))), status);
   }
   if (confirm) {
-    return h(Box, { flexDirection: 'column', width }, title, h(Box, { flexDirection: 'column', borderStyle: 'single', paddingX: 1 },
+    return h(Box, { flexDirection: 'column', width, height }, title, h(Box, { flexDirection: 'column', flexGrow: 1, borderStyle: 'single', paddingX: 1 },
       h(Text, { bold: true }, clip(`approve #${confirm.id} always: ${describe(confirm)} in ${confirm.sandbox}`, width - 4)),
       h(Text, {}, 'the policy gets a new revision with:'),
       ...draftDiff(confirm).map((line, i) => h(Text, { key: String(i), color: 'green' }, clip(line, width - 4))),
@@ -213,7 +215,7 @@ export function TermApp({ client, rows: fixedRows, columns: fixedColumns }: { cl
     ? [h(Text, { key: 'none', dimColor: true }, `no ${filter === 'all' ? '' : `${filter} `}events yet`)]
     : visible.map((r, i) => h(Text, { key: `${i}`, color: r.verdict === 'allow' ? 'green' : r.verdict === 'deny' ? 'red' : 'yellow', wrap: 'truncate' }, clip(eventLine(r), width - 4)));
 
-  return h(Box, { flexDirection: 'column', width },
+  return h(Box, { flexDirection: 'column', width, height },
     title,
     h(Box, { flexDirection: 'row', height: topHeight },
       h(Box, { flexDirection: 'column', width: sideWidth, borderStyle: 'single', paddingX: 1 }, h(Text, { bold: true }, 'sandboxes'), ...sandboxLines),

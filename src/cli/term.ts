@@ -46,7 +46,13 @@ export function gatewayTermClient(home = wardenHome()): TermClient {
 export async function termCommand(): Promise<number> {
   if (!process.stdin.isTTY || !process.stdout.isTTY) throw new CliError('usage', 'warden term needs a terminal (for scripts: warden approvals list|approve|deny|watch)', 2);
   const [{ render }, { TermApp }] = await Promise.all([import('ink'), import('./term-app.js')]);
-  const app = render(h(TermApp, { client: gatewayTermClient() }), { exitOnCtrlC: true });
-  await app.waitUntilExit();
+  // The alternate screen: the terminal's scrollback is left as it was, and restored on exit.
+  process.stdout.write('\x1b[?1049h\x1b[H');
+  try {
+    const app = render(h(TermApp, { client: gatewayTermClient() }), { exitOnCtrlC: true });
+    await app.waitUntilExit();
+  } finally {
+    process.stdout.write('\x1b[?1049l');
+  }
   return 0;
 }
