@@ -3,6 +3,8 @@
 // and the next identical request passes without a prompt.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import path from 'node:path';
 import http from 'node:http';
 import type net from 'node:net';
 import { after, before, describe, test } from 'node:test';
@@ -24,6 +26,8 @@ describe('warden term in a terminal', { skip: SKIP_NO_BWRAP || (HAS_TMUX ? false
   });
   after(async () => {
     tmux('kill-server');
+    // kill-server leaves the socket file behind.
+    rmSync(path.join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, socketName), { force: true });
     await home.cleanup();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
