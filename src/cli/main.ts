@@ -64,6 +64,12 @@ const EXAMPLES: Record<string, string[]> = {
   'provider types': ['warden provider types'],
   'inference set': ['warden inference set --provider nvidia --model nvidia/nemotron-3-super-120b-a12b'],
   'inference get': ['warden inference get'],
+  'sandbox update': ['warden sandbox update dev --approval-mode ask', 'warden sandbox update dev --approval-mode deny'],
+  'approvals list': ['warden approvals list', 'warden approvals list --all --json'],
+  'approvals approve': ['warden approvals approve 12            # this request only', 'warden approvals approve 12 --always   # adds the narrowest rule'],
+  'approvals deny': ['warden approvals deny 12'],
+  'approvals watch': ['warden approvals watch', 'warden approvals watch --json | my-chat-bridge'],
+  'term': ['warden term'],
 };
 
 function buildProgram(setExit: (code: number) => void, mode: { json: boolean }): Command {
@@ -180,6 +186,8 @@ Docs: docs/commands.md, docs/policy.md, docs/security-model.md`);
   registerGatewayCommands(program, policy, setExit, mode);
   registerApprovalCommands(program, setExit, mode);
   program.command('term').summary('full-screen view for an operator: sandboxes, pending approvals, live decisions (keys: ?)')
+    .description('A full-screen terminal view of the gateway: sandboxes, requests held for approval (approve once, always, or deny),\n' +
+      'and decisions as they happen. Press ? inside for the keys, q to quit. See docs/approvals.md.')
     .action(async () => {
       setExit(await (await import('./term.js')).termCommand());
     });
