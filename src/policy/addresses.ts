@@ -186,7 +186,12 @@ function range(text: string, category: AddressCategory): Range {
   return { cidr, category };
 }
 
-const V4_RANGES: Range[] = [
+// Parsed on first use, not at load: `warden run` without a network never needs them, and
+// parsing them is a noticeable part of its start-up.
+let v4Ranges: Range[] | undefined;
+let v6Ranges: Range[] | undefined;
+
+const v4RangeTable = (): Range[] => v4Ranges ??= [
   range('0.0.0.0/8', 'unspecified'), // "this network": 0.0.0.0 reaches the local host on Linux
   range('127.0.0.0/8', 'loopback'),
   range('10.0.0.0/8', 'private'),
@@ -203,7 +208,7 @@ const V4_RANGES: Range[] = [
   range('240.0.0.0/4', 'reserved'), // includes 255.255.255.255
 ];
 
-const V6_RANGES: Range[] = [
+const v6RangeTable = (): Range[] => v6Ranges ??= [
   range('::/128', 'unspecified'),
   range('::1/128', 'loopback'),
   range('fe80::/10', 'link-local'),
@@ -215,7 +220,7 @@ const V6_RANGES: Range[] = [
 ];
 
 function classifyPlain(ip: IpAddress): AddressCategory | null {
-  const ranges = ip.family === 4 ? V4_RANGES : V6_RANGES;
+  const ranges = ip.family === 4 ? v4RangeTable() : v6RangeTable();
   for (const r of ranges) if (cidrContains(r.cidr, ip)) return r.category;
   return null;
 }
@@ -360,8 +365,10 @@ function withMapped(text: string): Cidr[] {
   return [v4block, { family: 6, bytes: mapped, prefix: 96 + v4block.prefix }];
 }
 
-const LOOPBACK_BLOCKS = [...withMapped('127.0.0.0/8'), parseCidr('::1')!];
-const NEVER_ALLOWED: Array<{ blocks: Cidr[]; why: string; what: string }> = [
+let loopbackBlocks: Cidr[] | undefined;
+const loopbackBlockTable = (): Cidr[] => loopbackBlocks ??= [...withMapped('127.0.0.0/8'), parseCidr('::1')!];
+let neverAllowed: Array<{ blocks: Cidr[]; why: string; what: string }> | undefined;
+const neverAllowedTable = (): Array<{ blocks: Cidr[]; why: string; what: string }> => neverAllowed ??= [
   {
     blocks: [...withMapped('169.254.0.0/16'), parseCidr('fe80::/10')!],
     why: 'link-local addresses (cloud metadata among them) can never be allowed',
@@ -379,11 +386,11 @@ export function allowedIpProblem(entry: string): string | undefined {
   const block = parseCidr(entry);
   if (!block || entry.trim() !== entry || /[%[\]]/.test(entry)) return 'expected an IP address or CIDR block such as 10.0.0.0/8';
   const single = block.prefix === (block.family === 4 ? 32 : 128);
-  for (const rule of NEVER_ALLOWED) {
+  for (const rule of neverAllowedTable()) {
     if (!rule.blocks.some((never) => cidrOverlaps(never, block))) continue;
     return single ? rule.why : `"${entry}" overlaps addresses that can never be allowed (${rule.what})`;
   }
-  if (!single && LOOPBACK_BLOCKS.some((loopback) => cidrOverlaps(loopback, block))) {
+  if (!single && loopbackBlockTable().some((loopback) => cidrOverlaps(loopback, block))) {
     return 'loopback can be allowed only as one exact address (such as 127.0.0.1), not as a block';
   }
   return undefined;
