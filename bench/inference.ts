@@ -2,7 +2,7 @@
 // (a CONNECT tunnel to inference.local, TLS terminated by the proxy, the model call decided by the
 // checkpoint, the key injected, the answer streamed back), interleaved in the same run:
 //   (a) added latency p50/p99 of small non-streaming chat completions (keep-alive)
-//   (b) added time to the first streamed event
+//   (b) added time to the first streamed event, for a stream at a model's pace
 //   (c) streamed tokens per second at a fast model's pace (an event a millisecond), through
 //       warden / direct; and, for reference, the relay's ceiling when the server floods events
 // The model server runs in its own process. Run standalone: node dist/bench/inference.js
@@ -28,7 +28,7 @@ const KEY = 'sk-bench-0123456789abcdefghijklmnop';
 const SMALL_CALLS = 400;
 const STREAM_CALLS = 40;
 const STREAM_EVENTS = 2000;
-const PACED_CALLS = 10;
+const PACED_CALLS = 20;
 const PACED_EVENTS = 500;
 
 const MOCK_SCRIPT = `
@@ -137,23 +137,27 @@ export async function benchInference(log: (line: string) => void = () => undefin
     for (let i = 0; i < STREAM_CALLS; i++) {
       const d = await call(`${streaming.url}/chat/completions`, direct, streamRequest, false);
       const v = await call('https://inference.local/v1/chat/completions', via, streamRequest, true);
-      firstDirect.push(d.firstByte);
-      firstVia.push(v.firstByte);
       rateDirect.push(STREAM_EVENTS / (d.total / 1000));
       rateVia.push(STREAM_EVENTS / (v.total / 1000));
     }
-    const addedFirst = median(firstVia) - median(firstDirect);
     const flood = median(rateVia) / median(rateDirect);
-    rows.push({ group: GROUP, name: 'added time to first streamed event, p50', value: addedFirst, unit: 'ms', target: '< 1', pass: addedFirst < 1, note: `${STREAM_CALLS} streams each way` });
 
     log('inference.local: streams at a model\'s pace ...');
     store.setRoute('openai', { provider: 'paced', model: 'm' });
     const pacedDirect: number[] = [];
     const pacedVia: number[] = [];
     for (let i = 0; i < PACED_CALLS; i++) {
-      pacedDirect.push(PACED_EVENTS / ((await call(`${paced.url}/chat/completions`, direct, streamRequest, false)).total / 1000));
-      pacedVia.push(PACED_EVENTS / ((await call('https://inference.local/v1/chat/completions', via, streamRequest, true)).total / 1000));
+      const d = await call(`${paced.url}/chat/completions`, direct, streamRequest, false);
+      const v = await call('https://inference.local/v1/chat/completions', via, streamRequest, true);
+      firstDirect.push(d.firstByte);
+      firstVia.push(v.firstByte);
+      pacedDirect.push(PACED_EVENTS / (d.total / 1000));
+      pacedVia.push(PACED_EVENTS / (v.total / 1000));
     }
+    // The first event of a stream at a model's pace arrives alone, as a first token does; in a
+    // flood it shares its read with thousands of others, which measures the relay, not the wait.
+    const addedFirst = median(firstVia) - median(firstDirect);
+    rows.push({ group: GROUP, name: 'added time to first streamed event, p50', value: addedFirst, unit: 'ms', target: '< 1', pass: addedFirst < 1, note: `${PACED_CALLS} streams each way at a model's pace` });
     const ratio = median(pacedVia) / median(pacedDirect);
     rows.push({ group: GROUP, name: 'streamed tokens/s, through warden / direct', value: ratio, unit: 'ratio', target: '>= 0.95', pass: ratio >= 0.95, note: `a token an event, the server sending one a millisecond (faster than hosted models stream); ${PACED_EVENTS} per stream, ${PACED_CALLS} streams each way; direct ${median(pacedDirect).toFixed(0)} tokens/s` });
     rows.push({ group: GROUP, name: 'reference: streamed events/s when the server floods them, through warden / direct', value: flood, unit: 'ratio', note: `the relay's ceiling: ${STREAM_EVENTS} events per stream written back to back; direct ${median(rateDirect).toFixed(0)} events/s` });
