@@ -7,7 +7,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import {
-  IS_ROOT, PROJECT_OWNER, SKIP_NO_BWRAP, SKIP_NOT_ROOT, WARDEN, inSandbox, onHost, onHostAsProjectOwner, projectDir, tempDir, waitFor, warden, writePolicy,
+  IS_ROOT, PROJECT_OWNER, SKIP_NO_BWRAP, SKIP_NOT_ROOT, WARDEN, inSandbox, onHost, onHostAsProjectOwner, projectDir, tempDir, testEnv, waitFor, warden, writePolicy,
 } from './helpers.js';
 
 const PY = '/usr/bin/python3';
@@ -259,7 +259,7 @@ describe('kernel attack surface (seccomp)', { skip: SKIP_NO_BWRAP }, () => {
 
   test('terminal input injection (TIOCSTI) is refused', { skip: SKIP_PY || (existsSync('/usr/bin/script') ? false : 'needs script(1)') }, () => {
     const probe = py('import fcntl,termios\ntry:\n  fcntl.ioctl(0, termios.TIOCSTI, b"#"); print("injected")\nexcept OSError as e: print(e.strerror)');
-    const viaPty = (cmd: string) => spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', input: '', timeout: 30_000 }).stdout;
+    const viaPty = (cmd: string) => spawnSync('script', ['-qec', cmd, '/dev/null'], { encoding: 'utf8', input: '', timeout: 30_000, env: testEnv() }).stdout;
     if (IS_ROOT) assert.match(viaPty(probe), /injected/, 'host root can inject into its own terminal');
     assert.match(viaPty(`${process.execPath} ${WARDEN} run -- ${probe}`), /Operation not permitted/);
   });

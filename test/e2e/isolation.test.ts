@@ -63,7 +63,7 @@ function readlinkOr(file: string): string {
 
 /** bash, not sh: dash cannot open descriptors above 9 (`exec 200</`), as an attacker's shell would. */
 function bash(script: string): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync('bash', ['-c', script], { encoding: 'utf8', timeout: 30_000 });
+  const r = spawnSync('bash', ['-c', script], { encoding: 'utf8', timeout: 30_000, env: testEnv() });
   return { status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '' };
 }
 

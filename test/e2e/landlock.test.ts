@@ -18,7 +18,7 @@ import { BpfAssembler } from '../../src/sandbox/bpf-assembler.js';
 import { probeLandlockAbi } from '../../src/sandbox/landlock.js';
 import { AUDIT_ARCH, hostSeccompArch, SECCOMP_RET } from '../../src/sandbox/seccomp.js';
 import { syscallNumber } from '../../src/sandbox/syscalls.js';
-import { IS_ROOT, REPO_ROOT, tempDir, waitFor } from './helpers.js';
+import { IS_ROOT, REPO_ROOT, tempDir, testEnv, waitFor } from './helpers.js';
 
 const HELPER = path.join(REPO_ROOT, 'dist', 'native', 'landlock-exec');
 const BWRAP = ['/usr/bin/bwrap', '/bin/bwrap', '/usr/local/bin/bwrap'].find((candidate) => fs.existsSync(candidate));
@@ -372,7 +372,7 @@ describe('Landlock inside warden sandboxes', { skip: SKIP || (BWRAP === undefine
     const file = path.join(area.dir, `policy-${compatibility ?? 'none'}.yaml`);
     fs.writeFileSync(file, compatibility ? `version: 1\nlandlock:\n  compatibility: ${compatibility}\n` : 'version: 1\n');
     const r = spawnSync(process.execPath, [path.join(REPO_ROOT, 'bin', 'warden.js'), 'run', '--policy', file, '--', 'sh', '-c', script],
-      { encoding: 'utf8', timeout: 30_000 });
+      { encoding: 'utf8', timeout: 30_000, env: testEnv() });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
   }
 

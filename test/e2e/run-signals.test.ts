@@ -84,7 +84,7 @@ sys.stdout.write(out.decode(errors='replace') + '\\nexit=%d' % os.waitstatus_to_
 
 describe('terminals', { skip: SKIP_NO_BWRAP || (existsSync('/usr/bin/script') ? false : 'needs script(1)') }, () => {
   function underPty(command: string, input: string): string {
-    return spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', input, timeout: 30_000 }).stdout;
+    return spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', input, timeout: 30_000, env: testEnv() }).stdout;
   }
 
   test('CMD gets a terminal when stdin is one, and not otherwise', () => {
@@ -93,7 +93,7 @@ describe('terminals', { skip: SKIP_NO_BWRAP || (existsSync('/usr/bin/script') ? 
     assert.match(withPty, /tty-in/);
     assert.match(withPty, /tty-out/);
     assert.match(withPty, /TERM=\S+/);
-    const piped = spawnSync('sh', ['-c', probe], { encoding: 'utf8', input: '' }).stdout;
+    const piped = spawnSync('sh', ['-c', probe], { encoding: 'utf8', input: '', env: testEnv() }).stdout;
     assert.doesNotMatch(piped, /tty-in|tty-out/);
     assert.match(piped, /TERM=$/m);
   });
