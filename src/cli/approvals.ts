@@ -5,6 +5,7 @@ import { CliError, printLine } from './output.js';
 import { gatewayCall, print, toCliError } from './gateway-commands.js';
 import type { ApprovalEvent, ApprovalView } from '../gateway/index.js';
 import { wardenHome } from '../store/index.js';
+import { lineReader } from './lines.js';
 
 type SetExit = (code: number) => void;
 type Mode = { json: boolean };
@@ -94,23 +95,14 @@ async function watch(opts: { sandbox?: string; json?: boolean }): Promise<number
   // Subscribed from here on: a script can start the requests it means to see.
   if (opts.json) printLine(1, JSON.stringify({ event: 'ready', timeoutMs }));
   else printLine(2, `watching approvals (held requests wait ${Math.round(timeoutMs / 1000)} s for an answer); Ctrl-C to stop`);
-  let buffered = '';
-  const onData = (chunk: Buffer | string) => {
-    buffered += chunk.toString();
-    let newline: number;
-    while ((newline = buffered.indexOf('\n')) >= 0) {
-      const line = buffered.slice(0, newline);
-      buffered = buffered.slice(newline + 1);
-      if (line === '') continue;
-      if (opts.json) {
-        printLine(1, line);
-        continue;
-      }
-      const event = JSON.parse(line) as ApprovalEvent;
-      const text = eventLine(event);
-      if (text !== undefined) printLine(1, text);
+  const onData = lineReader((line) => {
+    if (opts.json) {
+      printLine(1, line);
+      return;
     }
-  };
+    const text = eventLine(JSON.parse(line) as ApprovalEvent);
+    if (text !== undefined) printLine(1, text);
+  });
   if (rest.length > 0) onData(rest);
   socket.on('data', onData);
   socket.resume();

@@ -6,6 +6,7 @@ import { gatewayCall } from './gateway-commands.js';
 import type { TermClient, TermEvent } from './term-app.js';
 import type { ApprovalView } from '../gateway/index.js';
 import { wardenHome } from '../store/index.js';
+import { lineReader } from './lines.js';
 
 export function gatewayTermClient(home = wardenHome()): TermClient {
   return {
@@ -24,16 +25,7 @@ export function gatewayTermClient(home = wardenHome()): TermClient {
           return;
         }
         stop = () => socket.destroy();
-        let buffered = '';
-        const onData = (chunk: Buffer | string) => {
-          buffered += chunk.toString();
-          let newline: number;
-          while ((newline = buffered.indexOf('\n')) >= 0) {
-            const line = buffered.slice(0, newline);
-            buffered = buffered.slice(newline + 1);
-            if (line !== '') listener(JSON.parse(line) as TermEvent);
-          }
-        };
+        const onData = lineReader((line) => listener(JSON.parse(line) as TermEvent));
         if (rest.length > 0) onData(rest);
         socket.on('data', onData);
         socket.resume();
