@@ -24,32 +24,8 @@ export const MAX_HELD_PER_SANDBOX = 64;
 
 export type HoldAnswer = Decision | { refuse: Verdict };
 
-/** An approval as the CLI and the TUI see it. */
-export interface ApprovalView {
-  id: number;
-  sandbox: string;
-  state: ApprovalState;
-  host: string;
-  port: number;
-  binary: string;
-  ancestors: string[];
-  method?: string;
-  path?: string;
-  code: string;
-  reason: string;
-  ruleMissing: string;
-  addresses?: string[];
-  changes: DraftChange[];
-  hits: number;
-  waiting: number;
-  gone: number;
-  version: number;
-  firstSeen: string;
-  lastSeen: string;
-  decidedBy: string | null;
-  decidedAt: string | null;
-  decision: string | null;
-}
+/** An approval as the CLI and the TUI see it: the draft shown, with the record's counters and state. */
+export type ApprovalView = Omit<ApprovalRecord, 'key' | 'draft'> & Omit<ApprovalDraft, 'key' | 'code'> & { code: string };
 
 export interface ApprovalEvent {
   /** pending: a new draft; hit: one more identical action; gone: a held client went away; decided: answered. */
