@@ -35,9 +35,24 @@ export function gatewayTermClient(home = wardenHome()): TermClient {
   };
 }
 
+// ink decides once, when it is loaded, that a CI environment (CI, CONTINUOUS_INTEGRATION, CI_*) has
+// no live screen and then draws only the last frame, on exit: the operator would see nothing while
+// requests wait. warden term has just checked that it owns a terminal, so those markers are hidden
+// from ink while it loads, and put back.
+async function withoutCiMarkers<T>(load: () => Promise<T>): Promise<T> {
+  const markers = Object.keys(process.env).filter((key) => key === 'CI' || key === 'CONTINUOUS_INTEGRATION' || key.startsWith('CI_'));
+  const saved = markers.map((key) => [key, process.env[key]] as const);
+  for (const key of markers) delete process.env[key];
+  try {
+    return await load();
+  } finally {
+    for (const [key, value] of saved) process.env[key] = value;
+  }
+}
+
 export async function termCommand(): Promise<number> {
   if (!process.stdin.isTTY || !process.stdout.isTTY) throw new CliError('usage', 'warden term needs a terminal (for scripts: warden approvals list|approve|deny|watch)', 2);
-  const [{ render }, { TermApp }] = await Promise.all([import('ink'), import('./term-app.js')]);
+  const [{ render }, { TermApp }] = await withoutCiMarkers(() => Promise.all([import('ink'), import('./term-app.js')]));
   // The alternate screen: the terminal's scrollback is left as it was, and restored on exit.
   process.stdout.write('\x1b[?1049h\x1b[H');
   try {

@@ -1,6 +1,7 @@
 // `warden term` in a real terminal (tmux, 80x24), driven by keys while a sandboxed curl waits:
 // approve once succeeds, deny answers the 403, approve always shows its rule, writes exactly one
-// and the next identical request passes without a prompt.
+// and the next identical request passes without a prompt. CI=true is set on purpose: ink would draw
+// nothing until exit where it believes it runs in CI, and warden term must draw anyway.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -39,7 +40,7 @@ describe('warden term in a terminal', { skip: SKIP_NO_BWRAP || (HAS_TMUX ? false
     await home.json(['sandbox', 'create', 'tui', '--approval-mode', 'ask']);
     const first = curl('/once');
     await waitFor(async () => (await home.json<unknown[]>(['approvals', 'list'])).length === 1, 'the first request held');
-    const started = tmux('new-session', '-d', '-s', 'term', '-x', '80', '-y', '24', `env WARDEN_HOME='${home.dir}' '${process.execPath}' '${WARDEN}' term`);
+    const started = tmux('new-session', '-d', '-s', 'term', '-x', '80', '-y', '24', `env CI=true WARDEN_HOME='${home.dir}' '${process.execPath}' '${WARDEN}' term`);
     assert.equal(started.status, 0, started.stderr);
     await showing('#1 tui /usr/bin/curl -> 127.0.0.1:');
     assert.ok(screen().split('\n').every((line) => line.length <= 80));
