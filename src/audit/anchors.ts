@@ -11,7 +11,7 @@
 // longer remove their own WARDEN_HOME, for little gain: WARDEN_HOME is its owner's alone.)
 
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync } from 'node:fs';
+import { appendFileSync, closeSync, existsSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import path from 'node:path';
 import type { AuditPosition, Store } from '../store/index.js';
 import { onAppended } from './append.js';
@@ -46,7 +46,9 @@ export function startAnchoring(store: Store, home: string, options: AnchoringOpt
   const everyRecords = options.everyRecords ?? 1000;
   const file = path.join(home, ANCHOR_FILE);
   const journal = (options.journal ?? true) && JOURNAL_SOCKETS.some((socket) => existsSync(socket));
-  let last = newestAnchor(home)?.seq ?? 0;
+  // Only the file's end: the file gains a line per run and per gateway anchor, and this runs at
+  // the start of every `warden run`. An older anchor read here only means one extra anchor line.
+  let last = maxSeq(fileAnchors(file, RECENT_ANCHOR_BYTES)) ?? 0;
   let scheduled = false;
   const anchorNow = () => {
     scheduled = false;
@@ -89,14 +91,36 @@ export function newestAnchor(home: string, options: { journal?: boolean } = {}):
   return candidates.sort((a, b) => b.seq - a.seq)[0];
 }
 
-function fileAnchors(file: string): Anchor[] {
+const RECENT_ANCHOR_BYTES = 64 * 1024;
+
+function maxSeq(anchors: Anchor[]): number | undefined {
+  return anchors.length === 0 ? undefined : Math.max(...anchors.map((anchor) => anchor.seq));
+}
+
+/** The anchors in `file`, or in its last `tailBytes` bytes (a cut first line is skipped). */
+function fileAnchors(file: string, tailBytes = Infinity): Anchor[] {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readTail(file, tailBytes);
   } catch {
     return [];
   }
   return text.split('\n').flatMap((line) => parseAnchor(line, file));
+}
+
+function readTail(file: string, tailBytes: number): string {
+  if (tailBytes === Infinity) return readFileSync(file, 'utf8');
+  const fd = openSync(file, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    const start = Math.max(0, size - tailBytes);
+    const buffer = Buffer.alloc(size - start);
+    const read = readSync(fd, buffer, 0, buffer.length, start);
+    const text = buffer.subarray(0, read).toString('utf8');
+    return start === 0 ? text : text.slice(text.indexOf('\n') + 1);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function journalAnchors(home: string): Anchor[] {

@@ -108,12 +108,22 @@ function appliedVersion(db: Database.Database): number {
   return row.version ?? 0;
 }
 
+function currentVersionIfAny(db: Database.Database): number | undefined {
+  const table = db.prepare("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'schema_migrations'").get();
+  return table === undefined ? undefined : appliedVersion(db);
+}
+
 /**
  * Brings the schema up to `migrations.length`, all in one IMMEDIATE transaction, so two
  * processes opening a fresh database at once cannot both migrate it. Returns the version.
  * Refuses a database newer than the code without changing it.
  */
 export function migrate(db: Database.Database, file: string, migrations: readonly string[] = MIGRATIONS): number {
+  // The common case, a current schema, is read without taking the write lock (a busy gateway
+  // holds it often): every CLI command and `warden run` opens the store.
+  const current = currentVersionIfAny(db);
+  if (current === migrations.length) return current;
+  if (current !== undefined && current > migrations.length) throw new StoreVersionError(file, current, migrations.length);
   const run = db.transaction(() => {
     db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (
       version INTEGER PRIMARY KEY CHECK (version >= 1),

@@ -111,7 +111,8 @@ export function openStore(home: string, options: OpenStoreOptions = {}, tuning: 
   prepareDatabaseFile(file);
   let db: Database.Database;
   try {
-    db = new (loadSqlite())(file);
+    const { Database, nativeBinding } = loadSqlite();
+    db = new Database(file, nativeBinding === undefined ? {} : { nativeBinding });
   } catch (error) {
     throw new StoreSetupError(`cannot open ${file}: ${(error as Error).message}`, { cause: error });
   }
@@ -159,12 +160,20 @@ export function openStore(home: string, options: OpenStoreOptions = {}, tuning: 
   };
 }
 
-let sqlite: typeof Database | undefined;
+let sqlite: { Database: typeof Database; nativeBinding?: string } | undefined;
 /**
  * better-sqlite3 (a native addon) is loaded on first open, not on import: most CLI commands
- * never touch the store, and loading it is a measurable part of start-up time.
+ * never touch the store, and loading it is a measurable part of start-up time. Its addon is
+ * loaded from where npm builds it: better-sqlite3's own lookup (the `bindings` package) tries a
+ * dozen paths and parses a stack trace first, about 10 ms of every `warden run`.
  */
-function loadSqlite(): typeof Database {
-  sqlite ??= createRequire(import.meta.url)('better-sqlite3') as typeof Database;
+function loadSqlite(): { Database: typeof Database; nativeBinding?: string } {
+  if (sqlite !== undefined) return sqlite;
+  const require = createRequire(import.meta.url);
+  const addonFile = path.join(path.dirname(require.resolve('better-sqlite3')), '..', 'build', 'Release', 'better_sqlite3.node');
+  sqlite = {
+    Database: require('better-sqlite3') as typeof Database,
+    ...(fs.existsSync(addonFile) ? { nativeBinding: addonFile } : {}),
+  };
   return sqlite;
 }

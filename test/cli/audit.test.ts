@@ -112,6 +112,21 @@ describe('warden audit verify', () => {
     assert.match(truncated.stdout, new RegExp(`BROKEN at record ${records.length}: record ${records.length} named by the anchor no longer exists`));
   }));
 
+  test('a long anchor file: anchoring reads its end, and adds a line only when the head moved', withLog((home, records) => {
+    const file = path.join(home.home, 'audit.anchors');
+    const head = records[records.length - 1]!;
+    const old = (seq: number) => JSON.stringify({ seq, hash: 'a'.repeat(64), ts: new Date(0).toISOString() });
+    // Well over the 64 KiB read, so the read starts in the middle of a line.
+    const history = Array.from({ length: 2000 }, (_, i) => old((i % (head.seq - 1)) + 1)).join('\n') + '\n';
+    writeFileSync(file, history + JSON.stringify({ seq: head.seq, hash: head.hash, ts: new Date().toISOString() }) + '\n');
+    const before = statSync(file).size;
+    withStore(home.home, (store) => startAnchoring(store, home.home, { journal: false }).stop());
+    assert.equal(statSync(file).size, before, 'the newest anchor, at the end, already names the head');
+    writeFileSync(file, history);
+    withStore(home.home, (store) => startAnchoring(store, home.home, { journal: false }).stop());
+    assert.equal(JSON.parse(lines(readFileSync(file, 'utf8')).at(-1)!).seq, head.seq, 'the head moved past the anchors: one is added');
+  }));
+
   test('--anchor: the recorded head must still hold; a malformed anchor is a usage error', withLog((home, records) => {
     const at = records[9]!;
     assert.equal(warden(['audit', 'verify', '--anchor', `${at.seq}:${at.hash}`], { env: home.env }).status, 0);

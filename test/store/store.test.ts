@@ -360,6 +360,23 @@ describe('a write lock held by another process', () => {
   });
 });
 
+describe('opening a store whose schema is current', () => {
+  test('takes no write lock: it opens while another process holds one', async () => {
+    const home = tempHome();
+    openStore(home).close();
+    const file = path.join(home, DATABASE_FILE);
+    const { released, release } = await holdWriteLock(file, 'until-told');
+    try {
+      const store = openStore(home, { busyTimeoutMs: 50 });
+      assert.equal(store.schemaVersion, SCHEMA_VERSION);
+      store.close();
+    } finally {
+      release();
+    }
+    await released;
+  });
+});
+
 describe('durability', () => {
   test('what a process committed survives it being SIGKILLed without closing the store', async () => {
     const home = tempHome();
