@@ -82,6 +82,8 @@ export interface ContentAction {
   /** Where it comes from: host:port and path, a tool, a sender. */
   origin: string;
   text: string;
+  /** For an HTTP response: the request it answers (what a held response's draft names). */
+  request?: { host: string; port: number; method: string; path: string };
 }
 
 export type Action =
@@ -170,6 +172,12 @@ export interface ApprovalDraft {
   addresses?: string[];
   /** The change that admits it: `approve --always` writes exactly this; `approve` admits this one action under it. */
   changes: DraftChange[];
+  /**
+   * For a response the directive scanner quarantined: what it found, with the passages that drove
+   * the score (redacted, at most a few hundred characters each). Such a draft has no rule: it can
+   * only be approved once (the operator releases this response) or denied.
+   */
+  content?: { score: number; categories: string[]; excerpts: string[] };
 }
 
 /** What the enforcement point needs besides the verdict, for network actions. */

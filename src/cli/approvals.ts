@@ -6,6 +6,7 @@ import { gatewayCall, print, toCliError } from './gateway-commands.js';
 import type { ApprovalEvent, ApprovalView } from '../gateway/index.js';
 import { wardenHome } from '../store/index.js';
 import { lineReader } from './lines.js';
+import { terminalSafe } from '../audit/index.js';
 
 type SetExit = (code: number) => void;
 type Mode = { json: boolean };
@@ -47,9 +48,22 @@ function number(what: string, text: string | undefined): number | undefined {
   return n;
 }
 
-/** `curl -> 127.0.0.1:8080 GET /x` (the binary's base name; --json has the full path). */
+/**
+ * `/usr/bin/curl -> 127.0.0.1:8080 GET /x`, escaped for a terminal: the binary's path is the
+ * sandbox's to choose, and a file named with escape sequences must not control the operator's screen.
+ */
 export function describeApproval(a: Pick<ApprovalView, 'binary' | 'host' | 'port' | 'method' | 'path'>): string {
-  return `${a.binary} -> ${a.host}:${a.port}${a.method !== undefined ? ` ${a.method} ${a.path ?? ''}` : ''}`;
+  return terminalSafe(`${a.binary} -> ${a.host}:${a.port}${a.method !== undefined ? ` ${a.method} ${a.path ?? ''}` : ''}`);
+}
+
+/** What is missing: the code, the addresses a rule must name, or what the scanner found in a held response. */
+export function missingOf(a: Pick<ApprovalView, 'code' | 'addresses' | 'content'>): string {
+  if (a.content !== undefined) {
+    const excerpt = a.content.excerpts[0];
+    // The excerpt is the page's own text: escaped before it reaches a terminal.
+    return `quarantined response, score ${a.content.score} (${a.content.categories.join(', ') || 'directive'})${excerpt !== undefined ? `: "${terminalSafe(excerpt)}"` : ''}; approve once or deny`;
+  }
+  return a.addresses ? `${a.code}, needs allowed_ips ${a.addresses.join(', ')}` : a.code;
 }
 
 async function list(opts: { sandbox?: string; all?: boolean; json?: boolean }): Promise<number> {
@@ -64,8 +78,7 @@ async function list(opts: { sandbox?: string; all?: boolean; json?: boolean }): 
   }
   const table = [['ID', 'SANDBOX', 'STATE', 'HITS', 'WAITING', 'LAST', 'REQUEST', 'MISSING'],
     ...rows.map((a) => [String(a.id), a.sandbox, a.state === 'pending' ? 'pending' : `${a.decision ?? a.state}`, String(a.hits),
-      a.waiting > 0 ? String(a.waiting) : a.gone > 0 ? '0 (client gone)' : '0', a.lastSeen.slice(11, 19), describeApproval(a),
-      a.addresses ? `${a.code}, needs allowed_ips ${a.addresses.join(', ')}` : a.code])];
+      a.waiting > 0 ? String(a.waiting) : a.gone > 0 ? '0 (client gone)' : '0', a.lastSeen.slice(11, 19), describeApproval(a), missingOf(a)])];
   const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
   for (const row of table) printLine(1, row.map((cell, i) => i === row.length - 1 ? cell : cell.padEnd(widths[i]!)).join('  '));
   return 0;
@@ -120,7 +133,7 @@ function eventLine(event: ApprovalEvent): string | undefined {
   switch (event.event) {
     case 'pending':
     case 'hit':
-      return `#${a.id} ${a.sandbox} ${describeApproval(a)} ${a.code} hits=${a.hits} waiting=${a.waiting}`;
+      return `#${a.id} ${a.sandbox} ${describeApproval(a)} ${a.content !== undefined ? missingOf(a) : a.code} hits=${a.hits} waiting=${a.waiting}`;
     case 'decided':
     case 'gone':
       // Human output is one line per held request; --json has every event.

@@ -3,8 +3,9 @@
 // are drawn at most every FLUSH_MS, so a burst of decisions costs one frame, not one per event.
 import { Box, Text, useApp, useInput, useStdout } from 'ink';
 import { createElement as h, useCallback, useEffect, useRef, useState, type ReactElement } from 'react';
-import type { DecisionRecord } from '../audit/index.js';
+import { terminalSafe, type DecisionRecord } from '../audit/index.js';
 import type { ApprovalView } from '../gateway/index.js';
+import { missingOf } from './approvals.js';
 
 const FLUSH_MS = 100;
 const MAX_EVENTS = 500;
@@ -69,7 +70,14 @@ function eventLine(r: DecisionRecord): string {
   return `${r.ts.slice(11, 19)} ${r.sandbox} ${r.verdict.toUpperCase().padEnd(5)} ${r.binary.path} -> ${where} ${r.verdict === 'allow' ? '' : `[${r.code}]`}`;
 }
 
-const clip = (text: string, width: number) => (text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}…`);
+/**
+ * Fits `text` in `width`, escaped first: binaries, hosts, paths and quarantined text come from the
+ * sandbox, and a file named with escape sequences must not control the operator's terminal.
+ */
+const clip = (raw: string, width: number) => {
+  const text = terminalSafe(raw);
+  return text.length <= width ? text : `${text.slice(0, Math.max(0, width - 1))}…`;
+};
 
 export function TermApp({ client, rows: fixedRows, columns: fixedColumns }: { client: TermClient; rows?: number; columns?: number }): ReactElement {
   const { exit } = useApp();
@@ -164,6 +172,7 @@ export function TermApp({ client, rows: fixedRows, columns: fixedColumns }: { cl
     else if (key.upArrow || input === 'k') setSelected((n) => Math.max(0, n - 1));
     else if (key.downArrow || input === 'j') setSelected((n) => Math.min(Math.max(0, shown.length - 1), n + 1));
     else if (input === 'a' && current) approveOnce(current);
+    else if (input === 'A' && current?.content !== undefined) setMessage(`#${current.id} is a quarantined response: it adds no rule, so approve it once (a) or deny it (d)`);
     else if (input === 'A' && current) setConfirm(current);
     else if (input === 'd' && current) deny(current);
     else if (input === 'Y') shown.forEach(approveOnce);
@@ -203,7 +212,7 @@ export function TermApp({ client, rows: fixedRows, columns: fixedColumns }: { cl
       const on = a === current;
       return [
         h(Text, { key: `${a.id}`, inverse: on, wrap: 'truncate' }, clip(`#${a.id} ${a.sandbox} ${describe(a)}`, width - sideWidth - 4)),
-        h(Text, { key: `${a.id}-d`, dimColor: !on, wrap: 'truncate' }, clip(`   ${a.code}${a.addresses ? ` (resolves to ${a.addresses.join(', ')})` : ''} · ${a.hits} hit(s) · ${a.waiting} waiting${a.gone > 0 ? ` · ${a.gone} gone` : ''}${a.ancestors.length > 0 ? ` · via ${a.ancestors.join(' < ')}` : ''}`, width - sideWidth - 4)),
+        h(Text, { key: `${a.id}-d`, dimColor: !on, wrap: 'truncate' }, clip(`   ${a.content !== undefined ? missingOf(a) : a.code}${a.addresses ? ` (resolves to ${a.addresses.join(', ')})` : ''} · ${a.hits} hit(s) · ${a.waiting} waiting${a.gone > 0 ? ` · ${a.gone} gone` : ''}${a.ancestors.length > 0 ? ` · via ${a.ancestors.join(' < ')}` : ''}`, width - sideWidth - 4)),
       ];
     });
   const sandboxLines = sandboxes.length === 0

@@ -4,7 +4,7 @@
 // plain HTTP; a raw tunnel carries TLS the proxy cannot read.
 
 import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
-import type { Checkpoint, Verdict } from '../checkpoint/index.js';
+import type { Checkpoint, ContentAction, Verdict } from '../checkpoint/index.js';
 import { headerValues } from './http-util.js';
 import type { EgressHooks, ResponseFilter } from './types.js';
 
@@ -18,7 +18,7 @@ const TEXTUAL = /^(?:text\/(?!event-stream)|application\/(?:json|xml|xhtml\+xml|
  * The transformResponse hook that reads textual response bodies whole and asks the checkpoint
  * about them. Event streams are passed on as they stream (reading them whole would stall them).
  */
-export function inspectContent(checkpoint: Checkpoint): NonNullable<EgressHooks['transformResponse']> {
+export function inspectContent(checkpoint: Checkpoint, hold?: EgressHooks['hold']): NonNullable<EgressHooks['transformResponse']> {
   return (ctx, _status, headers) => {
     if (!checkpoint.collects('http_response')) return undefined;
     const type = headerValues(headers, 'content-type')[0]?.trim() ?? '';
@@ -35,15 +35,31 @@ export function inspectContent(checkpoint: Checkpoint): NonNullable<EgressHooks[
       maxBytes: MAX_INSPECTED_BYTES,
       // With on_detect quarantine or block, what cannot be read is not passed on; with flag, it is.
       oversize: strict ? refuse(`the response from ${origin} is larger than ${MAX_INSPECTED_BYTES} bytes, too large to scan`) : 'pass',
-      filter: async (body, encoding) => {
+      filter: async (body, encoding, signal) => {
         const text = decode(body, encoding);
         if (text === undefined) {
           if (strict) return refuse(`the response from ${origin} is encoded as ${encoding ?? 'nothing known'} and cannot be scanned`);
           return { body };
         }
-        let decision = await checkpoint.decide({ type: 'content', source: 'http_response', origin, text }, ctx.subject);
-        if (decision.verdict.verdict === 'ask') decision = { ...decision, verdict: { ...decision.verdict, verdict: 'deny', code: 'approval_required', reason: `${decision.verdict.reason}; no approver is connected` } };
-        return decision.verdict.verdict === 'allow' ? { body } : { refuse: decision.verdict };
+        const path = ctx.decision.network?.path ?? ctx.action.target.split('?')[0]!;
+        const action: ContentAction = { type: 'content', source: 'http_response', origin, text, request: { host: ctx.action.host, port: ctx.action.port, method: ctx.action.method, path } };
+        const decision = await checkpoint.decide(action, ctx.subject);
+        const verdict = decision.verdict;
+        if (verdict.verdict === 'allow') return { body };
+        if (verdict.verdict !== 'ask') return { refuse: verdict };
+        if (hold === undefined || verdict.approval === undefined) {
+          return { refuse: { ...verdict, verdict: 'deny', code: 'approval_required', reason: `${verdict.reason}; no approver is connected` } };
+        }
+        const answer = await hold({
+          action: ctx.action, subject: ctx.subject, decision, signal,
+          // Nothing but the operator's release lets a held body through: deciding it again would scan it again.
+          redecide: async () => ({ ...decision, verdict: { ...verdict, verdict: 'deny', code: 'approval_required', reason: `${verdict.reason}; only an operator's approval releases it` } }),
+          release: async (actor) => {
+            const released: Verdict = { ...verdict, verdict: 'allow', stage: 'tier', reason: `${verdict.reason}; released by ${actor}`, hint: '' };
+            return { ...decision, verdict: released, record: checkpoint.report(action, ctx.subject, released) };
+          },
+        });
+        return 'refuse' in answer || answer.verdict.verdict !== 'allow' ? { refuse: 'refuse' in answer ? answer.refuse : answer.verdict } : { body };
       },
     };
     return filter;

@@ -144,6 +144,7 @@ function filteredBody(from: http.IncomingMessage, to: http.ServerResponse, filte
   const chunks: Buffer[] = [];
   let size = 0;
   let done = false;
+  const clientGone = new AbortController();
   const refuse = (verdict: Verdict): void => {
     done = true;
     from.destroy();
@@ -178,7 +179,7 @@ function filteredBody(from: http.IncomingMessage, to: http.ServerResponse, filte
     if (done) return;
     done = true;
     const encoding = headerValues(from.rawHeaders, 'content-encoding')[0];
-    filter.filter(Buffer.concat(chunks), encoding).then((result) => {
+    filter.filter(Buffer.concat(chunks), encoding, clientGone.signal).then((result) => {
       if ('refuse' in result) {
         done = false;
         refuse(result.refuse);
@@ -195,6 +196,7 @@ function filteredBody(from: http.IncomingMessage, to: http.ServerResponse, filte
     });
   });
   to.on('close', () => {
+    if (!to.writableFinished) clientGone.abort();
     if (!from.complete) from.destroy();
   });
 }

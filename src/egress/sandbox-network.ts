@@ -54,7 +54,7 @@ export function prepareSandboxNetwork(options: SandboxNetworkOptions): SandboxNe
     checkpoint: options.checkpoint,
     identify: (socket, signal) => identify ? identify(socket, signal) : Promise.reject(new Error('sandbox not attached')),
     ca,
-    hooks: { transformResponse: inspectContent(options.checkpoint), ...options.hooks },
+    hooks: { transformResponse: inspectContent(options.checkpoint, options.hooks?.hold), ...options.hooks },
   });
   const proxyUrl = `http://127.0.0.1:${PROXY_PORT}`;
   const env: Record<string, string> = {

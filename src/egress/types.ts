@@ -59,6 +59,11 @@ export interface HoldContext {
    * checkpoint like every other.
    */
   redecide(policy?: Policy): Promise<Decision>;
+  /**
+   * For a held response (a quarantined body, whose draft has no rule): the operator released it.
+   * Records that and answers allow. Absent for connections and requests.
+   */
+  release?(actor: string): Promise<Decision>;
 }
 
 /** What is about to be sent upstream; prepareUpstream may change it. */
@@ -75,8 +80,11 @@ export interface ResponseFilter {
   /** Bodies longer than this are not read whole: `oversize` says whether they pass unread or are refused. */
   maxBytes: number;
   oversize: 'pass' | { refuse: Verdict };
-  /** The body as received (still content-encoded: see `encoding`); resolves with what the client gets. */
-  filter(body: Buffer, encoding: string | undefined): Promise<{ body: Buffer; encoding?: string } | { refuse: Verdict }>;
+  /**
+   * The body as received (still content-encoded: see `encoding`); resolves with what the client
+   * gets. `signal` aborts when the client has gone (a held body has nobody left to wait for it).
+   */
+  filter(body: Buffer, encoding: string | undefined, signal: AbortSignal): Promise<{ body: Buffer; encoding?: string } | { refuse: Verdict }>;
 }
 
 /**

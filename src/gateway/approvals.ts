@@ -58,7 +58,7 @@ export function approvalView(record: ApprovalRecord): ApprovalView {
     id: record.id, sandbox: record.sandbox, state: record.state, host: draft.host, port: draft.port, binary: draft.binary,
     ancestors: draft.ancestors, ...(draft.method !== undefined ? { method: draft.method } : {}), ...(draft.path !== undefined ? { path: draft.path } : {}),
     code: draft.code, reason: draft.reason, ruleMissing: draft.ruleMissing, ...(draft.addresses !== undefined ? { addresses: draft.addresses } : {}),
-    changes: draft.changes, hits: record.hits, waiting: record.waiting, gone: record.gone, version: record.version,
+    changes: draft.changes, ...(draft.content !== undefined ? { content: draft.content } : {}), hits: record.hits, waiting: record.waiting, gone: record.gone, version: record.version,
     firstSeen: record.firstSeen, lastSeen: record.lastSeen, decidedBy: record.decidedBy, decidedAt: record.decidedAt, decision: record.decision,
   };
 }
@@ -152,6 +152,9 @@ export class Approvals {
   async approve(id: number, options: { always: boolean; version?: number | undefined }, actor: string): Promise<ApprovalView & { rev?: number; released: number }> {
     const record = this.pending(id, options.version);
     const draft = record.draft as ApprovalDraft;
+    if (draft.content !== undefined && options.always) {
+      throw new GatewayError('not_a_rule', `approval #${id} is a response the directive scanner quarantined: it adds no rule, so it can only be approved once (without --always) or denied`);
+    }
     let rev: number | undefined;
     if (options.always) {
       // Through the same validation and audit as `policy update`; failing, nothing is decided.
@@ -166,7 +169,7 @@ export class Approvals {
     this.deps.audit('approval.approved', record.sandbox, actor, { id, always: options.always, ...(rev !== undefined ? { rev } : {}), key: draft.key, changes: draft.changes, hits: record.hits });
     const held = this.take(id);
     let overlay: Policy | undefined;
-    if (!options.always) {
+    if (!options.always && draft.content === undefined) {
       const current = this.deps.policyOf(record.sandbox);
       try {
         overlay = current === undefined ? undefined : this.deps.withChanges(current, draft.changes);
@@ -176,7 +179,9 @@ export class Approvals {
       }
     }
     for (const waiter of held) {
-      waiter.ctx.redecide(overlay).then(waiter.settle, (error: unknown) => waiter.settle({ refuse: {
+      // A held response is released by the operator's word alone; an action is decided again.
+      const answered = draft.content !== undefined ? releasedBy(waiter.ctx, actor) : waiter.ctx.redecide(overlay);
+      answered.then(waiter.settle, (error: unknown) => waiter.settle({ refuse: {
         ...waiter.ctx.decision.verdict, verdict: 'deny', code: 'approval_required', reason: `approved, but deciding it again failed: ${(error as Error).message}`,
       } }));
     }
@@ -213,6 +218,9 @@ export class Approvals {
     for (const record of this.deps.store.approvals.list({ sandbox, state: 'pending' })) {
       if (this.approving.has(record.id)) continue;
       const draft = record.draft as ApprovalDraft;
+      // Security invariant: a quarantined response is released by an operator only. The policy
+      // admitting its request (it always did) says nothing about what the response says.
+      if (draft.content !== undefined) continue;
       const explained = await explainAction(policy, {
         binary: draft.binary, ancestors: draft.ancestors, host: draft.host, port: draft.port,
         ...(draft.method !== undefined ? { method: draft.method, path: draft.path ?? '/' } : {}),
@@ -281,6 +289,11 @@ export class Approvals {
       }
     }
   }
+}
+
+function releasedBy(ctx: HoldContext, actor: string): Promise<HoldAnswer> {
+  if (ctx.release === undefined) return Promise.resolve({ refuse: { ...ctx.decision.verdict, verdict: 'deny', code: 'approval_required', reason: 'approved, but what was held cannot be released' } });
+  return ctx.release(actor);
 }
 
 /** One line about a draft: `curl -> 127.0.0.1:8080 GET /x`. */

@@ -5,7 +5,9 @@
 // Each reads its section from the policy in force at every decision, so a revision applies to
 // the next action; counters live in the stage, one set per sandbox (one checkpoint per sandbox).
 
-import type { Stage, StageContext, Tier, Verdict } from '../checkpoint/index.js';
+import { createHash } from 'node:crypto';
+import { redactText } from '../audit/index.js';
+import type { ApprovalDraft, Stage, StageContext, Tier, Verdict } from '../checkpoint/index.js';
 import { durationMs, type GovernancePolicy } from '../policy/index.js';
 import type { ScanResult, ScanVerdict } from './scanner/types.js';
 
@@ -200,13 +202,45 @@ function scannerStage(scan: (text: string) => ScanResult): Stage {
         case 'flag':
           ctx.verdict = { verdict: 'allow', code: 'directive_flagged', stage: 'governance', rule, reason: `${what}: passed on, flagged`, rule_missing: '', hint: '' };
           return;
-        case 'quarantine':
-          ctx.verdict = { verdict: 'ask', code: 'directive_detected', stage: 'governance', rule, reason: `${what}: held for an approver`, rule_missing: '', hint: 'an approver sees the text and decides whether the agent may read it' };
+        case 'quarantine': {
+          const approval = quarantineDraft(ctx, result, what);
+          ctx.verdict = {
+            verdict: 'ask', code: 'directive_detected', stage: 'governance', rule, reason: `${what}: held for an approver`, rule_missing: '',
+            hint: 'an approver sees the text and decides whether the agent may read it', ...(approval !== undefined ? { approval } : {}),
+          };
           return;
+        }
         case 'block':
           ctx.verdict = deny('directive_detected', `${what}: refused`, 'content without instructions aimed at the agent', 'if this is a false alarm, set governance.scanner.on_detect to flag or quarantine');
       }
     },
+  };
+}
+
+const EXCERPTS = 3;
+const EXCERPT_CHARS = 240;
+
+/**
+ * What an operator is shown for a quarantined response: the request it answers, who asked, and the
+ * passages that drove the score. One draft per identical response (the body's digest is in the
+ * key); it has no rule to add, so it can only be released once or denied. Undefined where no
+ * request or process is known (nothing an operator could hold).
+ */
+function quarantineDraft(ctx: StageContext, result: ScanResult, reason: string): ApprovalDraft | undefined {
+  const action = ctx.action;
+  const process = ctx.subject.process;
+  if (action.type !== 'content' || action.request === undefined || process === null) return undefined;
+  const { host, port, method, path } = action.request;
+  const digest = createHash('sha256').update(action.text).digest('hex');
+  const excerpts = result.spans.slice(0, EXCERPTS).map((span) => {
+    const text = action.text.slice(span.start, span.end).replace(/\s+/g, ' ').trim();
+    return redactText(text.length > EXCERPT_CHARS ? `${text.slice(0, EXCERPT_CHARS)}...` : text);
+  });
+  return {
+    key: JSON.stringify(['content', host, port, process.exe, method, path, digest]),
+    host, port, binary: process.exe, ancestors: process.ancestors.map((a) => a.exe), method, path,
+    code: 'directive_detected', reason, ruleMissing: 'a response without instructions aimed at the agent',
+    changes: [], content: { score: Math.round(result.score * 1000) / 1000, categories: result.categories, excerpts },
   };
 }
 

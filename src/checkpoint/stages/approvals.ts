@@ -24,8 +24,17 @@ export function approvalStage(mode: () => ApprovalMode): Stage {
   return {
     name: 'operator approvals',
     kind: 'tier',
-    run() {
-      // Nothing to do for actions that were not denied: this stage reviews denials only.
+    run(ctx) {
+      // A response the directive scanner quarantined waits for an operator only where one is asked
+      // (ask mode); otherwise it is refused now rather than held until the approval timeout.
+      const verdict = ctx.verdict;
+      if (verdict?.verdict !== 'ask' || verdict.approval?.content === undefined || mode() === 'ask') return;
+      const { approval: _held, ...refused } = verdict;
+      ctx.verdict = {
+        ...refused, verdict: 'deny', stage: 'tier',
+        reason: `${verdict.reason}; refused: no operator is asked in approval mode deny`,
+        hint: 'with `warden sandbox update NAME --approval-mode ask` an operator decides whether the agent may read such a response',
+      };
     },
     async review(ctx, denial) {
       if (mode() !== 'ask' || !APPROVABLE_CODES.has(denial.code)) return undefined;
