@@ -15,11 +15,12 @@ interface Contender {
   name: string;
   argv: string[];
   cwd?: string;
+  env?: NodeJS.ProcessEnv;
 }
 
 function timeOnce(c: Contender): number {
   const start = process.hrtime.bigint();
-  const r = spawnSync(c.argv[0]!, c.argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], cwd: c.cwd });
+  const r = spawnSync(c.argv[0]!, c.argv.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], cwd: c.cwd, ...(c.env !== undefined ? { env: c.env } : {}) });
   const ms = Number(process.hrtime.bigint() - start) / 1e6;
   if (r.status !== 0) throw new Error(`${c.name} failed (exit ${r.status}): ${r.stderr.toString().slice(0, 500)}`);
   return ms;
@@ -39,6 +40,14 @@ function srtContender(dir: string): Contender | string {
   return { name: 'srt (sandbox-runtime), no network', argv: [SRT, '--settings', path.join(dir, 'srt-settings.json'), 'true'], cwd: dir };
 }
 
+function withoutExtraCaCerts(contenders: Contender[], srt: Contender | string): Contender[] {
+  if (process.env.NODE_EXTRA_CA_CERTS === undefined || typeof srt === 'string') return [];
+  const env = { ...process.env };
+  delete env.NODE_EXTRA_CA_CERTS;
+  const warden = contenders.find((c) => c.name === 'warden run -- true')!;
+  return [warden, srt].map((c) => ({ ...c, name: `${c.name}, without NODE_EXTRA_CA_CERTS`, env }));
+}
+
 export async function benchSandbox(log: (line: string) => void): Promise<Row[]> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'warden-bench-'));
   try {
@@ -51,6 +60,11 @@ export async function benchSandbox(log: (line: string) => void): Promise<Row[]> 
     const srt = srtContender(dir);
     if (typeof srt === 'string') log(`skipping srt: ${srt}`);
     else contenders.push(srt);
+    // Node parses every certificate NODE_EXTRA_CA_CERTS names before running any code (this
+    // machine's environment points it at the system bundle): both contenders are Node programs,
+    // so they are also timed without it, as on a machine that does not set it.
+    const withoutExtraCa = withoutExtraCaCerts(contenders, srt);
+    contenders.push(...withoutExtraCa);
 
     const samples = new Map<string, number[]>(contenders.map((c) => [c.name, []]));
     for (const c of contenders) timeOnce(c); // warm caches
@@ -66,6 +80,10 @@ export async function benchSandbox(log: (line: string) => void): Promise<Row[]> 
         pass: warden / med(srt.name) <= 1 / 3 });
     }
     rows.push({ group: 'sandbox start-up', name: 'warden overhead over raw bwrap', value: warden - med('raw bwrap true'), unit: 'ms' });
+    if (withoutExtraCa.length === 2) {
+      const [w, s] = withoutExtraCa.map((c) => med(c.name)) as [number, number];
+      rows.push({ group: 'sandbox start-up', name: `warden / srt wall time, both without NODE_EXTRA_CA_CERTS (this environment sets it; warden ${w.toFixed(0)} ms, srt ${s.toFixed(0)} ms)`, value: w / s, unit: 'ratio' });
+    }
     rows.push(...await memoryRows());
     return rows;
   } finally {
