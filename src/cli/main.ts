@@ -11,6 +11,7 @@ import { registerAuditCommands, registerLogsCommand } from './audit-commands.js'
 import { registerGatewayCommands } from './gateway-commands.js';
 import { registerApprovalCommands } from './approvals.js';
 import { registerProviderCommands } from './provider-commands.js';
+import { registerOnboardCommand } from './onboard.js';
 import { registerScanCommand } from './scan.js';
 import { addLimitOptions, type LimitFlags } from './limits.js';
 
@@ -192,6 +193,7 @@ Docs: docs/commands.md, docs/policy.md, docs/security-model.md`);
       setExit(await (await import('./term.js')).termCommand());
     });
   registerProviderCommands(program, setExit, mode);
+  registerOnboardCommand(program, setExit, mode);
   registerScanCommand(program, setExit, mode);
 
   program

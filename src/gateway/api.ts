@@ -120,6 +120,14 @@ export const OPS = {
   'provider.delete': { request: z.object({ name: providerName }), reply: z.looseObject({ name: z.string() }) },
   'inference.set': { request: z.object({ provider: providerName, model: z.string().min(1), verify: z.boolean().optional() }), reply: inferenceRoutes },
   'inference.get': { request: z.object({}), reply: inferenceRoutes },
+  /** Whether a provider (new, or existing with these changes) answers, and the models it lists; saves nothing. */
+  'provider.check': {
+    request: z.object({ name: providerName, type: z.string().min(1), endpoint: z.string().optional(), credentials: stringMap.optional() }),
+    reply: z.looseObject({
+      name: z.string(), type: z.string(), api: z.enum(['openai', 'anthropic']), endpoint: z.string().nullable(),
+      exists: z.boolean(), changed: z.array(z.string()), models: z.array(z.string()),
+    }),
+  },
   exec: {
     request: z.object({
       name, argv: strings('argv'), env: stringMap.optional(), cwd: z.string().optional(), tty: ttySize.nullable().optional(),

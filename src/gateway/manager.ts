@@ -101,6 +101,7 @@ export class SandboxManager {
     'provider.delete': (args, actor) => this.providerOps.delete(args, actor),
     'inference.set': (args, actor) => this.providerOps.setRoute(args, actor),
     'inference.get': () => this.providerOps.routes(),
+    'provider.check': (args) => this.providerOps.check(args),
   };
 
   async call<O extends Exclude<Op, 'exec' | 'gateway.stop' | 'approvals.watch'>>(op: O, args: OpArgs<O>, actor: string): Promise<unknown> {

@@ -10,6 +10,19 @@ import type { OpArgs } from './api.js';
 import { GatewayError } from './protocol.js';
 
 const VERIFY_TIMEOUT_MS = 15_000;
+const MODEL_LIST_BYTES = 4 * 1024 * 1024;
+
+/** The ids of an OpenAI- or Anthropic-shaped model listing ({data: [{id}]}), sorted; none for anything else. */
+export function modelIds(body: string): string[] {
+  try {
+    const data = (JSON.parse(body) as { data?: unknown }).data;
+    if (!Array.isArray(data)) return [];
+    const ids = data.map((entry) => (entry as { id?: unknown } | null)?.id).filter((id): id is string => typeof id === 'string' && id !== '');
+    return [...new Set(ids)].sort();
+  } catch {
+    return [];
+  }
+}
 
 export class ProviderOps {
   constructor(
@@ -54,10 +67,26 @@ export class ProviderOps {
     const record = this.guard(() => this.store.get(args.provider));
     const api = this.store.profile(record.type).api;
     if (api === undefined) throw new GatewayError('bad_request', `provider ${record.name} (${record.type}) serves no models; use a model provider (openai, anthropic, nvidia, ollama, vllm, openai-compatible)`);
-    if (args.verify !== false) await this.verify(record, api);
+    if (args.verify !== false) await this.verify(record, api, ' (--no-verify switches anyway)');
     this.store.setRoute(api, { provider: record.name, model: args.model });
     this.audit('inference.route', { api, provider: record.name, model: args.model, verified: args.verify !== false }, actor);
     return this.routes();
+  }
+
+  /**
+   * Whether a provider (a new one, or an existing one with these changes) answers its model
+   * listing, with the models it lists; nothing is written. `changed` says what saving it would
+   * change ('created' for a new one; variable names, never values).
+   */
+  async check(args: OpArgs<'provider.check'>) {
+    const { record, exists, changed } = this.guard(() => this.store.preview(args.name, args.type, {
+      ...(args.endpoint !== undefined ? { endpoint: args.endpoint } : {}),
+      ...(args.credentials !== undefined ? { credentials: args.credentials } : {}),
+    }));
+    const api = this.store.profile(record.type).api;
+    if (api === undefined) throw new GatewayError('bad_request', `provider type ${record.type} serves no models; use a model provider (openai, anthropic, nvidia, ollama, vllm, openai-compatible)`);
+    const models = await this.verify(record, api, '');
+    return { name: record.name, type: record.type, api, endpoint: this.store.endpointOf(record) ?? null, exists, changed, models };
   }
 
   routes() {
@@ -69,8 +98,11 @@ export class ProviderOps {
     return { routes };
   }
 
-  /** The upstream answers its model listing with this key: a wrong key or URL fails here, before the switch. */
-  private verify(record: ProviderRecord, api: ApiShape): Promise<void> {
+  /**
+   * The upstream answers its model listing with this key: a wrong key or URL fails here, before
+   * anything changes. Resolves to the model ids it lists (none when its answer lists none).
+   */
+  private verify(record: ProviderRecord, api: ApiShape, override: string): Promise<string[]> {
     const endpoint = this.store.endpointOf(record)!;
     const url = new URL(endpoint.replace(/\/+$/, '') + '/models');
     const auth = this.store.profile(record.type).auth;
@@ -78,12 +110,23 @@ export class ProviderOps {
     const headers: Record<string, string> = { accept: 'application/json', 'user-agent': 'warden-inference' };
     if (api === 'anthropic') headers['anthropic-version'] = '2023-06-01';
     if (auth !== undefined && key !== undefined) headers[auth.header] = auth.scheme !== undefined ? `${auth.scheme} ${key}` : key;
-    const fail = (why: string) => new GatewayError('verify_failed', `provider ${record.name} did not answer ${url.origin}${url.pathname}: ${why}. Nothing was changed (--no-verify switches anyway)`);
+    const fail = (why: string) => new GatewayError('verify_failed', `provider ${record.name} did not answer ${url.origin}${url.pathname}: ${why}. Nothing was changed${override}`);
     return new Promise((resolve, reject) => {
       const req = (url.protocol === 'https:' ? https : http).get(url, { headers, timeout: VERIFY_TIMEOUT_MS }, (res) => {
-        res.resume();
-        if ((res.statusCode ?? 0) >= 200 && (res.statusCode ?? 0) < 300) resolve();
-        else reject(fail(`HTTP ${res.statusCode}${res.statusCode === 401 || res.statusCode === 403 ? ' (is the key right?)' : ''}`));
+        if ((res.statusCode ?? 0) < 200 || (res.statusCode ?? 0) >= 300) {
+          res.resume();
+          reject(fail(`HTTP ${res.statusCode}${res.statusCode === 401 || res.statusCode === 403 ? ' (is the key right?)' : ''}`));
+          return;
+        }
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          // A listing is small; past this, the ids are not needed to know that it answered.
+          if (size <= MODEL_LIST_BYTES) chunks.push(chunk);
+        });
+        res.on('end', () => resolve(size <= MODEL_LIST_BYTES ? modelIds(Buffer.concat(chunks).toString('utf8')) : []));
+        res.on('error', (error) => reject(fail(error.message)));
       });
       req.on('timeout', () => req.destroy(new Error(`no answer in ${VERIFY_TIMEOUT_MS / 1000} s`)));
       req.on('error', (error) => reject(fail(error.message)));

@@ -149,6 +149,35 @@ export class ProviderStore {
     return next;
   }
 
+  /**
+   * The record `create` (for a new name) or `update` (for an existing one) would write, checked
+   * the same way, without writing anything: what `warden onboard` verifies before it changes a
+   * thing. `changed` names what would differ from the stored record (variable names, never values).
+   */
+  preview(name: string, type: string, change: { endpoint?: string; credentials?: Record<string, string> }): { record: ProviderRecord; exists: boolean; changed: string[] } {
+    checkProviderName(name);
+    for (const value of Object.values(change.credentials ?? {})) registerSecret(value);
+    const current = this.snapshot().providers.get(name);
+    if (current === undefined) {
+      const now = new Date().toISOString();
+      const record: ProviderRecord = { name, type, credentials: { ...change.credentials }, hosts: [], createdAt: now, updatedAt: now, ...(change.endpoint !== undefined ? { endpoint: change.endpoint } : {}) };
+      this.validate(record);
+      return { record, exists: false, changed: ['created'] };
+    }
+    if (current.type !== type) throw new ProviderError(`provider ${name} exists with type ${current.type}, not ${type}; choose another name`, 'exists');
+    const record: ProviderRecord = {
+      ...current,
+      ...(change.endpoint !== undefined ? { endpoint: change.endpoint } : {}),
+      credentials: { ...current.credentials, ...change.credentials },
+    };
+    this.validate(record);
+    const changed = [
+      ...(this.endpointOf(record) !== this.endpointOf(current) ? ['endpoint'] : []),
+      ...Object.entries(change.credentials ?? {}).filter(([key, value]) => current.credentials[key] !== value).map(([key]) => key).sort(),
+    ];
+    return { record, exists: true, changed };
+  }
+
   delete(name: string): void {
     this.get(name);
     const using = Object.entries(this.routes()).filter(([, route]) => route?.provider === name).map(([api]) => api);

@@ -19,6 +19,8 @@ export interface MockProviderOptions {
   words?: number;
   /** Milliseconds between streamed events. Default 0. */
   eventDelayMs?: number;
+  /** The ids GET /v1/models lists. Default ['mock-model']. */
+  models?: string[];
 }
 
 export interface MockProvider {
@@ -79,7 +81,7 @@ async function answer(req: http.IncomingMessage, res: http.ServerResponse, path:
   const inputTokens = JSON.stringify(body?.messages ?? body?.input ?? body?.prompt ?? '').length;
   const outputTokens = words.length;
   const stream = body?.stream === true;
-  if (req.method === 'GET' && path === '/v1/models') return json(200, { object: 'list', data: [{ id: 'mock-model', object: 'model', created: 0, owned_by: 'mock' }] });
+  if (req.method === 'GET' && path === '/v1/models') return json(200, { object: 'list', data: (options.models ?? ['mock-model']).map((id) => ({ id, object: 'model', created: 0, owned_by: 'mock' })) });
   if (req.method !== 'POST') return error(404, `no route ${req.method} ${path}`);
   if (path === '/v1/embeddings') {
     return json(200, { object: 'list', data: [{ object: 'embedding', index: 0, embedding: [0.1, 0.2, 0.3] }], model, usage: { prompt_tokens: inputTokens, total_tokens: inputTokens } });
