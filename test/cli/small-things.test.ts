@@ -93,7 +93,7 @@ test("every command's --help ends with an example", () => {
     if (subs.length === 0) leaves.push(names);
     for (const sub of subs) walk([...names, sub]);
   };
-  for (const top of ['run', 'sandbox', 'policy', 'preset', 'gateway', 'exec', 'connect', 'logs', 'audit', 'doctor', 'completion', 'provider', 'inference', 'approvals', 'term', 'scan']) walk([top]);
+  for (const top of ['run', 'sandbox', 'policy', 'preset', 'gateway', 'exec', 'connect', 'logs', 'audit', 'doctor', 'completion', 'provider', 'inference', 'approvals', 'term', 'scan', 'onboard']) walk([top]);
   assert.ok(leaves.length > 20, leaves.join(', '));
   for (const names of leaves) assert.match(warden([...names, '--help']).stdout, /\nExamples?:\n {2}.*warden /, `warden ${names.join(' ')} --help`);
 });
