@@ -40,16 +40,18 @@ export async function onboardCommand(opts: OnboardOptions): Promise<number> {
   if (!opts.nonInteractive && !process.stdin.isTTY) {
     throw usage('stdin is not a terminal, so the wizard cannot ask: pass --non-interactive with --provider TYPE --model MODEL');
   }
+  // Before the first gateway call, which may start a gateway that inherits this environment.
+  const keys = takeKeysFromEnvironment(opts.credential);
   const home = wardenHome();
   const presetNames = (await policyLoader()).listPresets().map((p) => p.name);
   const current = await currentSetup(home);
   let decided: { choice: Choice; check: Check } | undefined;
   if (opts.nonInteractive) {
-    decided = await fromFlags(opts, current, presetNames);
+    decided = await fromFlags(opts, current, presetNames, keys);
   } else {
     const prompter = new TerminalPrompter();
     try {
-      decided = await wizard(prompter, opts, current, presetNames, home);
+      decided = await wizard(prompter, opts, current, presetNames, home, keys);
     } catch (error) {
       if (error instanceof PromptCancelled) throw new CliError('cancelled', 'onboarding cancelled; nothing was changed', error.interrupted ? 130 : 1);
       throw error;
@@ -95,14 +97,26 @@ function endpointChange(endpoint: string | undefined, profile: ProviderProfile, 
   return endpoint === (existing?.endpoint ?? profile.endpoint) ? undefined : endpoint;
 }
 
-/** The value of $variable, taken out of this process's environment (a gateway started from here must not inherit it). */
-function takeFromEnvironment(variable: string): string | undefined {
-  const value = process.env[variable];
-  delete process.env[variable];
-  return value === undefined || value === '' ? undefined : value;
+/** Values of variables that may hold the key, by name. */
+type EnvironmentKeys = ReadonlyMap<string, string>;
+
+/**
+ * The values of every variable that may hold the key (--credential's, and each model provider
+ * type's), taken out of this process's environment: a gateway started from here outlives it and
+ * must not inherit one.
+ */
+function takeKeysFromEnvironment(credential: string | undefined): EnvironmentKeys {
+  const names = new Set([...modelTypes().flatMap((p) => p.credentials), ...(credential !== undefined && /^[A-Za-z_][A-Za-z0-9_]*$/.test(credential) ? [credential] : [])]);
+  const keys = new Map<string, string>();
+  for (const name of names) {
+    const value = process.env[name];
+    if (value !== undefined && value !== '') keys.set(name, value);
+    delete process.env[name];
+  }
+  return keys;
 }
 
-async function fromFlags(opts: OnboardOptions, current: CurrentSetup, presetNames: string[]): Promise<{ choice: Choice; check: Check }> {
+async function fromFlags(opts: OnboardOptions, current: CurrentSetup, presetNames: string[], keys: EnvironmentKeys): Promise<{ choice: Choice; check: Check }> {
   const types = modelTypes();
   if (opts.provider === undefined) throw usage(`--non-interactive needs --provider TYPE (${types.map((p) => p.type).join(', ')})`);
   const profile = flag(() => parseProviderType(opts.provider!, types));
@@ -113,7 +127,7 @@ async function fromFlags(opts: OnboardOptions, current: CurrentSetup, presetName
     throw usage(`a provider of type ${profile.type} needs --endpoint URL (its base URL, e.g. http://127.0.0.1:8000/v1)`);
   }
   const variable = flag(() => keyVariable(profile, existing, opts.credential !== undefined ? parseVariableName(opts.credential) : undefined));
-  const key = keyFromEnvironment(profile, variable, existing, opts.credential !== undefined);
+  const key = keyFromEnvironment(keys, profile, variable, existing, opts.credential !== undefined);
   const model = opts.model !== undefined ? flag(() => parseModel(opts.model!)) : currentModel(current, profile.api!, name);
   if (model === undefined) throw usage(`--non-interactive needs --model MODEL (${name} serves no route yet)`);
   const tier = opts.tier !== undefined ? flag(() => parseTier(opts.tier!)) : undefined;
@@ -135,10 +149,10 @@ const withEndpoint = (endpoint: string | undefined) => (endpoint !== undefined ?
  * The key for --non-interactive: $VAR when --credential VAR is given (it must be set); else a
  * stored key is kept; else the type's variable when it is set; else none, if the type needs none.
  */
-function keyFromEnvironment(profile: ProviderProfile, variable: string | undefined, existing: ExistingProvider | undefined, given: boolean): Choice['key'] {
+function keyFromEnvironment(keys: EnvironmentKeys, profile: ProviderProfile, variable: string | undefined, existing: ExistingProvider | undefined, given: boolean): Choice['key'] {
   if (variable === undefined) return undefined;
   if (!given && existing !== undefined && existing.credentials.length > 0) return undefined;
-  const value = takeFromEnvironment(variable);
+  const value = keys.get(variable);
   if (value !== undefined) return { variable, value };
   if (given) throw usage(`--credential ${variable}: $${variable} is not set here; export it first`);
   if (profile.optionalCredentials) return undefined;
@@ -152,7 +166,7 @@ function checkProvider(choice: Choice): Promise<Check> {
   });
 }
 
-async function wizard(p: Prompter, opts: OnboardOptions, current: CurrentSetup, presetNames: string[], home: string): Promise<{ choice: Choice; check: Check } | undefined> {
+async function wizard(p: Prompter, opts: OnboardOptions, current: CurrentSetup, presetNames: string[], home: string, keys: EnvironmentKeys): Promise<{ choice: Choice; check: Check } | undefined> {
   p.say(describeCurrent(current, home));
   const types = modelTypes();
   p.say('Model providers:');
@@ -167,7 +181,7 @@ async function wizard(p: Prompter, opts: OnboardOptions, current: CurrentSetup, 
   for (let attempt = 0; check === undefined; attempt++) {
     // Local servers (no hosts of their own) are the ones whose address varies.
     if (profile.hosts.length === 0) endpoint = await ask(p, 'Endpoint (base URL)', parseEndpoint, endpoint !== undefined ? { default: endpoint } : {});
-    key = variable === undefined ? undefined : await askKey(p, profile, variable, existing, opts.credential !== undefined, key, attempt);
+    key = variable === undefined ? undefined : await askKey(p, keys, profile, variable, existing, opts.credential !== undefined, key, attempt);
     const choice: Choice = { profile, name, model: '-', ...(key !== undefined ? { key } : {}), ...withEndpoint(endpointChange(endpoint, profile, existing)) };
     p.say(`Checking that ${name} answers at ${endpoint ?? existing?.endpoint ?? profile.endpoint}/models ...`);
     try {
@@ -198,15 +212,15 @@ async function wizard(p: Prompter, opts: OnboardOptions, current: CurrentSetup, 
  * The key, asked for: the variable's value in this environment (offered first), or typed at a
  * hidden prompt; Enter keeps the stored key (or the one typed before a failed check).
  */
-async function askKey(p: Prompter, profile: ProviderProfile, variable: string, existing: ExistingProvider | undefined, given: boolean, previous: Choice['key'], attempt: number): Promise<Choice['key']> {
-  const fromEnvironment = process.env[variable];
+async function askKey(p: Prompter, keys: EnvironmentKeys, profile: ProviderProfile, variable: string, existing: ExistingProvider | undefined, given: boolean, previous: Choice['key'], attempt: number): Promise<Choice['key']> {
+  const fromEnvironment = keys.get(variable);
   if (given) {
-    const value = takeFromEnvironment(variable);
+    const value = fromEnvironment;
     if (value === undefined) throw usage(`--credential ${variable}: $${variable} is not set here; export it first`);
     return { variable, value };
   }
-  if (fromEnvironment !== undefined && fromEnvironment !== '' && await ask(p, `Use the key in $${variable}?`, (a) => parseYesNo(a, attempt === 0), { hint: attempt === 0 ? 'Y/n' : 'y/N' })) {
-    return { variable, value: takeFromEnvironment(variable)! };
+  if (fromEnvironment !== undefined && await ask(p, `Use the key in $${variable}?`, (a) => parseYesNo(a, attempt === 0), { hint: attempt === 0 ? 'Y/n' : 'y/N' })) {
+    return { variable, value: fromEnvironment };
   }
   const stored = existing !== undefined && existing.credentials.includes(variable);
   const keep = previous !== undefined ? 'Enter keeps the one typed before' : stored ? 'Enter keeps the stored key' : profile.optionalCredentials ? 'Enter for none' : undefined;

@@ -10,7 +10,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { newHome, waitFor, WARDEN, wardenAsync, type Home, type Result } from './helpers.js';
+import { gatewayPid, newHome, waitFor, WARDEN, wardenAsync, type Home, type Result } from './helpers.js';
 import { startMockProvider, type MockProvider } from '../inference/mock-provider.js';
 
 const KEY = 'sk-onboard-canary-5f1e2d3c4b';
@@ -55,6 +55,8 @@ describe('warden onboard --non-interactive', () => {
     assert.match(result.stdout, /inference\.local \(openai\) -> local, model mock-model: set/);
     assert.match(result.stdout, /policy tier balanced \(npm, pypi, github\), extra presets: slack: saved in /);
     assertNoKey(result, KEY);
+    // This run started the gateway, which outlives it: the key must not be in its environment.
+    assert.ok(!readFileSync(`/proc/${gatewayPid(home)}/environ`, 'utf8').includes(KEY), 'the gateway inherited the key');
     const models = model.seen.filter((r) => r.path === '/v1/models');
     assert.equal(models.at(-1)?.headers.authorization, `Bearer ${KEY}`, 'the provider was asked with the key');
 
@@ -298,11 +300,30 @@ describe('warden onboard, the wizard at a terminal', () => {
     assert.ok(!t.transcript.includes('Apply?'));
   });
 
+  test('a hosted type: no endpoint question (a flag may give one), the key offered from its variable, the route moved', async () => {
+    const t = new Terminal(home, ['onboard', '--endpoint', model.url], { NVIDIA_API_KEY: KEY });
+    await t.answer('Provider type [openai-compatible]: ', 'nvidia');
+    await t.answer('Provider name [nvidia]: ', '');
+    await t.answer('Use the key in $NVIDIA_API_KEY? (Y/n): ', '');
+    await t.expect('It answers, and lists 2 models:');
+    await t.answer('Model (a number or a name): ', 'mock-model');
+    await t.answer('Policy tier [restricted]: ', '');
+    await t.answer('Extra presets (comma-separated, or none) [npm,slack]: ', '');
+    await t.expect('provider nvidia (nvidia): create, key in NVIDIA_API_KEY');
+    await t.answer('Apply? (Y/n): ', 'y');
+    assert.equal(await t.finish(), 0, t.transcript);
+    assert.ok(!t.transcript.includes('Endpoint (base URL)'));
+    assert.ok(!t.transcript.includes(KEY), `a key was shown:\n${t.transcript}`);
+    assert.deepEqual((await providers(home)).map((p) => [p.name, p.type, p.credentials]), [['local', 'openai-compatible', ['API_KEY']], ['nvidia', 'nvidia', ['NVIDIA_API_KEY']]]);
+    assert.deepEqual((await routes(home)).routes.openai, { provider: 'nvidia', model: 'mock-model', endpoint: model.url });
+    assert.deepEqual(profileOf(home), { ...profileOf(home), provider: 'nvidia', type: 'nvidia', tier: 'restricted', presets: ['npm', 'slack'] });
+  });
+
   test('Ctrl-C stops it: exit 130, and nothing is changed', async () => {
     const before = { providers: await providers(home), routes: await routes(home), profile: profileOf(home) };
     const t = new Terminal(home, ['onboard']);
-    await t.answer('Provider type [openai-compatible]: ', '');
-    await t.answer('Provider name [local]: ', 'other');
+    await t.answer('Provider type [nvidia]: ', 'openai-compatible');
+    await t.answer('Provider name [openai-compatible]: ', 'other');
     await t.answer('Endpoint (base URL): ', model.url);
     await t.expect('API_KEY (typing is not shown');
     t.type('\x03');
