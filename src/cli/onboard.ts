@@ -36,10 +36,10 @@ Then: warden launch openclaw. See docs/onboard.md.`;
 export function registerOnboardCommand(program: Command, setExit: SetExit, mode: Mode): void {
   program.command('onboard')
     .summary('set up a model provider, the inference route and the policy tier for agents (wizard, or --non-interactive)')
-    .description('Set up one model provider (its key stays on the host), route inference.local to one of its models, and choose the\n' +
-      'policy tier and presets `warden launch` gives agents. The provider must answer before anything is saved. Rerunning is safe:\n' +
-      'it shows what exists, an answer left out keeps it, and an identical rerun changes nothing ("already in force").\n' +
-      'Keys are read from an environment variable or typed at a hidden prompt, never from the command line.\n\n' +
+    .description('Set up one model provider (its key stays on the host), route inference.local to one of its models, and choose ' +
+      'the policy tier and presets `warden launch` gives agents. The provider must answer before anything is saved.\n\n' +
+      'Rerunning is safe: it shows what exists, an answer left out keeps it, and an identical rerun changes nothing ' +
+      '("already in force"). Keys are read from an environment variable or typed at a hidden prompt, never from the command line.\n\n' +
       `Tiers: ${TIERS_HELP}.`)
     .option('--non-interactive', 'take every answer from the flags and the environment and never prompt (scripts, CI)')
     .option('--provider <TYPE>', 'model provider type: nvidia, openai, anthropic, ollama, vllm, openai-compatible')
