@@ -64,7 +64,7 @@ export async function onboardCommand(opts: OnboardOptions): Promise<number> {
 }
 
 async function currentSetup(home: string): Promise<CurrentSetup> {
-  const providers = (await gatewayCall('provider.list', {})).filter((p) => p.api !== null)
+  const providers = (await gatewayCall('provider.list', {}))
     .map((p): ExistingProvider => ({ name: p.name, type: p.type, credentials: p.credentials, endpoint: p.endpoint }));
   const { routes } = await gatewayCall('inference.get', {});
   let profile: OnboardProfile | undefined;

@@ -109,6 +109,8 @@ describe('warden onboard --non-interactive', () => {
   });
 
   test('bad flags are usage errors (exit 2) that change nothing', async () => {
+    const gh = await run(home, ['provider', 'create', 'gh', '--type', 'github', '--credential', 'GH_T'], { GH_T: 'gh-value-not-a-model-key' });
+    assert.equal(gh.status, 0, gh.stderr);
     const before = { providers: await providers(home), profile: profileOf(home) };
     const cases: Array<[string[], RegExp]> = [
       [['--credential', `MODEL_KEY=${KEY}`, '--model', 'm'], /give the variable's name only; a value on the command line is visible to every user in ps/],
@@ -118,6 +120,7 @@ describe('warden onboard --non-interactive', () => {
       [['--preset', 'npm', '--preset', 'nosuch'], /no preset named nosuch; shipped presets: .*npm/],
       [['--endpoint', 'ftp://127.0.0.1/v1'], /http:\/\/ or https:\/\//],
       [['--model', 'two words'], /no spaces or control characters/],
+      [['--name', 'gh'], /a provider named gh exists with type github; choose another name/],
     ];
     for (const [args, message] of cases) {
       const result = await onboard(args, {});
