@@ -20,9 +20,12 @@ interface ProviderRow { name: string; type: string; credentials: string[]; endpo
 interface Routes { routes: { openai?: { provider: string; model: string } } }
 interface Profile { provider: string; type: string; model: string; tier: string; presets: string[] }
 
+/** The model key variables warden reads, empty (as if unset) unless a test sets one: a developer's own keys stay out. */
+const NO_KEYS = Object.fromEntries(['NVIDIA_API_KEY', 'OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'VLLM_API_KEY', 'API_KEY'].map((name) => [name, '']));
+
 /** warden with this home and extra environment (a key in a variable, as a user exports it). */
 function run(home: Home, args: string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {
-  return wardenAsync(args, { env: { WARDEN_HOME: home.dir, ...env }, timeoutMs: 60_000 }).done;
+  return wardenAsync(args, { env: { ...NO_KEYS, WARDEN_HOME: home.dir, ...env }, timeoutMs: 60_000 }).done;
 }
 
 const profileOf = (home: Home) => JSON.parse(readFileSync(path.join(home.dir, 'onboard.json'), 'utf8')) as Profile;
@@ -202,7 +205,7 @@ class Terminal {
 
   constructor(home: Home, args: string[], env: NodeJS.ProcessEnv = {}) {
     const command = [process.execPath, WARDEN, ...args].map((a) => `'${a}'`).join(' ');
-    this.child = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...process.env, WARDEN_HOME: home.dir, ...env } });
+    this.child = spawn('script', ['-qfec', command, '/dev/null'], { env: { ...process.env, ...NO_KEYS, WARDEN_HOME: home.dir, ...env } });
     this.child.stdout.setEncoding('utf8').on('data', (d: string) => { this.output += d; });
     this.child.stderr.setEncoding('utf8').on('data', (d: string) => { this.output += d; });
     this.done = new Promise((resolve) => this.child.on('close', (code) => resolve(code)));
@@ -320,6 +323,22 @@ describe('warden onboard, the wizard at a terminal', () => {
     assert.deepEqual((await providers(home)).map((p) => [p.name, p.type, p.credentials]), [['local', 'openai-compatible', ['API_KEY']], ['nvidia', 'nvidia', ['NVIDIA_API_KEY']]]);
     assert.deepEqual((await routes(home)).routes.openai, { provider: 'nvidia', model: 'mock-model', endpoint: model.url });
     assert.deepEqual(profileOf(home), { ...profileOf(home), provider: 'nvidia', type: 'nvidia', tier: 'restricted', presets: ['npm', 'slack'] });
+  });
+
+  test('declining the plan changes nothing: exit 1', async () => {
+    const before = { providers: await providers(home), routes: await routes(home), profile: profileOf(home) };
+    const t = new Terminal(home, ['onboard']);
+    await t.answer('Provider type [nvidia]: ', '');
+    await t.answer('Provider name [nvidia]: ', '');
+    await t.answer('NVIDIA_API_KEY (typing is not shown; Enter keeps the stored key): ', '');
+    await t.answer('Model (a number or a name) [mock-model]: ', '');
+    await t.answer('Policy tier [restricted]: ', 'permissive');
+    await t.answer('Extra presets (comma-separated, or none) [npm,slack]: ', '');
+    await t.expect('policy tier permissive (npm, pypi, github, crates, go, rubygems, docker-hub, huggingface, github-write), extra presets: npm, slack');
+    await t.answer('Apply? (Y/n): ', 'n');
+    assert.equal(await t.finish(), 1, t.transcript);
+    assert.match(t.transcript, /nothing was changed/);
+    assert.deepEqual({ providers: await providers(home), routes: await routes(home), profile: profileOf(home) }, before);
   });
 
   test('Ctrl-C stops it: exit 130, and nothing is changed', async () => {
