@@ -18,6 +18,7 @@ export {
   type AuditEntry,
   type AuditRecord,
 } from './append.js';
+export { auditTail, followAudit, SUMMARY_CHARS, type AuditTailRecord } from './follow.js';
 export { createAuditWriter, type AuditWriter, type AuditWriterOptions } from './writer.js';
 export { ANCHOR_FILE, newestAnchor, startAnchoring, type Anchor, type Anchoring, type AnchoringOptions } from './anchors.js';
 export { verifyAudit, auditHead, type VerifyOptions, type VerifyResult } from './verify.js';

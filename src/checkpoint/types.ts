@@ -178,6 +178,12 @@ export interface ApprovalDraft {
    * only be approved once (the operator releases this response) or denied.
    */
   content?: { score: number; categories: string[]; excerpts: string[] };
+  /**
+   * Set when an agent proposed the rule itself (https://warden.local/v1/proposals) rather than a
+   * request being held: its reason, and who proposed it as the egress proxy identified the caller
+   * (never what the proposal's body claims).
+   */
+  proposal?: { reason: string; binary: string; ancestors: string[]; pid: number };
 }
 
 /** What the enforcement point needs besides the verdict, for network actions. */

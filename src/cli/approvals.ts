@@ -19,7 +19,7 @@ export function registerApprovalCommands(program: Command, setExit: SetExit, mod
   const approvals = program.command('approvals').summary('answer the requests that sandboxes in ask mode hold for an operator')
     .description('A sandbox created with --approval-mode ask holds what its policy denies until an operator approves or denies it.\n' +
       'Identical requests (sandbox, host, port, binary[, method, path]) are one pending draft. See docs/approvals.md.');
-  approvals.command('list').alias('ls').summary('pending requests: ID SANDBOX BINARY -> HOST:PORT [METHOD PATH] HITS WAITING')
+  approvals.command('list').alias('ls').summary('pending requests and agents\' proposals: ID SANDBOX BINARY -> HOST:PORT [METHOD PATH] HITS WAITING')
     .option('--sandbox <name>', 'only this sandbox')
     .option('--all', 'decided ones too (approved, denied, closed)')
     .option('--json', 'print the list as JSON')
@@ -57,7 +57,9 @@ export function describeApproval(a: Pick<ApprovalView, 'binary' | 'host' | 'port
 }
 
 /** What is missing: the code, the addresses a rule must name, or what the scanner found in a held response. */
-export function missingOf(a: Pick<ApprovalView, 'code' | 'addresses' | 'content'>): string {
+export function missingOf(a: Pick<ApprovalView, 'code' | 'addresses' | 'content' | 'proposal'>): string {
+  // The reason is the agent's own text (checked for control characters when it was filed): escaped all the same.
+  if (a.proposal !== undefined) return `proposed by the agent (${terminalSafe(a.proposal.binary)}): ${terminalSafe(a.proposal.reason)}`;
   if (a.content !== undefined) {
     const excerpt = a.content.excerpts[0];
     // The excerpt is the page's own text: escaped before it reaches a terminal.
@@ -133,7 +135,9 @@ function eventLine(event: ApprovalEvent): string | undefined {
   switch (event.event) {
     case 'pending':
     case 'hit':
-      return `#${a.id} ${a.sandbox} ${describeApproval(a)} ${a.content !== undefined ? missingOf(a) : a.code} hits=${a.hits} waiting=${a.waiting}`;
+      return a.proposal !== undefined
+        ? `#${a.id} ${a.sandbox} ${describeApproval(a)} ${missingOf(a)}`
+        : `#${a.id} ${a.sandbox} ${describeApproval(a)} ${a.content !== undefined ? missingOf(a) : a.code} hits=${a.hits} waiting=${a.waiting}`;
     case 'decided':
     case 'gone':
       // Human output is one line per held request; --json has every event.

@@ -1,5 +1,6 @@
 // `warden term`: the operator's full-screen view (term-app.ts), fed by the gateway: the lists once,
-// then everything it pushes on an approvals.watch connection (approvals and every decision).
+// then everything it pushes on an approvals.watch connection (approvals, every decision, every
+// audit record), drawn through OverdrawScreen (term-screen.ts) so that no frame blanks the screen.
 import { createElement as h } from 'react';
 import { CliError } from './output.js';
 import { gatewayCall } from './gateway-commands.js';
@@ -12,6 +13,8 @@ export function gatewayTermClient(home = wardenHome()): TermClient {
   return {
     sandboxes: async () => (await gatewayCall('sandbox.list', {})).map((s) => ({ name: s.name, state: s.state, approvalMode: s.approvalMode, policyRev: s.policyRev })),
     approvals: async () => (await gatewayCall('approvals.list', {})) as unknown as ApprovalView[],
+    policyHistory: (sandbox) => gatewayCall('policy.history', { name: sandbox }),
+    auditTail: (limit) => gatewayCall('audit.tail', { limit }),
     approve: (id, always, version) => gatewayCall('approvals.approve', { id, always, version }),
     deny: (id, version) => gatewayCall('approvals.deny', { id, version }),
     subscribe(listener) {
@@ -19,17 +22,25 @@ export function gatewayTermClient(home = wardenHome()): TermClient {
       let stop = () => { closed = true; };
       void (async () => {
         const { openWatch } = await import('../gateway/index.js');
-        const { socket, rest } = await openWatch(home, { decisions: true });
+        const { socket, rest } = await openWatch(home, { decisions: true, audit: true });
         if (closed) {
           socket.destroy();
           return;
         }
-        stop = () => socket.destroy();
+        stop = () => {
+          closed = true;
+          socket.destroy();
+        };
         const onData = lineReader((line) => listener(JSON.parse(line) as TermEvent));
         if (rest.length > 0) onData(rest);
         socket.on('data', onData);
+        socket.on('close', () => {
+          if (!closed) listener({ event: 'disconnected', reason: 'the gateway closed the connection' });
+        });
         socket.resume();
-      })();
+      })().catch((error: unknown) => {
+        if (!closed) listener({ event: 'disconnected', reason: (error as Error).message });
+      });
       return () => stop();
     },
   };
@@ -52,14 +63,16 @@ async function withoutCiMarkers<T>(load: () => Promise<T>): Promise<T> {
 
 export async function termCommand(): Promise<number> {
   if (!process.stdin.isTTY || !process.stdout.isTTY) throw new CliError('usage', 'warden term needs a terminal (for scripts: warden approvals list|approve|deny|watch)', 2);
-  const [{ render }, { TermApp }] = await withoutCiMarkers(() => Promise.all([import('ink'), import('./term-app.js')]));
-  // The alternate screen: the terminal's scrollback is left as it was, and restored on exit.
-  process.stdout.write('\x1b[?1049h\x1b[H');
+  const [{ render }, { TermApp }, { OverdrawScreen }] = await withoutCiMarkers(() => Promise.all([import('ink'), import('./term-app.js'), import('./term-screen.js')]));
+  // The alternate screen: the terminal's scrollback is left as it was, and restored on exit. The
+  // cursor is hidden meanwhile (frames are drawn by moving it).
+  process.stdout.write('\x1b[?1049h\x1b[?25l\x1b[H');
   try {
-    const app = render(h(TermApp, { client: gatewayTermClient() }), { exitOnCtrlC: true });
+    const screen = new OverdrawScreen(process.stdout) as unknown as NodeJS.WriteStream;
+    const app = render(h(TermApp, { client: gatewayTermClient() }), { exitOnCtrlC: true, stdout: screen, patchConsole: false });
     await app.waitUntilExit();
   } finally {
-    process.stdout.write('\x1b[?1049l');
+    process.stdout.write('\x1b[?25h\x1b[?1049l');
   }
   return 0;
 }

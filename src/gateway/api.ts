@@ -37,6 +37,7 @@ const approvalView = z.looseObject({
   reason: z.string(), ruleMissing: z.string(), addresses: z.array(z.string()).optional(), changes: z.array(z.unknown()),
   hits: z.number(), waiting: z.number(), gone: z.number(), version: z.number(), firstSeen: z.string(), lastSeen: z.string(),
   decidedBy: z.string().nullable(), decidedAt: z.string().nullable(), decision: z.string().nullable(),
+  proposal: z.looseObject({ reason: z.string(), binary: z.string(), ancestors: z.array(z.string()), pid: z.number() }).optional(),
 });
 
 const sandboxView = z.looseObject({
@@ -70,6 +71,13 @@ const revision = z.looseObject({
   unchanged: z.boolean().optional(), inForce: z.array(z.string()).optional(),
 });
 
+const auditTailRecord = z.looseObject({
+  seq: z.number(), ts: z.string(), kind: z.string(), sandbox: z.string().nullable(), actor: z.string().nullable(), summary: z.string(),
+});
+const policyHistoryEntry = z.looseObject({
+  rev: z.number(), createdAt: z.string(), author: z.string(), reason: z.string().nullable(), diff: z.array(z.string()),
+});
+
 export const OPS = {
   ping: {
     request: z.object({}),
@@ -100,7 +108,18 @@ export const OPS = {
    * the client closes it; with `decisions`, also every decision of the sandboxes' checkpoints
    * ({event: 'decision', record}) as it is recorded (`warden term`'s live stream).
    */
-  'approvals.watch': { request: z.object({ sandbox: z.string().optional(), decisions: z.boolean().optional() }), reply: z.looseObject({ timeoutMs: z.number() }) },
+  /** With `audit`, also every audit record once committed ({event: 'audit', record}, an AuditTailRecord): the TUI's audit tail. */
+  'approvals.watch': {
+    request: z.object({ sandbox: z.string().optional(), decisions: z.boolean().optional(), audit: z.boolean().optional() }),
+    reply: z.looseObject({ timeoutMs: z.number() }),
+  },
+  /** The newest audit records (payloads cut to a summary), oldest first: where the pushed tail starts. */
+  'audit.tail': {
+    request: z.object({ limit: z.number().int().min(1).max(1000).optional(), sandbox: z.string().optional() }),
+    reply: z.array(auditTailRecord),
+  },
+  /** A sandbox's policy revisions, oldest first, each with its difference to the one before as diff lines. */
+  'policy.history': { request: z.object({ name }), reply: z.array(policyHistoryEntry) },
   'sandbox.start': { request: z.object({ name }), reply: sandboxView },
   'sandbox.stop': { request: z.object({ name }), reply: sandboxView },
   'sandbox.delete': { request: z.object({ name, purge: z.boolean().optional() }), reply: z.looseObject({ name: z.string(), purged: z.string().nullable(), removed: z.array(z.string()), kept: z.array(z.string()) }) },

@@ -37,8 +37,8 @@ export interface ApprovalDeps {
   store: Store;
   /** The policy a running sandbox enforces now; undefined when it does not run. */
   policyOf(sandbox: string): Policy | undefined;
-  /** `policy` with `changes` applied and validated (throws when they do not apply). */
-  withChanges(policy: Policy, changes: DraftChange[]): Policy;
+  /** `policy` with `changes` applied and validated (throws when they do not apply); with `inForce`, additions already in force are noted there and skipped. */
+  withChanges(policy: Policy, changes: DraftChange[], inForce?: string[]): Policy;
   /** A new policy revision with `changes`, the way `policy update` makes one: validated, audited, live when it resolves. */
   revise(sandbox: string, changes: DraftChange[], actor: string, reason: string): Promise<{ rev: number }>;
   audit(kind: string, sandbox: string, actor: string, payload: unknown): void;
@@ -58,7 +58,8 @@ export function approvalView(record: ApprovalRecord): ApprovalView {
     id: record.id, sandbox: record.sandbox, state: record.state, host: draft.host, port: draft.port, binary: draft.binary,
     ancestors: draft.ancestors, ...(draft.method !== undefined ? { method: draft.method } : {}), ...(draft.path !== undefined ? { path: draft.path } : {}),
     code: draft.code, reason: draft.reason, ruleMissing: draft.ruleMissing, ...(draft.addresses !== undefined ? { addresses: draft.addresses } : {}),
-    changes: draft.changes, ...(draft.content !== undefined ? { content: draft.content } : {}), hits: record.hits, waiting: record.waiting, gone: record.gone, version: record.version,
+    changes: draft.changes, ...(draft.content !== undefined ? { content: draft.content } : {}), ...(draft.proposal !== undefined ? { proposal: draft.proposal } : {}),
+    hits: record.hits, waiting: record.waiting, gone: record.gone, version: record.version,
     firstSeen: record.firstSeen, lastSeen: record.lastSeen, decidedBy: record.decidedBy, decidedAt: record.decidedAt, decision: record.decision,
   };
 }
@@ -140,6 +141,38 @@ export class Approvals {
     });
   }
 
+  /**
+   * An agent's own proposal (warden.local/v1/proposals): a pending draft that holds nothing and is
+   * never approved without an operator. An identical pending proposal is counted again, not added;
+   * past `maxPending` proposals of the sandbox, undefined (refused).
+   */
+  propose(sandbox: string, draft: ApprovalDraft, maxPending: number): { filed: ApprovalView; created: boolean } | { refused: 'limit' | 'invalid' | 'in_force'; message: string } {
+    // The rule must apply to the policy in force (a bad host is refused now, not at approval time).
+    const current = this.deps.policyOf(sandbox);
+    if (current !== undefined) {
+      const inForce: string[] = [];
+      try {
+        this.deps.withChanges(current, draft.changes, inForce);
+      } catch (error) {
+        return { refused: 'invalid', message: `the proposed rule does not apply: ${(error as Error).message}` };
+      }
+      if (inForce.length > 0) return { refused: 'in_force', message: `the policy admits it already (${inForce.join('; ')})` };
+    }
+    const pendingProposals = this.deps.store.approvals.list({ sandbox, state: 'pending' }).filter((r) => (r.draft as ApprovalDraft).proposal !== undefined);
+    if (pendingProposals.length >= maxPending && !pendingProposals.some((r) => r.key === draft.key)) {
+      return { refused: 'limit', message: `sandbox ${sandbox} has ${maxPending} proposals waiting for an operator already (governance.proposals.max_pending)` };
+    }
+    const { record, created } = this.deps.store.approvals.hit({ sandbox, key: draft.key, draft, waiting: false });
+    // One record per proposal filed; the same proposal again only counts a hit (no record per repeat).
+    if (created) {
+      this.deps.audit('approval.proposed', sandbox, `agent ${draft.proposal?.binary ?? '?'} pid ${draft.proposal?.pid ?? '?'}`, {
+        id: record.id, key: draft.key, changes: draft.changes, reason: draft.proposal?.reason, ancestors: draft.proposal?.ancestors,
+      });
+    }
+    this.publish(created ? 'pending' : 'hit', record);
+    return { filed: approvalView(record), created };
+  }
+
   list(filter: { sandbox?: string; state?: ApprovalState } = {}): ApprovalView[] {
     return this.deps.store.approvals.list(filter).map(approvalView);
   }
@@ -154,6 +187,10 @@ export class Approvals {
     const draft = record.draft as ApprovalDraft;
     if (draft.content !== undefined && options.always) {
       throw new GatewayError('not_a_rule', `approval #${id} is a response the directive scanner quarantined: it adds no rule, so it can only be approved once (without --always) or denied`);
+    }
+    // A proposal holds no request that approving once could release: it is a rule, or nothing.
+    if (draft.proposal !== undefined && !options.always) {
+      throw new GatewayError('proposal', `approval #${id} is an agent's proposal (nothing is held): approve it with --always (writes its rule) or deny it`);
     }
     let rev: number | undefined;
     if (options.always) {

@@ -283,7 +283,7 @@ function startExec(socket: net.Socket, rest: Buffer, manager: SandboxManager, ar
 /**
  * After the reply, the gateway pushes one JSON line per approval event (a new pending request, one
  * more identical one, a client gone, a decision) until the client closes the connection. Nothing
- * polls: events are written as they happen. A subscriber that cannot keep up (its socket buffer
+ * polls: events are written as they happen (audit records once their transaction has committed). A subscriber that cannot keep up (its socket buffer
  * past WATCH_BUFFER_BYTES) is dropped rather than let the gateway's memory grow.
  */
 function startWatch(socket: net.Socket, manager: SandboxManager, args: OpArgs<'approvals.watch'>): void {
@@ -299,10 +299,17 @@ function startWatch(socket: net.Socket, manager: SandboxManager, args: OpArgs<'a
   };
   const unsubscribe = manager.approvals.subscribe((event) => send(event.approval.sandbox, event));
   const unsubscribeDecisions = args.decisions === true ? manager.onDecision((record) => send(record.sandbox, { event: 'decision', record })) : () => undefined;
+  // Records without a sandbox (gateway, providers) belong to no one sandbox: a filtered watch skips them.
+  const unsubscribeAudit = args.audit === true
+    ? manager.onAudit((records) => {
+      for (const record of records) if (args.sandbox === undefined || record.sandbox === args.sandbox) send(args.sandbox ?? '', { event: 'audit', record });
+    })
+    : () => undefined;
   socket.resume();
   socket.on('close', () => {
     unsubscribe();
     unsubscribeDecisions();
+    unsubscribeAudit();
   });
 }
 

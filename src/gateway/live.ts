@@ -1,7 +1,7 @@
 import { appendFileSync, readFileSync, renameSync, statSync } from 'node:fs';
 import type { Writable } from 'node:stream';
 import type { DecisionKind, DecisionRecord } from '../audit/index.js';
-import { approvalStage, type ApprovalMode, createCheckpoint, type Decision, type Verdict } from '../checkpoint/index.js';
+import { type ApprovalDraft, approvalStage, type ApprovalMode, createCheckpoint, type Decision, type Verdict } from '../checkpoint/index.js';
 import { type HoldContext, prepareSandboxNetwork, type SandboxNetworkSetup } from '../egress/index.js';
 import { governanceStages, type BreakerTrip } from '../governance/index.js';
 import { createInferenceService, INFERENCE_HOST, type Placeholders, placeholderSwapper, type ProviderStore } from '../inference/index.js';
@@ -13,6 +13,7 @@ import {
 } from '../sandbox/index.js';
 import type { SandboxRecord } from '../store/index.js';
 import { sandboxDirectory } from './paths.js';
+import { type ProposalOutcome, proposalService, WARDEN_HOST } from './proposals.js';
 
 const WORKDIR_INSIDE = '/sandbox';
 /** The main command's log is cut over to main.log.1 beyond this, so it never fills the disk. */
@@ -75,6 +76,8 @@ export interface LiveSandboxEvents {
   ended(code: number): void;
   /** An action the checkpoint put to an operator (ask mode): wait for the answer. */
   hold(ctx: HoldContext): Promise<Decision | { refuse: Verdict }>;
+  /** A rule the agent proposed (warden.local): filed in the approvals inbox, or undefined past the limit. */
+  propose(draft: ApprovalDraft, maxPending: number): ProposalOutcome;
 }
 
 interface Channel {
@@ -149,7 +152,10 @@ export class LiveSandbox {
       checkpoint,
       policy: () => this.policy,
       hooks: {
-        localServices: { [INFERENCE_HOST]: inference.service },
+        localServices: {
+          [INFERENCE_HOST]: inference.service,
+          [WARDEN_HOST]: proposalService({ sandbox: this.record.name, policy: () => this.policy, propose: (draft, max) => this.events.propose(draft, max) }),
+        },
         hold: (ctx) => this.events.hold(ctx),
         ...(Object.keys(placeholders).length > 0 ? { prepareUpstream: placeholderSwapper(this.credentials.store, () => placeholders) } : {}),
       },

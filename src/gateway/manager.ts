@@ -1,6 +1,6 @@
 import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { appendAudit, decisionNotice, type AuditWriter, type DecisionRecord } from '../audit/index.js';
+import { appendAudit, auditTail, type AuditTailRecord, decisionNotice, followAudit, type AuditWriter, type DecisionRecord } from '../audit/index.js';
 import type { Policy, PolicyLoader } from '../policy/index.js';
 import { createWorkdir, leaseSandboxUid, makeDirectoriesSafely, releaseSandboxUid, resolveSandboxUser, startProblem } from '../sandbox/index.js';
 import { isValidSandboxName, secureHomeMode, StoreConflictError, type SandboxRecord, type Store } from '../store/index.js';
@@ -64,7 +64,7 @@ export class SandboxManager {
     this.approvals = new Approvals({
       store,
       policyOf: (sandboxName) => this.live.get(sandboxName)?.currentPolicy,
-      withChanges: (policy, changes) => this.loader.applyPolicyChanges(policy, changes),
+      withChanges: (policy, changes, inForce) => this.loader.applyPolicyChanges(policy, changes, inForce !== undefined ? { inForce } : {}),
       revise: (sandboxName, changes, actor, reason) => this.serialised(sandboxName, () =>
         this.revise(sandboxName, (current) => this.loader.applyPolicyChanges(current, changes), actor, reason)),
       audit: (kind, sandboxName, actor, payload) => this.audit(kind, sandboxName, actor, payload),
@@ -94,6 +94,8 @@ export class SandboxManager {
     }),
     'approvals.approve': (args, actor) => this.approvals.approve(args.id, { always: args.always === true, version: args.version }, actor),
     'approvals.deny': (args, actor) => this.approvals.deny(args.id, actor, args.version),
+    'audit.tail': (args) => this.auditTail(args.limit ?? 100, args.sandbox),
+    'policy.history': (args) => this.policyHistory(args.name),
     'provider.create': (args, actor) => this.providerOps.create(args, actor),
     'provider.list': () => this.providerOps.list(),
     'provider.get': (args) => this.providerOps.get(args),
@@ -113,6 +115,27 @@ export class SandboxManager {
   onDecision(listener: (record: DecisionRecord) => void): () => void {
     this.decisionListeners.add(listener);
     return () => this.decisionListeners.delete(listener);
+  }
+
+  /** Told every audit record once it is committed, in batches, until the returned function is called. */
+  onAudit(listener: (records: AuditTailRecord[]) => void): () => void {
+    return followAudit(this.store, listener);
+  }
+
+  /** The newest `limit` audit records (of `sandbox` only, when given), oldest first. */
+  private auditTail(limit: number, sandbox: string | undefined): AuditTailRecord[] {
+    if (sandbox === undefined) return auditTail(this.store, limit);
+    // Records of one sandbox are among the newest few thousand, or too old for a tail.
+    return auditTail(this.store, Math.max(limit, 5000)).filter((r) => r.sandbox === sandbox).slice(-limit);
+  }
+
+  /** Each revision with its difference to the one before, rendered as the CLI's `policy diff` does. */
+  private policyHistory(sandboxName: string): Array<{ rev: number; createdAt: string; author: string; reason: string | null; diff: string[] }> {
+    this.mustGet(sandboxName);
+    return this.store.policies.list(sandboxName).map((r) => ({
+      rev: r.rev, createdAt: r.createdAt, author: r.author, reason: r.reason,
+      diff: r.diff === null ? [] : this.loader.renderDiff(r.diff as Parameters<PolicyLoader['renderDiff']>[0]).split('\n'),
+    }));
   }
 
   private tellDecision(record: DecisionRecord): void {
@@ -419,6 +442,7 @@ export class SandboxManager {
         }
       },
       hold: (ctx) => this.approvals.hold(record.name, ctx),
+      propose: (draft, maxPending) => this.approvals.propose(record.name, draft, maxPending),
       ended: (code) => {
         if (this.live.get(record.name) !== sandbox) return;
         this.live.delete(record.name);

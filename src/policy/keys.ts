@@ -146,6 +146,9 @@ export const POLICY_KEYS: Readonly<Record<string, Rule>> = {
   'inference.server_tools': { enforced: 'checkpoint: the model call stage (tools the provider runs itself)' },
 
   governance: { enforced: 'checkpoint: governance stages' },
+  'governance.proposals': { enforced: 'gateway: warden.local/v1/proposals (an agent proposes a rule to the approvals inbox)' },
+  'governance.proposals.allow': { enforced: 'gateway: warden.local/v1/proposals answers 403 proposals_disabled without it' },
+  'governance.proposals.max_pending': { enforced: 'gateway: pending proposals per sandbox (default 10)' },
   'governance.scanner': { enforced: 'checkpoint: the directive scanner stage' },
   'governance.scanner.inspect': { enforced: 'checkpoint: the directive scanner stage (HTTP responses through the egress proxy; tool results, bus messages and model prompts as their components submit them)' },
   'governance.scanner.on_detect': { enforced: 'checkpoint: the directive scanner stage' },

@@ -612,6 +612,10 @@ const inferenceSchema = mapping({
 });
 
 const governanceSchema = mapping({
+  proposals: mapping({
+    allow: z.boolean({ error: 'expected true or false' }),
+    max_pending: integer(1, 100, 'expected an integer from 1 to 100').optional(),
+  }).optional(),
   scanner: mapping({
     inspect: listOf(oneOf(['http_responses', 'tool_results', 'bus_messages', 'model_prompts']), 'a list of sources').optional(),
     on_detect: oneOf(['pass', 'flag', 'quarantine', 'block']).optional(),

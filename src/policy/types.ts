@@ -185,6 +185,8 @@ export interface NetworkBinary {
 }
 
 export interface GovernancePolicy {
+  /** Whether an agent may propose rules at https://warden.local/v1/proposals, and how many may wait per sandbox. */
+  proposals?: { allow: boolean; max_pending?: number };
   scanner?: {
     inspect?: Array<'http_responses' | 'tool_results' | 'bus_messages' | 'model_prompts'>;
     on_detect?: 'pass' | 'flag' | 'quarantine' | 'block';

@@ -1,6 +1,7 @@
 // `warden term` in a real terminal (tmux, 80x24), driven by keys while a sandboxed curl waits:
 // approve once succeeds, deny answers the 403, approve always shows its rule, writes exactly one
-// and the next identical request passes without a prompt. CI=true is set on purpose: ink would draw
+// and the next identical request passes without a prompt; the policy pane then shows the new
+// revision's diff and the audit pane the approvals, pushed by the gateway. CI=true is set on purpose: ink would draw
 // nothing until exit where it believes it runs in CI, and warden term must draw anyway.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -44,6 +45,7 @@ describe('warden term in a terminal', { skip: SKIP_NO_BWRAP || (HAS_TMUX ? false
     assert.equal(started.status, 0, started.stderr);
     await showing('#1 tui /usr/bin/curl -> 127.0.0.1:');
     assert.ok(screen().split('\n').every((line) => line.length <= 80));
+    assert.match(screen().split('\n')[23] ?? '', /q quit/, 'the status line is on the last row');
     tmux('send-keys', '-t', 'term', 'a');
     assert.equal((await first).stdout, 'hello\n\n200');
     await showing('ALLOW /usr/bin/curl');
@@ -65,6 +67,12 @@ describe('warden term in a terminal', { skip: SKIP_NO_BWRAP || (HAS_TMUX ? false
     assert.equal(Object.keys(policy.network_policies).length, 1, 'exactly one rule');
     assert.equal((await curl('/next')).stdout, 'hello\n\n200');
     assert.deepEqual(await home.json<unknown[]>(['approvals', 'list']), [], 'no prompt for the next identical request');
+    tmux('send-keys', '-t', 'term', '2');
+    await showing('diff r1 -> r2:');
+    await showing(`+ network_policies.`);
+    tmux('send-keys', '-t', 'term', '3');
+    await showing('approval.approved tui');
+    assert.ok(screen().split('\n').every((line) => line.length <= 80));
     tmux('send-keys', '-t', 'term', 'q');
     await waitFor(() => tmux('has-session', '-t', 'term').status !== 0, 'warden term to quit on q');
   });
