@@ -138,10 +138,10 @@ export function chainText(ancestors: readonly string[], width: number): string {
   return clip(short, width);
 }
 
-/** `binary -> host:port METHOD path`, the binary's directory dropped when the whole does not fit. */
-function request(binary: string, where: string, width: number): string {
-  const whole = terminalSafe(`${binary} -> ${where}`);
-  return whole.length <= width ? whole : clip(`${basename(binary)} -> ${where}`, width);
+/** `[prefix]binary -> host:port METHOD path`, the binary's directory dropped when the whole does not fit. */
+function request(binary: string, where: string, width: number, prefix = ''): string {
+  const whole = terminalSafe(`${prefix}${binary} -> ${where}`);
+  return whole.length <= width ? whole : clip(`${prefix}${basename(binary)} -> ${where}`, width);
 }
 
 function destination(a: { host: string; port: number; method?: string | undefined; path?: string | undefined }): string {
@@ -170,7 +170,7 @@ function mergeAudit(a: readonly AuditTailRecord[], b: readonly AuditTailRecord[]
 
 /** The lines that show one pending approval in `width` columns. */
 export function approvalLines(a: ApprovalView, width: number): string[] {
-  const lines = [request(`#${a.id} ${a.sandbox} ${a.binary}`, destination(a), width)];
+  const lines = [request(a.binary, destination(a), width, `#${a.id} ${a.sandbox} `)];
   if (a.proposal !== undefined) {
     lines.push(clip(`   proposed by the agent (${basename(a.proposal.binary)}, pid ${a.proposal.pid})${a.hits > 1 ? ` · ${a.hits} times` : ''}`, width));
     lines.push(...wrapText(`   reason: ${a.proposal.reason}`, width, '     '));
@@ -190,8 +190,8 @@ function packParts(parts: readonly string[], width: number): string[] {
     const next = line === '' ? `   ${part}` : `${line} · ${part}`;
     if (next.length <= width || line === '') line = next;
     else {
-      lines.push(`${line} ·`);
-      line = `     ${part}`;
+      lines.push(line);
+      line = `     · ${part}`;
     }
   }
   return [...lines, line].map((text) => clip(text, width));
