@@ -38,6 +38,8 @@ export async function runCommand(command: string[], opts: RunCliOptions): Promis
           wardenHome: home,
           files: net?.files,
           network: net?.network,
+          // A terminal of its own, as `warden connect` gives: job control, `tty`, Ctrl-C for CMD.
+          terminal: Boolean(process.stdin.isTTY && process.stdout.isTTY),
         });
         exitCode = result.exitCode;
         return exitCode;

@@ -1,5 +1,4 @@
 import { appendFileSync, readFileSync, renameSync, statSync } from 'node:fs';
-import type { Writable } from 'node:stream';
 import type { DecisionKind, DecisionRecord } from '../audit/index.js';
 import { type ApprovalDraft, approvalStage, type ApprovalMode, createCheckpoint, type Decision, type Verdict } from '../checkpoint/index.js';
 import { type HoldContext, prepareSandboxNetwork, type SandboxNetworkSetup } from '../egress/index.js';
@@ -7,9 +6,8 @@ import { governanceStages, type BreakerTrip } from '../governance/index.js';
 import { createInferenceService, INFERENCE_HOST, type Placeholders, placeholderSwapper, type ProviderStore } from '../inference/index.js';
 import type { Policy } from '../policy/index.js';
 import {
-  childrenOf, decodeExit, decodeStartFailed, decodeU32, encodeFrame, encodeResize, encodeSignal, encodeStart, encodeU32, FRAME, FrameDecoder,
-  MAX_CHANNELS, requireNativeHelper, runInSandbox, STDIN_WINDOW, SUPERVISOR_INSIDE,
-  type ExecSignal, type Frame, type TtySize,
+  childrenOf, FrameDecoder, requireNativeHelper, runInSandbox, SupervisorConnection, SUPERVISOR_INSIDE,
+  type ExecChannel, type ExecSink, type TtySize,
 } from '../sandbox/index.js';
 import type { SandboxRecord } from '../store/index.js';
 import { sandboxDirectory } from './paths.js';
@@ -18,45 +16,14 @@ import { type ProposalOutcome, proposalService, WARDEN_HOST } from './proposals.
 const WORKDIR_INSIDE = '/sandbox';
 /** The main command's log is cut over to main.log.1 beyond this, so it never fills the disk. */
 export const MAIN_LOG_MAX_BYTES = 8 * 1024 * 1024;
-/** Largest stdin chunk sent in one frame (several fit in the window). */
-const STDIN_CHUNK = 64 * 1024;
+export type { ExecChannel, ExecSink } from '../sandbox/index.js';
 
 export interface ExecRequest {
   argv: string[];
   env: Record<string, string>;
+  /** Default: the workdir when the policy mounts one, else /. */
   cwd?: string;
   tty: TtySize | null;
-}
-
-/** Where one exec's events go (a client connection, or the main command's log). */
-export interface ExecSink {
-  started(pid: number): void;
-  /** Output of the command; the sink calls `channel.consumed(n)` once it has passed n bytes on. */
-  output(stream: 'stdout' | 'stderr', data: Buffer): void;
-  /** The command did not start: 127 not found, 126 not executable, 125 anything else. */
-  failed(code: number, message: string): void;
-  exited(code: number): void;
-  /** The stdin window has room again after `stdin()` returned false. */
-  stdinReady(): void;
-  /**
-   * A line from warden itself for the client's stderr (a network denial of the sandbox while
-   * this exec runs): not the command's output, so outside its flow control.
-   */
-  notice?(line: string): void;
-}
-
-/** One running exec, as the gateway drives it. */
-export interface ExecChannel {
-  readonly id: number;
-  /** Queues input; false when the window is full (stop reading until sink.stdinReady()). */
-  stdin(data: Buffer): boolean;
-  endStdin(): void;
-  resize(size: TtySize): void;
-  signal(signal: ExecSignal): void;
-  /** The sink has passed on this many output bytes: the supervisor may read that much more. */
-  consumed(bytes: number): void;
-  /** The client went away: the command is killed, like a closed ssh session's. */
-  abandon(): void;
 }
 
 /** What the sandbox's inference.local and credential placeholders are served from. */
@@ -80,17 +47,6 @@ export interface LiveSandboxEvents {
   propose(draft: ApprovalDraft, maxPending: number): ProposalOutcome;
 }
 
-interface Channel {
-  sink: ExecSink;
-  /** Input sent to the supervisor and not yet acknowledged as written. */
-  stdinInFlight: number;
-  /** Input waiting for window. */
-  stdinQueue: Buffer[];
-  stdinEnding: boolean;
-  waitingForWindow: boolean;
-  done: boolean;
-}
-
 /**
  * One running named sandbox: bubblewrap with warden's native supervisor as its command, the egress
  * proxy for it, and the execs running in it. The policy can be replaced while it runs.
@@ -103,10 +59,8 @@ interface Channel {
  */
 export class LiveSandbox {
   private readonly controller = new AbortController();
-  private supervisor: Writable | undefined;
+  private supervisor: SupervisorConnection | undefined;
   private network: SandboxNetworkSetup | undefined;
-  private readonly channels = new Map<number, Channel>();
-  private nextChannel = 1;
   private stopping = false;
   initPid: number | undefined;
   readonly startedAt = new Date();
@@ -186,13 +140,14 @@ export class LiveSandbox {
           onStarted: (io) => {
             started = true;
             this.initPid = io.initPid;
-            this.supervisor = io.stdin;
+            const supervisor = new SupervisorConnection(io.stdin);
+            this.supervisor = supervisor;
             io.stdin.on('error', () => undefined);
             io.stderr.on('data', (chunk: Buffer) => this.events.audit('sandbox.supervisor', { message: chunk.toString('utf8').slice(0, 4096) }));
             const decoder = new FrameDecoder();
             io.stdout.on('data', (chunk: Buffer) => {
               try {
-                for (const frame of decoder.push(chunk)) this.route(frame);
+                for (const frame of decoder.push(chunk)) supervisor.route(frame);
               } catch (error) {
                 this.events.audit('sandbox.supervisor', { message: `protocol error from the supervisor: ${(error as Error).message}; stopping the sandbox` });
                 this.controller.abort();
@@ -237,30 +192,12 @@ export class LiveSandbox {
   /** Starts a command inside; its events go to `sink`. */
   exec(request: ExecRequest, sink: ExecSink): ExecChannel {
     if (!this.supervisor) throw new Error('the sandbox is not running');
-    if (this.channels.size >= MAX_CHANNELS - 1) throw new Error(`sandbox ${this.record.name} runs ${this.channels.size} commands already`);
-    const id = this.nextChannel++;
-    const channel: Channel = { sink, stdinInFlight: 0, stdinQueue: [], stdinEnding: false, waitingForWindow: false, done: false };
-    this.channels.set(id, channel);
     const cwd = request.cwd ?? (this.policy.filesystem_policy.include_workdir ? WORKDIR_INSIDE : '/');
-    this.send(FRAME.start, id, encodeStart({ argv: request.argv, env: request.env, cwd, tty: request.tty }));
-    return {
-      id,
-      stdin: (data) => this.queueStdin(id, data),
-      endStdin: () => {
-        channel.stdinEnding = true;
-        this.flushStdin(id);
-      },
-      resize: (size) => this.sendIfOpen(id, FRAME.resize, encodeResize(size)),
-      signal: (signal) => this.sendIfOpen(id, FRAME.signal, encodeSignal(signal)),
-      consumed: (bytes) => {
-        if (bytes > 0) this.sendIfOpen(id, FRAME.outputAck, encodeU32(bytes));
-      },
-      abandon: () => {
-        if (channel.done) return;
-        this.sendIfOpen(id, FRAME.signal, encodeSignal('SIGKILL'));
-        channel.sink = discardingSink((bytes) => this.sendIfOpen(id, FRAME.outputAck, encodeU32(bytes)));
-      },
-    };
+    try {
+      return this.supervisor.exec({ ...request, cwd }, sink);
+    } catch (error) {
+      throw new Error(`sandbox ${this.record.name}: ${(error as Error).message}`);
+    }
   }
 
   /** Runs the sandbox's main command, its output appended to main.log (bounded, see MAIN_LOG_MAX_BYTES). */
@@ -286,7 +223,7 @@ export class LiveSandbox {
   }
 
   get execCount(): number {
-    return this.channels.size;
+    return this.supervisor?.size ?? 0;
   }
 
   /** The supervisor's host pid (bubblewrap's init's child), the boundary of every ancestor chain. */
@@ -295,96 +232,10 @@ export class LiveSandbox {
     return [this.initPid, ...childrenOf(this.initPid)];
   }
 
-  private send(type: (typeof FRAME)[keyof typeof FRAME], channel: number, payload: Buffer): void {
-    this.supervisor?.write(encodeFrame(type, channel, payload));
-  }
-
-  private sendIfOpen(id: number, type: (typeof FRAME)[keyof typeof FRAME], payload: Buffer): void {
-    const channel = this.channels.get(id);
-    if (channel && !channel.done) this.send(type, id, payload);
-  }
-
-  private queueStdin(id: number, data: Buffer): boolean {
-    const channel = this.channels.get(id);
-    if (!channel || channel.done || channel.stdinEnding) return true;
-    for (let offset = 0; offset < data.length; offset += STDIN_CHUNK) channel.stdinQueue.push(data.subarray(offset, offset + STDIN_CHUNK));
-    this.flushStdin(id);
-    const full = channel.stdinQueue.length > 0;
-    if (full) channel.waitingForWindow = true;
-    return !full;
-  }
-
-  /** Sends queued input while the window has room; the end of input goes after the last byte. */
-  private flushStdin(id: number): void {
-    const channel = this.channels.get(id);
-    if (!channel || channel.done) return;
-    while (channel.stdinQueue.length > 0 && channel.stdinInFlight + channel.stdinQueue[0]!.length <= STDIN_WINDOW) {
-      const chunk = channel.stdinQueue.shift()!;
-      channel.stdinInFlight += chunk.length;
-      this.send(FRAME.stdin, id, chunk);
-    }
-    if (channel.stdinQueue.length === 0 && channel.stdinEnding) {
-      channel.stdinEnding = false;
-      this.send(FRAME.stdinEnd, id, Buffer.alloc(0));
-    }
-    if (channel.stdinQueue.length === 0 && channel.waitingForWindow) {
-      channel.waitingForWindow = false;
-      channel.sink.stdinReady();
-    }
-  }
-
-  /** A frame from the supervisor; any that fails its layout throws (a protocol error). */
-  private route(frame: Frame): void {
-    const channel = this.channels.get(frame.channel);
-    switch (frame.type) {
-      case FRAME.started: {
-        const pid = decodeU32(frame, 'started');
-        channel?.sink.started(pid);
-        return;
-      }
-      case FRAME.stdout:
-      case FRAME.stderr:
-        if (channel) channel.sink.output(frame.type === FRAME.stdout ? 'stdout' : 'stderr', frame.payload);
-        return;
-      case FRAME.stdinAck: {
-        const bytes = decodeU32(frame, 'stdinAck');
-        if (channel) {
-          channel.stdinInFlight = Math.max(0, channel.stdinInFlight - bytes);
-          this.flushStdin(frame.channel);
-        }
-        return;
-      }
-      case FRAME.exit: {
-        const code = decodeExit(frame);
-        this.finish(frame.channel, (sink) => sink.exited(code));
-        return;
-      }
-      case FRAME.startFailed: {
-        const failure = decodeStartFailed(frame);
-        this.finish(frame.channel, (sink) => sink.failed(failure.code, failure.message));
-        return;
-      }
-      default:
-        throw new Error(`frame type ${frame.type} does not travel from the supervisor`);
-    }
-  }
-
-  private finish(id: number, tell: (sink: ExecSink) => void): void {
-    const channel = this.channels.get(id);
-    if (!channel || channel.done) return;
-    channel.done = true;
-    this.channels.delete(id);
-    tell(channel.sink);
-  }
-
   private endAll(code: number): void {
-    for (const id of [...this.channels.keys()]) this.finish(id, (sink) => sink.exited(code || 137));
+    this.supervisor?.endAll(code);
     this.supervisor = undefined;
   }
-}
-
-function discardingSink(release: (bytes: number) => void): ExecSink {
-  return { started: () => undefined, output: (_stream, data) => release(data.length), failed: () => undefined, exited: () => undefined, stdinReady: () => undefined };
 }
 
 /** Appends to a log file that is cut over to FILE.1 (replacing the older one) past MAIN_LOG_MAX_BYTES. */

@@ -17,5 +17,6 @@ export {
   encodeStartFailed, decodeStartFailed, isTtySize, startProblem,
   type Frame, type FrameType, type ExecSignal, type TtySize, type StartPayload, type StartFailedPayload,
 } from './frames.js';
+export { SupervisorConnection, type ExecChannel, type ExecRequest, type ExecSink } from './supervisor-client.js';
 export { findNativeHelper, requireNativeHelper, NativeHelperMissingError } from './native.js';
 export { childrenOf, namespaceOf, readProcStat, type ProcStat } from './procfs.js';

@@ -18,11 +18,13 @@ import { homeInsideFor, resolveSandboxUser, sandboxAccountFiles, type SandboxUse
 import { landlockRules, planLandlock } from './landlock.js';
 import { DEFAULT_LIMITS, resolveResources, rlimitArgs, type ResourceSettings, type SandboxLimits } from './limits.js';
 import { checkMountPoints, homeMountPoint, planMounts, removePlaceholders, WORKDIR_MOUNT, type MountPlan } from './mounts.js';
+import { SUPERVISOR_INSIDE } from './frames.js';
 import { requireNativeHelper } from './native.js';
 import { openListenersInSandbox } from './netns.js';
 import { childrenOf, readProcStat } from './procfs.js';
 import { findTool } from './tools.js';
 import { buildSeccompFilter, hostSeccompArch } from './seccomp.js';
+import { terminalSession } from './terminal.js';
 import { leaseRunUid } from './uids.js';
 
 export interface RunOptions {
@@ -67,6 +69,12 @@ export interface RunOptions {
   home?: string;
   /** Who should own a missing --workdir that warden creates (the invoking user behind sudo). */
   workdirOwner?: { uid: number; gid: number };
+  /**
+   * CMD runs on a terminal of its own inside the sandbox (a pty the supervisor opens, CMD's
+   * controlling terminal, as for `warden connect`), relayed to warden's stdin and stdout, which
+   * must be terminals. Without it a run's CMD shares warden's stdio. Ignored with `service`.
+   */
+  terminal?: boolean;
 }
 
 export interface SandboxService {
@@ -164,9 +172,13 @@ export async function runInSandbox(options: RunOptions): Promise<RunResult> {
     const placed = options.files?.some((file) => file.path === program && ((file.mode ?? 0o444) & 0o111) !== 0);
     const resolved = placed ? program : resolveCommand(plan, program, env.PATH ?? SANDBOX_PATH, cwd, user);
     if (!placed) checkRunnable(plan, resolved, user);
+    // On a terminal, bubblewrap runs the supervisor, and the supervisor runs CMD on a pty.
+    const onTerminal = options.terminal === true && !options.service;
+    const sandboxCommand = onTerminal ? [SUPERVISOR_INSIDE] : [resolved, ...args];
     // The Landlock helper goes in by descriptor, like every warden file: the sandbox uid need
     // not be able to reach warden's installation directory.
     const files = [...(options.files ?? []),
+      ...(onTerminal ? [{ path: SUPERVISOR_INSIDE, content: readFileSync(requireNativeHelper('supervisor')), mode: 0o555 }] : []),
       ...(landlock.kind === 'wrap' ? [{ path: landlock.insidePath, content: readFileSync(landlock.hostBinary), mode: 0o555 }] : [])];
     for (const file of files) {
       if (!file.path.startsWith(WARDEN_DIR + '/') && file.path !== HOSTS_FILE) throw new SandboxSetupError(`internal: sandbox file ${file.path} must be under ${WARDEN_DIR}`);
@@ -175,8 +187,11 @@ export async function runInSandbox(options: RunOptions): Promise<RunResult> {
     const cgroupFds = cgroup?.procsFds ?? [];
     const firstCgroupFd = FD.firstFile + files.length;
     const bwrapCall = bwrapArgs({
-      plan, hostname, uid: user.uid, gid: user.gid, cwd, env,
-      command: landlock.kind === 'wrap' ? [...landlock.prefix, resolved, ...args] : [resolved, ...args],
+      plan, hostname, uid: user.uid, gid: user.gid, cwd,
+      // The supervisor removes WARDEN_SUPERVISOR_SWEEP before it starts CMD; in the sandbox's own
+      // PID namespace, it may end by killing everything CMD left behind.
+      env: onTerminal ? { ...env, WARDEN_SUPERVISOR_SWEEP: '1' } : env,
+      command: landlock.kind === 'wrap' ? [...landlock.prefix, ...sandboxCommand] : sandboxCommand,
       blockUntilReady: options.network !== undefined,
       files: files.map((file, index) => ({ fd: FD.firstFile + index, path: file.path, mode: file.mode ?? 0o444 })),
       firstPinFd: firstCgroupFd + cgroupFds.length,
@@ -191,7 +206,14 @@ export async function runInSandbox(options: RunOptions): Promise<RunResult> {
     ];
     const terminal = options.service ? undefined : saveTerminal();
     try {
-      const exitCode = await supervise(launcher, argv, { user, home: homeInside, seccomp, files, cgroup, network: options.network, service: options.service });
+      const setup = { user, home: homeInside, seccomp, files, cgroup, network: options.network };
+      if (onTerminal) {
+        const session = terminalSession({ argv: [resolved, ...args], env: {}, cwd }, new AbortController());
+        const sandboxExit = await supervise(launcher, argv, { ...setup, service: session.service });
+        // The supervisor exits only after CMD's exit was reported, or when it died (then CMD did too).
+        return { exitCode: await Promise.race([session.exitCode, Promise.resolve(sandboxExit || 137)]), sandboxName };
+      }
+      const exitCode = await supervise(launcher, argv, { ...setup, service: options.service });
       return { exitCode, sandboxName };
     } finally {
       terminal?.restore();

@@ -134,3 +134,85 @@ describe('terminals', { skip: SKIP_NO_BWRAP || (existsSync('/usr/bin/script') ? 
     assert.match(result.stdout, /exit=9$/);
   });
 });
+
+/**
+ * Runs argv on a new pseudo-terminal and plays a script of steps: wait until a process whose
+ * command line is exactly `process` runs (on the host, where the sandbox's processes are visible),
+ * type `send`, then wait until the output since the step began matches `expect`. Prints what the
+ * terminal showed and the exit code; a step that times out ends with "driver-failed: ...".
+ */
+const PTY_SCRIPT_DRIVER = `
+import json, os, pty, re, select, subprocess, sys, time
+steps = json.loads(sys.argv[1])
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[2], sys.argv[2:])
+out = b''
+def read_some(timeout):
+    global out
+    if select.select([fd], [], [], timeout)[0]:
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:
+            return False
+        if not chunk:
+            return False
+        out += chunk
+    return True
+def finish(note):
+    global out
+    deadline = time.time() + 30
+    while time.time() < deadline and read_some(0.1):
+        pass
+    if time.time() >= deadline:
+        os.kill(pid, 9)
+        note += 'driver-failed: warden did not exit'
+    _, status = os.waitpid(pid, 0)
+    sys.stdout.write(out.decode(errors='replace') + note + '\\nexit=%d' % os.waitstatus_to_exitcode(status))
+    sys.exit(0)
+for step in steps:
+    deadline = time.time() + 30
+    if 'process' in step:
+        while subprocess.run(['pgrep', '-f', '^' + step['process'] + '$'], stdout=subprocess.DEVNULL).returncode != 0:
+            if time.time() > deadline:
+                finish('\\ndriver-failed: no process ' + step['process'])
+            read_some(0.05)
+    mark = len(out)
+    if 'send' in step:
+        os.write(fd, step['send'].encode())
+    if 'expect' in step:
+        while not re.search(step['expect'].encode(), out[mark:]):
+            if time.time() > deadline or not read_some(0.1):
+                finish('\\ndriver-failed: expected ' + step['expect'])
+finish('')
+`;
+
+describe('an interactive shell under warden run', { skip: SKIP_NO_BWRAP || (existsSync('/bin/bash') ? false : 'needs bash') }, () => {
+  test('gets a terminal of its own: a /dev/pts tty, job control, Ctrl-C and Ctrl-Z for its jobs, its exit code', () => {
+    const sleeps = [0, 1, 2].map((i) => `sleep ${300 + (process.pid % 500)}.${i}`);
+    const steps = [
+      // $(tty) and $- are expanded by the shell: the echo of the typed line does not match. $-
+      // holds m while job control is on.
+      { send: 'echo "T=$(tty) FLAGS=$-"\n', expect: 'T=\\S+ FLAGS=[A-Za-z]+' },
+      { send: `${sleeps[0]} &\njobs; echo "J=$((40+2))"\n`, expect: 'J=42' },
+      { process: sleeps[1], send: '\x03' },
+      { send: 'echo "INTERRUPTED=$((3+4))"\n', expect: 'INTERRUPTED=7' },
+      { process: sleeps[2], send: '\x1a', expect: 'Stopped' },
+      { send: 'kill -9 %1 %2; disown -a; echo "KILLED=$((5+5))"\n', expect: 'KILLED=10' },
+      { send: 'exit 7\n' },
+    ];
+    // Ctrl-C is typed while sleeps[1] runs in the foreground: the steps put it there.
+    steps.splice(2, 0, { send: `${sleeps[1]}\n` } as never);
+    steps.splice(5, 0, { send: `${sleeps[2]}\n` } as never);
+    const result = spawnSync('python3', ['-c', PTY_SCRIPT_DRIVER, JSON.stringify(steps), process.execPath, WARDEN, 'run', '--', 'bash', '--norc', '--noprofile', '-i'],
+      { encoding: 'utf8', timeout: 240_000, env: testEnv() });
+    assert.equal(result.status, 0, result.stderr);
+    const shown = result.stdout;
+    assert.doesNotMatch(shown, /driver-failed/, shown);
+    assert.doesNotMatch(shown, /no job control/, shown);
+    assert.match(shown, /T=\/dev\/pts\/\d+ FLAGS=[A-Za-z]*m/, shown);
+    assert.match(shown, new RegExp(`\\[1\\]\\+\\s+Running\\s+${sleeps[0]!.replace('.', '\\.')} &`), shown);
+    assert.match(shown, new RegExp(`Stopped\\s+${sleeps[2]!.replace('.', '\\.')}`), shown);
+    assert.match(shown, /exit=7$/);
+  });
+});
