@@ -138,11 +138,11 @@ describe('terminals', { skip: SKIP_NO_BWRAP || (existsSync('/usr/bin/script') ? 
 /**
  * Runs argv on a new pseudo-terminal and plays a script of steps: wait until a process whose
  * command line is exactly `process` runs (on the host, where the sandbox's processes are visible),
- * type `send`, then wait until the output since the step began matches `expect`. Prints what the
+ * set the terminal's size to `resize` (the kernel sends SIGWINCH), type `send`, then wait until the output since the step began matches `expect`. Prints what the
  * terminal showed and the exit code; a step that times out ends with "driver-failed: ...".
  */
 const PTY_SCRIPT_DRIVER = `
-import json, os, pty, re, select, subprocess, sys, time
+import fcntl, json, os, pty, re, select, struct, subprocess, sys, termios, time
 steps = json.loads(sys.argv[1])
 pid, fd = pty.fork()
 if pid == 0:
@@ -178,6 +178,8 @@ for step in steps:
                 finish('\\ndriver-failed: no process ' + step['process'])
             read_some(0.05)
     mark = len(out)
+    if 'resize' in step:
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack('HHHH', step['resize'][0], step['resize'][1], 0, 0))
     if 'send' in step:
         os.write(fd, step['send'].encode())
     if 'expect' in step:
@@ -188,7 +190,7 @@ finish('')
 `;
 
 describe('an interactive shell under warden run', { skip: SKIP_NO_BWRAP || (existsSync('/bin/bash') ? false : 'needs bash') }, () => {
-  test('gets a terminal of its own: a /dev/pts tty, job control, Ctrl-C and Ctrl-Z for its jobs, its exit code', () => {
+  test('gets a terminal of its own: a /dev/pts tty, job control, Ctrl-C and Ctrl-Z for its jobs, window size, its exit code', () => {
     const sleeps = [0, 1, 2].map((i) => `sleep ${300 + (process.pid % 500)}.${i}`);
     const steps = [
       // $(tty) and $- are expanded by the shell: the echo of the typed line does not match. $-
@@ -199,6 +201,8 @@ describe('an interactive shell under warden run', { skip: SKIP_NO_BWRAP || (exis
       { send: 'echo "INTERRUPTED=$((3+4))"\n', expect: 'INTERRUPTED=7' },
       { process: sleeps[2], send: '\x1a', expect: 'Stopped' },
       { send: 'kill -9 %1 %2; disown -a; echo "KILLED=$((5+5))"\n', expect: 'KILLED=10' },
+      // The new size reaches the sandbox's terminal through warden's SIGWINCH, in its own time.
+      { resize: [33, 101], send: 'for i in $(seq 300); do [ "$(stty size)" = "33 101" ] && break; sleep 0.1; done; echo "SIZE=$(stty size)"\n', expect: 'SIZE=\\d+ \\d+' },
       { send: 'exit 7\n' },
     ];
     // Ctrl-C is typed while sleeps[1] runs in the foreground: the steps put it there.
@@ -213,6 +217,7 @@ describe('an interactive shell under warden run', { skip: SKIP_NO_BWRAP || (exis
     assert.match(shown, /T=\/dev\/pts\/\d+ FLAGS=[A-Za-z]*m/, shown);
     assert.match(shown, new RegExp(`\\[1\\]\\+\\s+Running\\s+${sleeps[0]!.replace('.', '\\.')} &`), shown);
     assert.match(shown, new RegExp(`Stopped\\s+${sleeps[2]!.replace('.', '\\.')}`), shown);
+    assert.match(shown, /SIZE=33 101/, shown);
     assert.match(shown, /exit=7$/);
   });
 });
