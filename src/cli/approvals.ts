@@ -1,7 +1,7 @@
 // `warden approvals list|approve|deny|watch`: the operator's side of approvals (docs/approvals.md).
 // Requests a sandbox in ask mode holds wait in the gateway until one of these answers them.
 import type { Command } from 'commander';
-import { CliError, printLine } from './output.js';
+import { CliError, printJsonResult, printLine } from './output.js';
 import { gatewayCall, print, toCliError } from './gateway-commands.js';
 import type { ApprovalEvent, ApprovalView } from '../gateway/index.js';
 import { wardenHome } from '../store/index.js';
@@ -71,7 +71,7 @@ export function missingOf(a: Pick<ApprovalView, 'code' | 'addresses' | 'content'
 async function list(opts: { sandbox?: string; all?: boolean; json?: boolean }): Promise<number> {
   const rows = await gatewayCall('approvals.list', { ...(opts.sandbox !== undefined ? { sandbox: opts.sandbox } : {}), ...(opts.all ? { all: true } : {}) });
   if (opts.json) {
-    printLine(1, JSON.stringify(rows));
+    printJsonResult(rows);
     return 0;
   }
   if (rows.length === 0) {

@@ -8,7 +8,7 @@ import {
 } from '../audit/index.js';
 import type { AuditPosition, Store } from '../store/index.js';
 import { databasePath, isBrokenPipe, openExistingStore, terminalSafe, writeAllSync } from './audit-io.js';
-import { CliError, printLine } from './output.js';
+import { CliError, printJsonResult, printLine } from './output.js';
 
 const BROKEN = 1;
 
@@ -62,9 +62,11 @@ function printVerifyOutcome(outcome: VerifyOutcome, file: string, exists: boolea
   const { result, head, anchorNote } = outcome;
   const broken = result.firstBroken;
   if (json) {
-    printLine(1, JSON.stringify(broken === undefined
-      ? { ok: true, records: result.records, head, database: file, exists, anchor: anchorNote }
-      : { ok: false, records: result.records, first_broken: broken, database: file, exists, anchor: anchorNote, next: nextSteps(file, broken.seq) }));
+    if (broken === undefined) printJsonResult({ records: result.records, head, database: file, exists, anchor: anchorNote });
+    else {
+      printJsonResult({ records: result.records, first_broken: broken, database: file, exists, anchor: anchorNote, next: nextSteps(file, broken.seq) },
+        { code: 'audit_broken', message: `the audit log is broken at record ${broken.seq}: ${broken.reason}` });
+    }
     return;
   }
   if (anchorNote) printLine(1, anchorNote);

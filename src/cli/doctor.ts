@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { detectCgroups, findLandlockHelper, findNativeHelper, findTool, peerCredentials, probeLandlockAbi, uidRange } from '../sandbox/index.js';
 import { homeModeFix, homeModeProblem, wardenHome } from '../store/index.js';
-import { printLine } from './output.js';
+import { printJsonResult, printLine } from './output.js';
 
 interface Check {
   name: string;
@@ -29,7 +29,8 @@ export async function doctorCommand(opts: { json: boolean }): Promise<number> {
     await auditCheck(),
   ];
   if (opts.json) {
-    printLine(1, JSON.stringify({ ok: checks.every((c) => c.ok), checks }, null, 2));
+    const failed = checks.filter((c) => !c.ok).map((c) => c.name);
+    printJsonResult({ checks }, failed.length === 0 ? undefined : { code: 'checks_failed', message: `failed: ${failed.join(', ')} (each check has its fix)` });
   } else {
     for (const c of checks) {
       printLine(1, `${c.ok ? 'ok  ' : 'FAIL'}  ${c.name}: ${c.detail}`);

@@ -2,7 +2,7 @@
 // commands (`policy set|update|get|history|diff|explain|add-preset`).
 import type { Command } from 'commander';
 import path from 'node:path';
-import { CliError, printLine } from './output.js';
+import { CliError, printJsonResult, printLine } from './output.js';
 import { addLimitOptions, withLimitFlags, type LimitFlags } from './limits.js';
 import { showingWarnings } from './policy.js';
 import type { Op, OpReply, OpRequest } from '../gateway/index.js';
@@ -244,12 +244,14 @@ async function gatewayStatus(json: boolean): Promise<number> {
   const home = wardenHome();
   const { gatewayRunning, callGateway } = await import('../gateway/index.js');
   if (!(await gatewayRunning(home))) {
-    print(json, { running: false, home }, `gateway not running for ${home} (commands start it on demand; \`warden gateway start\` starts it now)`);
+    const message = `gateway not running for ${home} (commands start it on demand; \`warden gateway start\` starts it now)`;
+    print(json, { running: false, home }, message, { code: 'gateway_not_running', message });
     return 1;
   }
   const status = await callGateway(home, 'ping', {}, { autoStart: false }) as { pid: number; sandboxes: number; auditFault?: string };
   print(json, { running: true, home, ...status }, `gateway running (pid ${status.pid}) for ${home}, ${status.sandboxes} sandbox(es) running` +
-    (status.auditFault ? `\nFAULT: ${status.auditFault}; run \`warden audit verify\`` : ''));
+    (status.auditFault ? `\nFAULT: ${status.auditFault}; run \`warden audit verify\`` : ''),
+  status.auditFault ? { code: 'audit_fault', message: `${status.auditFault}; run \`warden audit verify\`` } : undefined);
   return status.auditFault ? 1 : 0;
 }
 
@@ -368,7 +370,7 @@ export function deletedMessage(name: string, result: { removed: string[]; kept: 
 async function sandboxList(json: boolean): Promise<number> {
   const rows = await noSandboxesYet() ? [] : await gatewayCall('sandbox.list', {});
   if (json) {
-    printLine(1, JSON.stringify(rows));
+    printJsonResult(rows);
     return 0;
   }
   const table = [['NAME', 'STATE', 'AGE', 'POLICY-REV', 'PID', 'WORKDIR'],
@@ -440,8 +442,10 @@ async function noSandboxesYet(): Promise<boolean> {
   }
 }
 
-export function print(json: boolean, value: unknown, human: string): void {
-  printLine(1, json ? JSON.stringify(value) : human);
+/** Prints a result: the JSON envelope, or the line for a person. */
+export function print(json: boolean, value: unknown, human: string, failure?: { code: string; message: string }): void {
+  if (json) printJsonResult(value, failure);
+  else printLine(1, human);
 }
 
 function alive(pid: number): boolean {

@@ -40,6 +40,16 @@ export function isClosedPipe(error: unknown): boolean {
 }
 
 /**
+ * The one shape of every `--json` answer (docs/commands.md, "JSON output"): `{"ok": true,
+ * "result": ...}`, or `{"ok": false, "error": {"code", "message", ...}}` with the command's
+ * `result` too when a failure has one (the failed checks of `doctor`). `ok` is true exactly when
+ * warden exits 0. Commands that stream (logs, approvals watch) print one object per line instead.
+ */
+export function printJsonResult(result: unknown, failure?: { code: string; message: string }): void {
+  printLine(1, JSON.stringify(failure === undefined ? { ok: true, result } : { ok: false, error: failure, result }));
+}
+
+/**
  * Prints an error and returns its exit code. Written with writeSync so that nothing here
  * turns the shared stdout/stderr descriptors non-blocking under a running sandbox.
  */

@@ -6,12 +6,12 @@ import { policyLoader, type Policy, type PolicyChange, type PolicyLoader } from 
 import type { ExplainOptions } from './gateway-commands.js';
 import { describeReadError } from './policy.js';
 import { openStore, wardenHome, type PolicyRevision, type Store } from '../store/index.js';
-import { CliError, printLine } from './output.js';
+import { CliError, printJsonResult, printLine } from './output.js';
 
 export async function policyGet(name: string, rev: string | undefined, json: boolean): Promise<number> {
   return withStore((store) => {
     const revision = rev === undefined ? current(store, name) : revisionOf(store, name, rev);
-    if (json) printLine(1, JSON.stringify({ name, rev: revision.rev, policy: revision.policy }));
+    if (json) printJsonResult({ name, rev: revision.rev, policy: revision.policy });
     else process.stdout.write(`# sandbox ${name}, policy revision ${revision.rev} (${revision.createdAt}, ${revision.author})\n${stringify(revision.policy)}`);
     return 0;
   });
@@ -22,7 +22,7 @@ export async function policyHistory(name: string, json: boolean): Promise<number
     current(store, name);
     const revisions = store.policies.list(name);
     if (json) {
-      printLine(1, JSON.stringify(revisions.map(({ policy: _policy, ...rest }) => rest)));
+      printJsonResult(revisions.map(({ policy: _policy, ...rest }) => rest));
       return 0;
     }
     for (const r of revisions) {
@@ -46,7 +46,7 @@ export async function policyDryRun(name: string, changes: PolicyChange[], json: 
       throw error;
     }
     const diff = loader.diffPolicies(before, after);
-    if (json) printLine(1, JSON.stringify({ name, dryRun: true, diff }));
+    if (json) printJsonResult({ name, dryRun: true, diff });
     else printLine(1, `sandbox ${name}: dry run, nothing was changed${diff.changes.length === 0 ? '; the policy would stay the same' : `\n${loader.renderDiff(diff)}`}`);
     return 0;
   });
@@ -57,7 +57,7 @@ export async function policyDiff(name: string, a: string, b: string, json: boole
   const { diffPolicies, renderDiff } = loader;
   return withStore((store) => {
     const diff = diffPolicies(asPolicy(loader, revisionOf(store, name, a)), asPolicy(loader, revisionOf(store, name, b)));
-    if (json) printLine(1, JSON.stringify(diff));
+    if (json) printJsonResult(diff);
     else printLine(1, diff.changes.length === 0 ? `revisions ${a} and ${b} are the same` : renderDiff(diff));
     return 0;
   });
@@ -82,8 +82,9 @@ export async function policyExplain(args: string[], opts: ExplainOptions): Promi
     if (error instanceof ExplainError) throw new CliError('usage', error.message, 2);
     throw error;
   }
-  if (opts.json) printLine(1, JSON.stringify(explanation));
-  else {
+  if (opts.json) {
+    printJsonResult(explanation, explanation.verdict === 'allow' ? undefined : { code: explanation.code, message: explanation.reasons.join('; ') });
+  } else {
     const where = [explanation.stage, explanation.code, explanation.policy ? `policy ${explanation.policy}` : '', explanation.rule ?? ''].filter((part) => part !== '');
     printLine(1, `${explanation.verdict.toUpperCase()} (${where.join(', ')})`);
     for (const reason of explanation.reasons) printLine(1, `  - ${reason}`);

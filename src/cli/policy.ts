@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { CliError, printLine } from './output.js';
+import { CliError, printJsonResult, printLine } from './output.js';
 
 import { policyLoader, type Policy, type PolicyDiagnostic } from '../policy/index.js';
 
@@ -46,7 +46,8 @@ export async function policyValidateCommand(files: string[], opts: { json: boole
     }
   }
   if (opts.json) {
-    printLine(1, JSON.stringify(results, null, 2));
+    const invalid = results.filter((r) => !r.valid).map((r) => r.file);
+    printJsonResult(results, invalid.length === 0 ? undefined : { code: 'policy_invalid', message: `not valid: ${invalid.join(', ')}` });
   } else {
     for (const result of results) printResult(result);
   }

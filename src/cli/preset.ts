@@ -1,13 +1,13 @@
 import { policyLoader } from '../policy/index.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CliError, printLine } from './output.js';
+import { CliError, printJsonResult, printLine } from './output.js';
 
 export async function presetListCommand(opts: { json: boolean }): Promise<number> {
   const { listPresets } = await policyLoader();
   const presets = listPresets();
   if (opts.json) {
-    printLine(1, JSON.stringify(presets.map(({ name, description, policies, endpoints }) => ({ name, description, policies, endpoints })), null, 2));
+    printJsonResult(presets.map(({ name, description, policies, endpoints }) => ({ name, description, policies, endpoints })));
     return 0;
   }
   const width = Math.max(4, ...presets.map((p) => p.name.length));
@@ -26,7 +26,7 @@ export async function presetShowCommand(name: string, opts: { json: boolean }): 
     if (error instanceof PresetError) throw new CliError('unknown_preset', `${error.message} (\`warden preset list\` lists them)`, 1);
     throw error;
   }
-  if (opts.json) printLine(1, JSON.stringify(policy, null, 2));
+  if (opts.json) printJsonResult(policy);
   else printLine(1, readFileSync(path.join(defaultPresetDir(), `${name}.yaml`), 'utf8').trimEnd());
   return 0;
 }

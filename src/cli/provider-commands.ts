@@ -3,7 +3,7 @@
 // never from the command line, which `ps` shows; nothing printed ever includes one.
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
-import { CliError, printLine } from './output.js';
+import { CliError, printJsonResult, printLine } from './output.js';
 import { gatewayCall, print, toCliError } from './gateway-commands.js';
 
 type SetExit = (code: number) => void;
@@ -51,7 +51,7 @@ export function registerProviderCommands(program: Command, setExit: SetExit, mod
     .option('--json', 'print the list as JSON')
     .action((opts: { json?: boolean }) => run(opts.json, async () => {
       const rows = await gatewayCall('provider.list', {});
-      if (opts.json) printLine(1, JSON.stringify(rows));
+      if (opts.json) printJsonResult(rows);
       else table([['NAME', 'TYPE', 'CREDENTIALS', 'ENDPOINT'], ...rows.map((r) => [r.name, r.type, r.credentials.join(',') || '-', r.endpoint ?? '-'])]);
       if (!opts.json && rows.length === 0) printLine(2, 'no providers yet: `warden provider create NAME --type TYPE --credential VAR` makes one');
       return 0;
@@ -60,7 +60,8 @@ export function registerProviderCommands(program: Command, setExit: SetExit, mod
     .option('--json', 'print it as JSON')
     .action((name: string, opts: { json?: boolean }) => run(opts.json, async () => {
       const result = await gatewayCall('provider.get', { name });
-      printLine(1, opts.json ? JSON.stringify(result) : JSON.stringify(result, null, 2));
+      if (opts.json) printJsonResult(result);
+      else printLine(1, JSON.stringify(result, null, 2));
       return 0;
     })());
   provider.command('delete').alias('rm').summary('forget a provider and its credentials').argument('<NAME>')
@@ -75,7 +76,7 @@ export function registerProviderCommands(program: Command, setExit: SetExit, mod
     .action((opts: { json?: boolean }) => run(opts.json, async () => {
       const { providerProfiles } = await import('../inference/index.js');
       const profiles = [...providerProfiles().values()];
-      if (opts.json) printLine(1, JSON.stringify(profiles));
+      if (opts.json) printJsonResult(profiles);
       else table([['TYPE', 'VARIABLES', 'HOSTS', 'DESCRIPTION'], ...profiles.map((p) => [p.type, p.credentials.join(',') || '-', p.hosts.join(',') || '-', p.description])]);
       return 0;
     })());

@@ -4,7 +4,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { createReadStream, readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { ScanResult, ScanThresholds } from '../governance/index.js';
-import { CliError, printLine } from './output.js';
+import { CliError, printJsonResult, printLine } from './output.js';
 
 /** Exit codes of `warden scan`. */
 export const SCAN_EXIT = { clean: 0, detected: 1, usage: 2 } as const;
@@ -92,7 +92,8 @@ function scanOne(file: string, scan: (text: string) => ScanResult, json: boolean
   const text = readInput(file);
   const result = scan(text);
   if (json) {
-    printLine(1, JSON.stringify({ ...result, spans: result.spans.map((s) => ({ ...s, text: text.slice(s.start, s.end) })) }));
+    const shown = { ...result, spans: result.spans.map((s) => ({ ...s, text: text.slice(s.start, s.end) })) };
+    printJsonResult(shown, result.verdict === 'pass' ? undefined : { code: 'detected', message: `${result.verdict}: ${result.categories.join(', ')}` });
   } else {
     printLine(1, `${result.verdict}  score ${result.score.toFixed(4)}${result.categories.length > 0 ? `  ${result.categories.join(', ')}` : ''}`);
     for (const span of result.spans) {

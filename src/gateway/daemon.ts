@@ -287,6 +287,7 @@ function startExec(socket: net.Socket, rest: Buffer, manager: SandboxManager, ar
  * past WATCH_BUFFER_BYTES) is dropped rather than let the gateway's memory grow.
  */
 function startWatch(socket: net.Socket, manager: SandboxManager, args: OpArgs<'approvals.watch'>): void {
+  if (args.sandbox !== undefined) manager.requireSandbox(args.sandbox);
   reply(socket, { ok: true, result: { timeoutMs: manager.approvals.timeout } });
   const send = (sandbox: string, event: unknown) => {
     if (args.sandbox !== undefined && sandbox !== args.sandbox) return;

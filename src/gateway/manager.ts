@@ -88,10 +88,13 @@ export class SandboxManager {
     'policy.add-preset': (args, actor) => this.serialised(args.name, () =>
       this.revise(args.name, (current) => this.loader.mergePolicies(current, this.loader.loadPreset(args.preset)), actor, args.reason ?? `preset ${args.preset}`)),
     'sandbox.update': (args, actor) => this.serialised(args.name, () => Promise.resolve(this.update(args, actor))),
-    'approvals.list': (args) => this.approvals.list({
-      ...(args.sandbox !== undefined ? { sandbox: args.sandbox } : {}),
-      ...(args.state !== undefined ? { state: args.state } : args.all === true ? {} : { state: 'pending' as const }),
-    }),
+    'approvals.list': (args) => {
+      if (args.sandbox !== undefined) this.requireSandbox(args.sandbox);
+      return this.approvals.list({
+        ...(args.sandbox !== undefined ? { sandbox: args.sandbox } : {}),
+        ...(args.state !== undefined ? { state: args.state } : args.all === true ? {} : { state: 'pending' as const }),
+      });
+    },
     'approvals.approve': (args, actor) => this.approvals.approve(args.id, { always: args.always === true, version: args.version }, actor),
     'approvals.deny': (args, actor) => this.approvals.deny(args.id, actor, args.version),
     'audit.tail': (args) => this.auditTail(args.limit ?? 100, args.sandbox),
@@ -584,6 +587,11 @@ export class SandboxManager {
       if (error instanceof this.loader.PolicyError) throw new GatewayError('policy_invalid', `invalid policy:\n${error.format()}\nNothing was changed.`);
       throw error;
     }
+  }
+
+  /** Throws no_such_sandbox (the one code for it in every command) unless the sandbox exists. */
+  requireSandbox(sandboxName: string): void {
+    this.mustGet(sandboxName);
   }
 
   private mustGet(sandboxName: string): SandboxRecord {

@@ -141,7 +141,8 @@ export class ProviderOps {
     try {
       return fn();
     } catch (error) {
-      if (error instanceof ProviderError) throw new GatewayError(error.code === 'not_found' ? 'not_found' : 'bad_request', error.message);
+      // The same codes as for sandboxes: not_found for a missing name, exists for a name taken.
+      if (error instanceof ProviderError) throw new GatewayError(error.code === 'not_found' || error.code === 'exists' ? error.code : 'bad_request', error.message);
       throw error;
     }
   }

@@ -34,7 +34,9 @@ function verifyJson(home: AuditHome, extra: string[] = []): { r: Result; report:
   const r = warden(['audit', 'verify', '--json', ...extra], { env: home.env });
   const out = lines(r.stdout);
   assert.equal(out.length, 1, show(r));
-  return { r, report: JSON.parse(out[0]!) as VerifyJson };
+  const envelope = JSON.parse(out[0]!) as { ok: boolean; result: Omit<VerifyJson, 'ok'>; error?: { code: string } };
+  if (!envelope.ok) assert.equal(envelope.error?.code, 'audit_broken');
+  return { r, report: { ok: envelope.ok, ...envelope.result } };
 }
 
 function assertBrokenAt(home: AuditHome, seq: number, reason: RegExp): void {

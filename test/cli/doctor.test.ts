@@ -2,19 +2,19 @@ import assert from 'node:assert/strict';
 import { chmodSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { SKIP_NO_BWRAP, tempDir, warden } from '../e2e/helpers.js';
+import { jsonResult, SKIP_NO_BWRAP, tempDir, warden } from '../e2e/helpers.js';
 
-interface DoctorReport { ok: boolean; checks: Array<{ name: string; ok: boolean; detail: string; fix?: string }> }
+interface DoctorReport { checks: Array<{ name: string; ok: boolean; detail: string; fix?: string }> }
 
 test('doctor checks every prerequisite and passes on a working machine', { skip: SKIP_NO_BWRAP }, () => {
   const home = tempDir('warden-doctor-');
   try {
     chmodSync(home.dir, 0o711);
     const r = warden(['doctor', '--json'], { env: { WARDEN_HOME: home.dir } });
-    const report = JSON.parse(r.stdout) as DoctorReport;
+    const report = jsonResult<DoctorReport>(r);
     assert.deepEqual(report.checks.map((c) => c.name),
       ['bwrap', 'nsenter', 'native helpers', 'user namespaces', 'sandbox uid', 'cgroups', 'sandbox + seccomp', 'landlock', 'WARDEN_HOME', 'audit log']);
-    assert.equal(r.status, report.ok ? 0 : 1);
+    assert.equal(r.status, report.checks.every((c) => c.ok) ? 0 : 1);
     for (const name of ['native helpers', 'sandbox + seccomp', 'WARDEN_HOME']) assert.ok(report.checks.find((c) => c.name === name)?.ok, `${name}: ${r.stdout}`);
   } finally {
     home.cleanup();
@@ -28,7 +28,7 @@ test('doctor reports a WARDEN_HOME others can read, and its fix is what the gate
     chmodSync(area.dir, 0o711);
     assert.equal(warden(['gateway', 'start'], { env: { WARDEN_HOME: home } }).status, 0);
     // The gateway made WARDEN_HOME: doctor agrees with the mode it chose.
-    const fresh = JSON.parse(warden(['doctor', '--json'], { env: { WARDEN_HOME: home } }).stdout) as DoctorReport;
+    const fresh = jsonResult<DoctorReport>(warden(['doctor', '--json'], { env: { WARDEN_HOME: home } }));
     assert.ok(fresh.checks.find((c) => c.name === 'WARDEN_HOME')?.ok, JSON.stringify(fresh.checks));
     chmodSync(home, 0o755);
     const r = warden(['doctor'], { env: { WARDEN_HOME: home } });

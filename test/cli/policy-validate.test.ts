@@ -46,8 +46,11 @@ interface JsonDiagnostic { file: string; line: number; column: number; path: str
 interface JsonResult { file: string; valid: boolean; kind?: string; network_policies?: number; diagnostics: JsonDiagnostic[]; error?: string }
 
 function parseJsonResults(stdout: string): JsonResult[] {
-  const parsed: unknown = JSON.parse(stdout);
-  assert.ok(Array.isArray(parsed), 'stdout is a JSON array');
+  const envelope = JSON.parse(stdout) as { ok: boolean; result: unknown; error?: { code: string } };
+  const parsed = envelope.result;
+  assert.ok(Array.isArray(parsed), 'the result is a JSON array');
+  assert.equal(envelope.ok, (parsed as JsonResult[]).every((r) => r.valid), 'ok: every file is valid');
+  if (!envelope.ok) assert.equal(envelope.error?.code, 'policy_invalid');
   for (const result of parsed as JsonResult[]) {
     assert.equal(typeof result.file, 'string');
     assert.equal(typeof result.valid, 'boolean');

@@ -12,7 +12,7 @@ test('preset list names every shipped preset, as a table and as JSON', () => {
   const names = table.stdout.trim().split('\n').slice(1).map((line) => line.split(/\s+/)[0]);
   assert.deepEqual(names, shipped);
   const json = warden(['preset', 'list', '--json']);
-  const parsed = JSON.parse(json.stdout) as Array<{ name: string; endpoints: number }>;
+  const parsed = (JSON.parse(json.stdout) as { result: Array<{ name: string; endpoints: number }> }).result;
   assert.deepEqual(parsed.map((p) => p.name), shipped);
   assert.ok(parsed.every((p) => p.endpoints > 0));
 });

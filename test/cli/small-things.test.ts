@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
-import { REPO_ROOT, warden } from '../e2e/helpers.js';
+import { jsonResult, REPO_ROOT, warden } from '../e2e/helpers.js';
 
 test('a usage error is one line and a pointer to --help, not the whole help', () => {
   for (const [args, help] of [[['run'], 'warden run --help'], [['sandbox', 'create'], 'warden sandbox create --help'], [['logs', 'x', '--frob'], 'warden logs --help']] as const) {
@@ -34,7 +34,7 @@ test('preset show NAME prints the shipped preset; an unknown one names the list'
   assert.equal(shown.status, 0, shown.stderr);
   assert.match(shown.stdout, /^preset:/m);
   assert.match(shown.stdout, /pypi\.org/);
-  const json = JSON.parse(warden(['preset', 'show', 'pypi', '--json']).stdout) as { network_policies: object };
+  const json = jsonResult<{ network_policies: object }>(warden(['preset', 'show', 'pypi', '--json']));
   assert.ok(Object.keys(json.network_policies).length > 0);
   const unknown = warden(['preset', 'show', 'nope']);
   assert.equal(unknown.status, 1);

@@ -165,7 +165,7 @@ describe('gateway: restarts and crashes', { skip: SKIP_NO_BWRAP }, () => {
 
     const verify = await home.run(['audit', 'verify', '--json']);
     assert.equal(verify.status, 0, verify.stdout);
-    assert.ok((JSON.parse(verify.stdout) as { records: number }).records >= before.records, 'no committed record was lost');
+    assert.ok((JSON.parse(verify.stdout) as { result: { records: number } }).result.records >= before.records, 'no committed record was lost');
     const list = await home.json<Array<{ name: string; state: string }>>(['sandbox', 'list']);
     assert.deepEqual(list.map((s) => [s.name, s.state]), [['idle', 'stopped'], ['keep', 'running']], 'the new gateway restored them');
     assert.notEqual(gatewayPid(home), pid);

@@ -51,6 +51,16 @@ export function warden(args: string[], opts: { input?: string; env?: NodeJS.Proc
   }));
 }
 
+/**
+ * The `result` of warden's --json envelope (docs/commands.md, "JSON output"), after checking that
+ * `ok` says what the exit status says.
+ */
+export function jsonResult<T>(r: Result): T {
+  const envelope = JSON.parse(r.stdout) as { ok: boolean; result: T };
+  assert.equal(envelope.ok, r.status === 0, `ok and the exit status disagree: ${r.status} ${r.stdout}`);
+  return envelope.result;
+}
+
 /** Runs `sh -c script` in a sandbox with the given extra warden options. */
 export function inSandbox(script: string, wardenOptions: string[] = [], opts: { env?: NodeJS.ProcessEnv; input?: string } = {}): Result {
   return warden(['run', ...wardenOptions, '--', 'sh', '-c', script], opts);
@@ -161,7 +171,9 @@ export function newHome(): Home {
     json: async <T>(args: string[]) => {
       const result = await run([...args, '--json']);
       assert.equal(result.status, 0, `${args.join(' ')}: ${result.stderr}${result.stdout}`);
-      return JSON.parse(result.stdout) as T;
+      const envelope = JSON.parse(result.stdout) as { ok: boolean; result: T };
+      assert.equal(envelope.ok, true, result.stdout);
+      return envelope.result;
     },
     cleanup: async () => {
       await run(['gateway', 'stop']);

@@ -371,7 +371,7 @@ describe('a relative WARDEN_HOME', { skip: SKIP_NO_BWRAP }, () => {
   test('is made absolute once, from the directory warden was started in', () => {
     const created = inArea(['sandbox', 'create', 'rel', '--json']);
     assert.equal(created.status, 0, created.stderr);
-    assert.equal((JSON.parse(created.stdout) as { workdir: string }).workdir, path.join(area.dir, 'relhome', 'sandboxes', 'rel', 'workdir'));
+    assert.equal((JSON.parse(created.stdout) as { result: { workdir: string } }).result.workdir, path.join(area.dir, 'relhome', 'sandboxes', 'rel', 'workdir'));
     assert.ok(existsSync(path.join(area.dir, 'relhome', 'gateway.sock')), 'the gateway (started with cwd /) uses the same home');
     assert.equal(inArea(['sandbox', 'delete', 'rel', '--purge']).status, 0);
   });

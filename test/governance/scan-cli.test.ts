@@ -27,7 +27,11 @@ describe('warden scan', () => {
   test('--json: verdict, score, categories, and spans with the text they cover', () => {
     const r = warden(['scan', '--json', '-'], { input: DIRECTIVE });
     assert.equal(r.status, 1);
-    const out = JSON.parse(r.stdout) as { verdict: string; score: number; categories: string[]; spans: Array<{ start: number; end: number; category: string; reason: string; text: string }> };
+    type Scanned = { verdict: string; score: number; categories: string[]; spans: Array<{ start: number; end: number; category: string; reason: string; text: string }> };
+    const envelope = JSON.parse(r.stdout) as { ok: boolean; error: { code: string }; result: Scanned };
+    assert.equal(envelope.ok, false);
+    assert.equal(envelope.error.code, 'detected');
+    const out = envelope.result;
     assert.deepEqual(Object.keys(out), ['verdict', 'score', 'categories', 'spans']);
     assert.ok(out.score >= 0 && out.score <= 1);
     assert.ok(out.spans.length > 0);
