@@ -4,7 +4,19 @@ import { type Checkpoint, createCheckpoint } from '../checkpoint/index.js';
 import { type EgressHooks, prepareSandboxNetwork, type SandboxNetworkSetup } from '../egress/index.js';
 import { governanceStages } from '../governance/index.js';
 import type { Policy } from '../policy/index.js';
+import { printLine } from './output.js';
 import type { RunRecords } from './run-records.js';
+
+/**
+ * Said once per run when a program in the sandbox looks a name up itself: it is not using the
+ * proxy, the sandbox's only way out. Node 20's fetch() is the common case.
+ */
+export function proxyIgnoredNotice(name: string): string {
+  return `warden: a program in the sandbox looked up ${name} itself instead of connecting through the proxy (HTTP_PROXY/HTTPS_PROXY), ` +
+    'the only way out of the sandbox, so its connection fails. Node 20\'s fetch() ignores the proxy variables: use Node 24 or later ' +
+    "(NODE_USE_ENV_PROXY=1 is set for it), or on Node 20 install undici's EnvHttpProxyAgent as the global dispatcher " +
+    "(import { setGlobalDispatcher, EnvHttpProxyAgent } from 'undici'; setGlobalDispatcher(new EnvHttpProxyAgent())).";
+}
 
 /**
  * The egress proxy of a one-shot `warden run`, in warden's own process: its decisions go through
@@ -20,7 +32,14 @@ export async function prepareRunNetwork(policy: Policy, sandbox: string, records
     },
     stages: governanceStages(),
   });
-  return prepareSandboxNetwork({ checkpoint, policy: () => policy, hooks: await inferenceHooks(checkpoint, home, records) });
+  let told = false;
+  const onDirectLookup = (name: string) => {
+    if (told) return;
+    told = true;
+    printLine(2, proxyIgnoredNotice(name));
+    records.event('egress.direct_lookup', { host: name });
+  };
+  return prepareSandboxNetwork({ checkpoint, policy: () => policy, hooks: await inferenceHooks(checkpoint, home, records), onDirectLookup });
 }
 
 /**

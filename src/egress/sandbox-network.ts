@@ -1,10 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
+import type dgram from 'node:dgram';
 import type { Server, Socket } from 'node:net';
 import type { Checkpoint } from '../checkpoint/index.js';
 import type { Policy, ProcessIdentity } from '../policy/index.js';
 import { createSandboxCA } from './ca.js';
 import { identityService, type CandidateSource } from './identity-service.js';
 import { inspectContent } from './content.js';
+import { LOOKUP_TRAP_PORT, RESOLV_CONF, serveLookupTrap } from './lookup-trap.js';
 import { createEgressProxy } from './proxy.js';
 import type { EgressHooks } from './types.js';
 
@@ -17,10 +19,15 @@ const SYSTEM_CA_BUNDLES = ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/c
 /** Where warden's own names (inference.local) are served straight, without the proxy, on the sandbox's loopback. */
 const LOCAL_TLS_PORT = 443;
 const HOSTS_FILE = '/etc/hosts';
+const RESOLV_FILE = '/etc/resolv.conf';
 
 /** What the sandbox runtime needs (structurally its NetworkBridge and SandboxFile). */
 export interface SandboxNetworkSetup {
-  network: { ports: number[]; attach: (listeners: Server[], sandbox: { initPid: number; candidates: CandidateSource }) => void };
+  network: {
+    ports: number[];
+    datagramPorts: number[];
+    attach: (listeners: Server[], sandbox: { initPid: number; candidates: CandidateSource; datagrams: dgram.Socket[] }) => void;
+  };
   env: Record<string, string>;
   files: Array<{ path: string; content: string }>;
   /** Re-checks open connections after the policy changed; resolves with how many were closed. */
@@ -39,6 +46,11 @@ export interface SandboxNetworkOptions {
    * supervisor); the sandbox's init always is one.
    */
   boundaries?: () => number[];
+  /**
+   * A program in the sandbox looked a name up itself rather than leaving it to the proxy: it
+   * ignores the proxy variables, and its connection will fail (see lookup-trap.ts).
+   */
+  onDirectLookup?: (name: string) => void;
 }
 
 /**
@@ -78,10 +90,13 @@ export function prepareSandboxNetwork(options: SandboxNetworkOptions): SandboxNe
     files: [
       { path: CA_FILE, content: ca.certPem }, { path: CA_BUNDLE_FILE, content: systemRoots() + ca.certPem },
       ...(localNames.length > 0 ? [{ path: HOSTS_FILE, content: hostsFile(localNames) }] : []),
+      { path: RESOLV_FILE, content: RESOLV_CONF },
     ],
     network: {
       ports: localNames.length > 0 ? [PROXY_PORT, LOCAL_TLS_PORT] : [PROXY_PORT],
-      attach: ([listener, direct], { initPid, candidates }) => {
+      datagramPorts: [LOOKUP_TRAP_PORT],
+      attach: ([listener, direct], { initPid, candidates, datagrams: [trap] }) => {
+        if (trap) serveLookupTrap(trap, (name) => options.onDirectLookup?.(name));
         identify = (socket, signal) => {
           const { remoteAddress, remotePort, localAddress, localPort } = socket;
           if (!remoteAddress || !remotePort || !localAddress || !localPort) return Promise.reject(new Error('socket is not a connected TCP socket'));

@@ -62,6 +62,7 @@ export class LiveSandbox {
   private supervisor: SupervisorConnection | undefined;
   private network: SandboxNetworkSetup | undefined;
   private stopping = false;
+  private readonly directLookups = new Set<string>();
   initPid: number | undefined;
   readonly startedAt = new Date();
   /** What happens to an action the policy denies: refused, or held for an operator. Changes live. */
@@ -116,6 +117,12 @@ export class LiveSandbox {
       // The supervisor is never anyone's ancestor for policy purposes: commands it starts have
       // the identity they would have under `warden run`.
       boundaries: () => this.supervisorPids(),
+      // Recorded once per name: a program that ignores the proxy (Node 20's fetch) fails to connect.
+      onDirectLookup: (name) => {
+        if (this.directLookups.size >= 64 || this.directLookups.has(name)) return;
+        this.directLookups.add(name);
+        this.events.audit('egress.direct_lookup', { host: name });
+      },
     });
     this.network = network;
     const supervisor = requireNativeHelper('supervisor');

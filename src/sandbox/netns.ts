@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import type dgram from 'node:dgram';
 import type net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { findNativeHelper, nativeHelperPath } from './native.js';
@@ -9,18 +10,24 @@ export class NetworkBridgeError extends Error {}
 const LISTENER_SCRIPT = new URL('./netns-listener.js', import.meta.url);
 const TIMEOUT_MS = 10_000;
 
+export interface SandboxListeners {
+  servers: net.Server[];
+  datagrams: dgram.Socket[];
+}
+
 /**
- * Opens TCP listeners on 127.0.0.1 at each of `ports` inside the network namespace of the sandbox
- * whose init process is `initPid` (one helper process for all), and returns them, in the order of
- * `ports`, as servers owned by this process.
+ * Opens TCP listeners on 127.0.0.1 at each of `ports` (and UDP sockets at each of `datagramPorts`)
+ * inside the network namespace of the sandbox whose init process is `initPid` (one helper process
+ * for all), and returns them, in the order of the ports, as sockets owned by this process.
  *
  * Security invariant: the listener is created before CMD runs (bubblewrap is held on its
  * block fd meanwhile), so no sandboxed process can bind the port first and pose as the proxy;
  * and because the proxy accepts the sandboxed client's own TCP connection, the kernel's
  * socket tables name the real calling process.
  */
-export function openListenersInSandbox(initPid: number, ports: readonly number[], privileged: boolean): Promise<net.Server[]> {
-  const listener = [process.execPath, fileURLToPath(LISTENER_SCRIPT), ...ports.map(String)];
+export function openListenersInSandbox(initPid: number, ports: readonly number[], privileged: boolean, datagramPorts: readonly number[] = []): Promise<SandboxListeners> {
+  const listener = [process.execPath, fileURLToPath(LISTENER_SCRIPT), ...ports.map(String), ...datagramPorts.map((port) => `${port}/udp`)];
+  const expected = ports.length + datagramPorts.length;
   const [command, ...args] = privileged
     ? [findTool('nsenter', 'util-linux'), '--target', String(initPid), '--net', '--', ...listener]
     : [unprivilegedEnterHelper(), String(initPid), '--', ...listener];
@@ -35,7 +42,7 @@ export function openListenersInSandbox(initPid: number, ports: readonly number[]
       helper.kill('SIGKILL');
       reject(new NetworkBridgeError('timed out opening the proxy listener inside the sandbox'));
     }, TIMEOUT_MS);
-    const received: net.Server[] = [];
+    const received: Array<net.Server | dgram.Socket> = [];
     helper.on('message', (message, handle) => {
       if (message !== 'listening' || !handle) {
         clearTimeout(timer);
@@ -43,10 +50,10 @@ export function openListenersInSandbox(initPid: number, ports: readonly number[]
         reject(new NetworkBridgeError('the proxy listener helper sent no socket'));
         return;
       }
-      received.push(handle as net.Server);
-      if (received.length < ports.length) return;
+      received.push(handle as net.Server | dgram.Socket);
+      if (received.length < expected) return;
       clearTimeout(timer);
-      resolve(received);
+      resolve({ servers: received.slice(0, ports.length) as net.Server[], datagrams: received.slice(ports.length) as dgram.Socket[] });
       helper.send('received', () => undefined);
     });
     helper.once('exit', (code) => {

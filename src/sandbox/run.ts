@@ -1,6 +1,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeSync } from 'node:fs';
+import type dgram from 'node:dgram';
 import type net from 'node:net';
 import os from 'node:os';
 import type { Readable, Writable } from 'node:stream';
@@ -8,8 +9,11 @@ import { isatty } from 'node:tty';
 import type { Policy } from '../policy/index.js';
 import { bwrapArgs, FD, WARDEN_DIR } from './bwrap.js';
 
-/** The one file outside WARDEN_DIR warden may place: names warden answers on the sandbox's loopback. */
-const HOSTS_FILE = '/etc/hosts';
+/**
+ * The files outside WARDEN_DIR warden may place: names warden answers on the sandbox's loopback,
+ * and where name lookups go (warden's trap, which notices programs that ignore the proxy).
+ */
+const NETWORK_FILES = ['/etc/hosts', '/etc/resolv.conf'];
 import { createSandboxCgroup, detectCgroups, type CgroupSupport, type SandboxCgroup } from './cgroups.js';
 import { checkRunnable, resolveCommand } from './command.js';
 import { sandboxEnvironment, SANDBOX_PATH } from './environment.js';
@@ -101,8 +105,10 @@ export interface SandboxFile {
 export interface NetworkBridge {
   /** Ports on the sandbox's loopback that warden serves (the proxy's, and inference.local's). */
   ports: readonly number[];
-  /** Listeners in the order of `ports`. */
-  attach: (listeners: net.Server[], sandbox: { initPid: number; candidates: ProcessSource }) => void;
+  /** UDP ports on the sandbox's loopback that warden serves (the name-lookup trap's). */
+  datagramPorts?: readonly number[];
+  /** Listeners in the order of `ports`; UDP sockets in the order of `datagramPorts`. */
+  attach: (listeners: net.Server[], sandbox: { initPid: number; candidates: ProcessSource; datagrams: dgram.Socket[] }) => void;
 }
 
 /** Where the sandbox's processes are listed (read off the event loop, by whoever needs them). */
@@ -181,7 +187,7 @@ export async function runInSandbox(options: RunOptions): Promise<RunResult> {
       ...(onTerminal ? [{ path: SUPERVISOR_INSIDE, content: readFileSync(requireNativeHelper('supervisor')), mode: 0o555 }] : []),
       ...(landlock.kind === 'wrap' ? [{ path: landlock.insidePath, content: readFileSync(landlock.hostBinary), mode: 0o555 }] : [])];
     for (const file of files) {
-      if (!file.path.startsWith(WARDEN_DIR + '/') && file.path !== HOSTS_FILE) throw new SandboxSetupError(`internal: sandbox file ${file.path} must be under ${WARDEN_DIR}`);
+      if (!file.path.startsWith(WARDEN_DIR + '/') && !NETWORK_FILES.includes(file.path)) throw new SandboxSetupError(`internal: sandbox file ${file.path} must be under ${WARDEN_DIR}`);
     }
     cgroup = sandboxCgroup(sandboxName, resources, warn);
     const cgroupFds = cgroup?.procsFds ?? [];
@@ -325,7 +331,7 @@ async function supervise(launcher: string, argv: string[], setup: {
   const stop = () => killSandbox(child);
   service?.stop.addEventListener('abort', stop);
   if (service?.stop.aborted) stop();
-  let listeners: net.Server[] = [];
+  let listeners: Array<net.Server | dgram.Socket> = [];
   try {
     const pid = await Promise.race([initPid, exit.then(() => undefined)]);
     if (pid === undefined) {
@@ -338,8 +344,9 @@ async function supervise(launcher: string, argv: string[], setup: {
     {
       if (network) {
         try {
-          listeners = await openListenersInSandbox(pid, network.ports, process.getuid?.() === 0);
-          network.attach(listeners, { initPid: pid, candidates: cgroup ? { cgroupProcs: cgroup.procsFile } : { descendantsOf: pid } });
+          const opened = await openListenersInSandbox(pid, network.ports, process.getuid?.() === 0, network.datagramPorts);
+          listeners = [...opened.servers, ...opened.datagrams];
+          network.attach(opened.servers, { initPid: pid, candidates: cgroup ? { cgroupProcs: cgroup.procsFile } : { descendantsOf: pid }, datagrams: opened.datagrams });
         } catch (error) {
           // Fail closed: CMD never starts without the network it was promised. If bubblewrap
           // died on its own it has said why on stderr; that, not the listener, is the cause.
