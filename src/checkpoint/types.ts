@@ -127,6 +127,8 @@ export type DecisionCode =
   | 'rerouted'
   | 'bad_request'
   | 'upstream_error'
+  | 'upstream_untrusted'
+  | 'upstream_ca_unreadable'
   | 'cannot_resolve'
   | 'audit_unavailable'
   | 'connection_closed';

@@ -20,6 +20,8 @@ export interface Upstream {
   /** Origin-form target to send. */
   path: string;
   defaultPort: number;
+  /** The CAs the server must chain to instead of the trusted roots (an endpoint's upstream_ca). */
+  ca?: string[];
 }
 
 /** The client's headers as sent upstream: end-to-end only, without Host (set from the destination) and Expect. */
@@ -57,7 +59,9 @@ export class Forwarder {
       // The destination name, never the address, is what the certificate must prove.
       if (!isIpLiteral(up.host)) options.servername = up.host;
       options.rejectUnauthorized = true;
-      if (agent === false && this.upstreamCA) options.ca = this.upstreamCA;
+      // An endpoint's own CA replaces the roots for it; the agent keeps its pools apart by CA.
+      if (up.ca) options.ca = up.ca;
+      else if (agent === false && this.upstreamCA) options.ca = this.upstreamCA;
     }
     return options;
   }

@@ -18,6 +18,7 @@ import { denialBody, refusalStatus } from './report.js';
 import { type ClientState, type Origin, Routes, type TunnelState } from './routes.js';
 import { TlsTerminator } from './termination.js';
 import type { EgressLimits, EgressProxy, EgressProxyOptions } from './types.js';
+import { UpstreamCaFiles } from './upstream-ca.js';
 import { type UpstreamAgents, bufferedForwarder, createAgents, dialFirst, systemResolver } from './upstream.js';
 
 const DEFAULT_LIMITS: EgressLimits = { maxHeaderBytes: 16 * 1024, maxConnections: 256, idleMs: 5 * 60_000 };
@@ -56,6 +57,7 @@ class EgressProxyImpl implements EgressProxy {
       relays: this.relays,
       hooks: opts.hooks ?? {},
       resolve: opts.resolve ?? systemResolver,
+      upstreamCas: new UpstreamCaFiles(),
     });
     this.outer = this.parserServer();
     this.inner = this.parserServer();

@@ -48,7 +48,7 @@ export function denialBody(v: Verdict, facts: RequestFacts, identity: ProcessIde
 
 /** The HTTP status a refusal is answered with. */
 export function refusalStatus(v: Verdict): number {
-  if (v.code === 'upstream_error' || v.code === 'cannot_resolve') return 502;
+  if (v.code === 'upstream_error' || v.code === 'cannot_resolve' || v.code === 'upstream_untrusted' || v.code === 'upstream_ca_unreadable') return 502;
   if (v.code === 'audit_unavailable') return 503;
   if (v.code === 'bad_request') return 400;
   if (v.code === 'budget_exceeded') return 429;

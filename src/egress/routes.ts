@@ -14,6 +14,7 @@ import { headerValues, hostHeaderMatches, parseAbsoluteTarget, rawJsonResponse }
 import type { RelayRegistry } from './relays.js';
 import { denialBody, refusalStatus, type RequestFacts } from './report.js';
 import type { EgressHooks, OutgoingRequest, RequestContext } from './types.js';
+import { isUntrustedCertificate, UpstreamCaError, type UpstreamCaFiles } from './upstream-ca.js';
 import { upgradeRequestProblem, WebSocketFrameGuard } from './websocket.js';
 
 const MAX_PINNED_NAMES = 32;
@@ -63,6 +64,7 @@ export interface RouteDeps {
   relays: RelayRegistry;
   hooks: EgressHooks;
   resolve: (host: string) => Promise<string[]>;
+  upstreamCas: UpstreamCaFiles;
 }
 
 export class Routes {
@@ -86,7 +88,8 @@ export class Routes {
     }
     if (expectContinue) res.writeContinue();
     const ctx: RequestContext = { action: ok.action, subject: ok.subject, decision: ok.decision, tls: ok.tls };
-    const up = this.upstream(ok);
+    const up = this.upstream(ok, reply);
+    if (!up) return;
     const outgoing = { headers: requestHeaders(req.rawHeaders), path: up.path };
     if (!(await this.prepared(ctx, outgoing, reply, ok.facts))) return;
     up.path = outgoing.path;
@@ -131,7 +134,8 @@ export class Routes {
     }
     const ctx: RequestContext = { action: ok.action, subject: ok.subject, decision: ok.decision, tls: ok.tls };
     const drop = inspect ? ['sec-websocket-extensions'] : [];
-    const up = this.upstream(ok);
+    const up = this.upstream(ok, reply);
+    if (!up) return;
     const outgoing = { headers: requestHeaders(req.rawHeaders, drop), path: up.path };
     if (!(await this.prepared(ctx, outgoing, reply, ok.facts))) return;
     up.path = outgoing.path;
@@ -300,8 +304,12 @@ export class Routes {
     return false;
   }
 
-  private upstream(ok: Prepared): Upstream {
-    return {
+  /**
+   * Where the request goes. With TLS, the CAs the matched inspected endpoints name (upstream_ca)
+   * replace the trusted roots; a file that cannot be used refuses the request (fail closed).
+   */
+  private upstream(ok: Prepared, reply: Reply): Upstream | undefined {
+    const up: Upstream = {
       tls: ok.tls,
       address: ok.decision.network!.addresses[0]!,
       host: ok.action.host,
@@ -309,12 +317,27 @@ export class Routes {
       path: ok.decision.network!.forwardPath ?? ok.action.target,
       defaultPort: ok.tls ? 443 : 80,
     };
+    const files = [...new Set(ok.decision.network!.matches.flatMap((m) => m.inspect && m.endpoint.upstream_ca !== undefined ? [m.endpoint.upstream_ca] : []))];
+    if (!ok.tls || files.length === 0) return up;
+    try {
+      up.ca = files.map((file) => this.deps.upstreamCas.read(file));
+    } catch (error) {
+      if (!(error instanceof UpstreamCaError)) throw error;
+      this.refuse(ok.action, ok.subject, reply, { code: 'upstream_ca_unreadable', reason: error.message }, 502, ok.facts);
+      return undefined;
+    }
+    return up;
   }
 
   private upstreamFailed(ok: Prepared, err: Error, answer: (status: number, body: unknown) => void): void {
-    const reason = `upstream ${ok.action.host}:${ok.action.port} failed: ${err.message}`;
-    this.deps.checkpoint.report(ok.action, ok.subject, { verdict: 'deny', code: 'upstream_error', stage: 'transport', reason, rule_missing: '', hint: '' }, performance.now(), ok.decision.network);
-    answer(502, { error: reason, code: 'upstream_error', host: ok.action.host, port: ok.action.port });
+    const untrusted = isUntrustedCertificate(err);
+    const code = untrusted ? 'upstream_untrusted' : 'upstream_error';
+    const reason = untrusted
+      ? `upstream ${ok.action.host}:${ok.action.port} presented a certificate that does not verify (${(err as NodeJS.ErrnoException).code}: ${err.message})`
+      : `upstream ${ok.action.host}:${ok.action.port} failed: ${err.message}`;
+    const hint = untrusted ? 'a server with a private CA: name the CA\'s PEM file as upstream_ca on the endpoint' : '';
+    this.deps.checkpoint.report(ok.action, ok.subject, { verdict: 'deny', code, stage: 'transport', reason, rule_missing: '', hint }, performance.now(), ok.decision.network);
+    answer(502, { error: reason, code, host: ok.action.host, port: ok.action.port, ...(hint ? { hint } : {}) });
   }
 
   private localService(origin: Origin, req: http.IncomingMessage): string | undefined {

@@ -102,6 +102,7 @@ export const POLICY_KEYS: Readonly<Record<string, Rule>> = {
   [`${ENDPOINT}.deny_rules`]: { enforced: L7 },
   ...ruleFields(`${ENDPOINT}.deny_rules[]`),
   [`${ENDPOINT}.allow_encoded_slash`]: { enforced: L7 },
+  [`${ENDPOINT}.upstream_ca`]: { enforced: 'egress proxy: the certificate of an inspected endpoint\'s server is verified against this CA on every connection' },
   [`${ENDPOINT}.credential_binding`]: { noEffect: NO_CREDENTIALS },
   [`${ENDPOINT}.credential_binding.provider`]: { noEffect: NO_CREDENTIALS },
   [`${ENDPOINT}.request_body_credential_rewrite`]: { noEffect: NO_CREDENTIALS },

@@ -131,6 +131,12 @@ function normalisePath(raw: string): string {
   return '/' + segments.join('/');
 }
 
+/** A file on the host warden reads (an endpoint's upstream_ca), kept as written. */
+const hostFilePath = text.superRefine((raw, ctx) => {
+  const problem = pathProblem(raw);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
 const filesystemPath = text.superRefine((raw, ctx) => {
   const problem = pathProblem(raw);
   if (problem) {
@@ -278,6 +284,7 @@ const endpointShape = {
     allow_all_known_mcp_methods: flag.optional(),
   }).optional(),
   json_rpc: mapping({ max_body_bytes: bodyLimit.optional() }).optional(),
+  upstream_ca: hostFilePath.optional(),
 };
 
 type Protocol = (typeof PROTOCOLS)[number];
@@ -313,6 +320,7 @@ function checkEndpoint(endpoint: Record<string, unknown>, ctx: RefineCtx): void 
     issue(ctx, ['path'], 'expected a path glob starting with "/"');
   }
 
+  checkUpstreamCa(endpoint, protocol, ctx);
   if (protocol === undefined) checkTunnelEndpoint(endpoint, ctx);
   else if (protocol === 'tcp') checkTcpEndpoint(endpoint, ctx);
   else checkInspectedEndpoint(endpoint, protocol, ctx);
@@ -320,6 +328,20 @@ function checkEndpoint(endpoint: Record<string, unknown>, ctx: RefineCtx): void 
   checkProtocolOptions(endpoint, protocol, ctx);
   checkCredentialFields(endpoint, protocol, ctx);
   checkRules(endpoint, protocol, ctx);
+}
+
+/**
+ * warden only. The CA that vouches for the server of an inspected endpoint, where warden itself
+ * makes the TLS connection; a tunnel's TLS (and a cleartext endpoint) is not warden's to verify.
+ */
+function checkUpstreamCa(endpoint: Record<string, unknown>, protocol: Protocol | undefined, ctx: RefineCtx): void {
+  if (endpoint.upstream_ca === undefined) return;
+  const inspected = protocol !== undefined && protocol !== 'tcp';
+  if (!inspected) {
+    issue(ctx, ['upstream_ca'], '"upstream_ca" needs an inspected endpoint (protocol rest, websocket, ...): on a tunnel the TLS connection is the client\'s own, not warden\'s', 'key');
+  } else if (endpoint.tls === 'skip') {
+    issue(ctx, ['upstream_ca'], '"upstream_ca" cannot be combined with tls "skip": warden then speaks cleartext HTTP to the server', 'key');
+  }
 }
 
 function checkTunnelEndpoint(endpoint: Record<string, unknown>, ctx: RefineCtx): void {

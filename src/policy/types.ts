@@ -98,6 +98,11 @@ export interface NetworkEndpoint {
   allow_encoded_slash?: boolean;
   /** Path glob that selects between inspected endpoints sharing host and port. */
   path?: string;
+  /**
+   * warden only: a PEM file of the CA (or CAs) that the server of this inspected endpoint must
+   * chain to, instead of the public roots: a server with a private CA. Read when a request goes out.
+   */
+  upstream_ca?: string;
   credential_binding?: { provider: string };
   request_body_credential_rewrite?: boolean;
   websocket_credential_rewrite?: boolean;

@@ -44,10 +44,10 @@ function policyFile(endpoints: Endpoint[], binaries: string[]): string {
   return writePolicy(scratch.dir, yaml, `policy-${++counter}.yaml`);
 }
 
-async function sandboxed(policy: string, script: string, extra: string[] = []): Promise<Result & { events: Array<Record<string, unknown>> }> {
+async function sandboxed(policy: string, script: string, extra: string[] = [], trustTestCA = true): Promise<Result & { events: Array<Record<string, unknown>> }> {
   const events = path.join(scratch.dir, `events-${++counter}.jsonl`);
   const r = await wardenAsync(['run', '--policy', policy, '--events', events, ...extra, '--', 'sh', '-c', script],
-    { env: { NODE_EXTRA_CA_CERTS: upstreamCaFile } }).done;
+    { env: trustTestCA ? { NODE_EXTRA_CA_CERTS: upstreamCaFile } : {} }).done;
   let lines: Array<Record<string, unknown>> = [];
   try {
     lines = readFileSync(events, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
@@ -145,6 +145,28 @@ describe('egress from a sandbox', { skip: SKIP_NO_BWRAP }, () => {
     const full = await sandboxed(policyFile([{ port: secure.port, protocol: 'rest', access: 'full' }], ['/usr/bin/curl']),
       `curl -sS -o /dev/null -w '%{http_code}\\n' -X POST https://localhost:${secure.port}/write`);
     assert.equal(full.stdout, '200\n');
+  });
+
+  test('L7 with a private CA: without upstream_ca the server is refused (upstream_untrusted); with it on the endpoint, the request passes', async () => {
+    // warden's process trusts only the public roots here (no NODE_EXTRA_CA_CERTS): the test
+    // server's CA is private.
+    const untrusted = await sandboxed(policyFile([{ port: secure.port, protocol: 'rest', access: 'read-only' }], ['/usr/bin/curl']),
+      CURL(`https://localhost:${secure.port}/private-ca-refused`), [], false);
+    assert.equal(untrusted.stdout, '502\n', untrusted.stderr);
+    assert.match(untrusted.stderr, /localhost:\d+.*does not verify/);
+    assert.ok(untrusted.events.some((e) => e.code === 'upstream_untrusted'), JSON.stringify(untrusted.events));
+    assert.ok(!hits.includes('GET /private-ca-refused'), 'no request reached the server');
+
+    const named = policyFile([{ port: secure.port, protocol: 'rest', access: 'read-only', extra: `        upstream_ca: ${upstreamCaFile}` }], ['/usr/bin/curl']);
+    const trusted = await sandboxed(named, CURL(`https://localhost:${secure.port}/private-ca-named`), [], false);
+    assert.equal(trusted.stdout, '200\n', trusted.stderr);
+    assert.ok(hits.includes('GET /private-ca-named'));
+
+    // A file that is not there refuses the request (fail closed), with its own code.
+    const gone = policyFile([{ port: secure.port, protocol: 'rest', access: 'read-only', extra: `        upstream_ca: ${path.join(scratch.dir, 'no-such-ca.pem')}` }], ['/usr/bin/curl']);
+    const missing = await sandboxed(gone, CURL(`https://localhost:${secure.port}/private-ca-missing`), [], false);
+    assert.equal(missing.stdout, '502\n', missing.stderr);
+    assert.ok(missing.events.some((e) => e.code === 'upstream_ca_unreadable'), JSON.stringify(missing.events));
   });
 
   test('L7 path rules: allowed paths pass, others are denied', async () => {
@@ -254,6 +276,27 @@ describe('egress from a sandbox', { skip: SKIP_NO_BWRAP }, () => {
     // Node >= 22.21/24 honours NODE_USE_ENV_PROXY=1 (which warden sets) and would reach the proxy.
     const major = Number(process.versions.node.split('.')[0]);
     if (major < 22) assert.match(r.stdout, /^fetch failed ECONNREFUSED$/m);
+  });
+
+  test('Node 20 fetch() of a name: warden says once that the program ignored the proxy, with the fix; curl through the proxy gets no such note', async () => {
+    const policy = policyFile([{ port: web.port }], ['/usr/bin/node', '/usr/bin/curl']);
+    const fetchTwice = `node -e '
+      const get = (url) => fetch(url).then((r) => console.log("fetch", r.status), (e) => console.log("fetch failed", e.cause?.code ?? e.message));
+      get("http://api.proxy-hint.test:${web.port}/a").then(() => get("http://other.proxy-hint.test:${web.port}/b"));'`;
+    const r = await sandboxed(policy, fetchTwice);
+    const major = Number(process.versions.node.split('.')[0]);
+    if (major < 22) {
+      // Node 20's fetch looks the name up itself (warden's trap answers REFUSED) and never reaches the proxy.
+      assert.match(r.stdout, /^fetch failed EAI_AGAIN$/m, r.stderr);
+      const notes = r.stderr.match(/looked up \S+ itself instead of connecting through the proxy/g) ?? [];
+      assert.equal(notes.length, 1, r.stderr);
+      assert.match(r.stderr, /looked up api\.proxy-hint\.test itself/);
+      assert.match(r.stderr, /Node 24 .*EnvHttpProxyAgent/);
+    }
+    // curl honours HTTP_PROXY: the proxy, not curl, handles the name (and the policy refuses it).
+    const control = await sandboxed(policy, CURL(`http://api.proxy-hint.test:${web.port}/c`));
+    assert.equal(control.stdout, '403\n', control.stderr);
+    assert.doesNotMatch(control.stderr, /looked up/);
   });
 
   test('a program ignoring the proxy variables has no network at all', async () => {

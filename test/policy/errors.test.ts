@@ -279,3 +279,27 @@ suite('policy errors: YAML itself', () => {
     assertAt(rejectOnce(big), 1, 1, '', 'at most 4194304 bytes');
   });
 });
+
+suite('upstream_ca (warden only)', () => {
+  const endpoint = (...lines: string[]) => yaml(
+    'version: 1',
+    'network_policies:',
+    '  corp:',
+    '    endpoints:',
+    '      - host: registry.corp.example',
+    '        port: 443',
+    ...lines.map((line) => `        ${line}`),
+    '    binaries: [{ path: /usr/bin/npm }]',
+  );
+
+  test('loads on an inspected endpoint, kept as written', () => {
+    const policy = accept(endpoint('protocol: rest', 'access: read-only', 'upstream_ca: /etc/warden/corp-ca.pem'));
+    assert.equal(policy.network_policies.corp!.endpoints[0]!.upstream_ca, '/etc/warden/corp-ca.pem');
+  });
+
+  test('is refused on a tunnel, with tls: skip, and as a relative path', () => {
+    assert.match(rejectOnce(endpoint('upstream_ca: /etc/warden/corp-ca.pem')).message, /needs an inspected endpoint/);
+    assert.match(rejectOnce(endpoint('protocol: rest', 'access: read-only', 'tls: skip', 'upstream_ca: /etc/warden/corp-ca.pem')).message, /cannot be combined with tls "skip"/);
+    assert.match(rejectOnce(endpoint('protocol: rest', 'access: read-only', 'upstream_ca: corp-ca.pem')).message, /absolute path/);
+  });
+});
