@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync } from 'node:fs';
 import type dgram from 'node:dgram';
 import type { Server, Socket } from 'node:net';
 import type { Checkpoint } from '../checkpoint/index.js';
@@ -90,7 +90,7 @@ export function prepareSandboxNetwork(options: SandboxNetworkOptions): SandboxNe
     files: [
       { path: CA_FILE, content: ca.certPem }, { path: CA_BUNDLE_FILE, content: systemRoots() + ca.certPem },
       ...(localNames.length > 0 ? [{ path: HOSTS_FILE, content: hostsFile(localNames) }] : []),
-      { path: RESOLV_FILE, content: RESOLV_CONF },
+      ...(plainFile(RESOLV_FILE) ? [{ path: RESOLV_FILE, content: RESOLV_CONF }] : []),
     ],
     network: {
       ports: localNames.length > 0 ? [PROXY_PORT, LOCAL_TLS_PORT] : [PROXY_PORT],
@@ -132,6 +132,19 @@ function writablePaths(policy: Policy): string[] {
 /** The sandbox's /etc/hosts: localhost, and warden's own names on its loopback. */
 function hostsFile(localNames: string[]): string {
   return ['127.0.0.1 localhost', '::1 localhost', ...localNames.map((name) => `127.0.0.1 ${name}`)].join('\n') + '\n';
+}
+
+/**
+ * Whether the host's file is a plain file that bubblewrap can cover: a symlink (systemd-resolved's
+ * resolv.conf) may point where the sandbox has nothing, and a missing file would have to be
+ * created in a read-only /etc. Without it, the lookup trap just gets no queries.
+ */
+function plainFile(file: string): boolean {
+  try {
+    return lstatSync(file).isFile();
+  } catch {
+    return false;
+  }
 }
 
 function systemRoots(): string {
