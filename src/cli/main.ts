@@ -109,7 +109,8 @@ Docs: docs/commands.md, docs/policy.md, docs/security-model.md`);
       'Run CMD in a new sandbox and remove the sandbox when CMD exits.',
       "stdin, stdout and stderr pass through; warden exits with CMD's exit code (128+N when CMD was killed by " +
         'signal N). Ctrl-C, SIGTERM and other signals are passed on to CMD, and when CMD exits every process it ' +
-        'started is gone.',
+        'started is gone. When stdin and stdout are terminals, CMD runs on a terminal of its own inside the sandbox ' +
+        '(job control; Ctrl-C and Ctrl-Z reach its jobs; window size follows yours).',
       'Without --policy the default policy applies: system directories read-only, /sandbox and /tmp writable, ' +
         'no network at all.',
       'Exit codes of warden itself: 125 the sandbox could not be set up (the message says why), 126 CMD is not ' +
