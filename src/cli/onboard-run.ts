@@ -3,7 +3,7 @@
 // (--non-interactive). The provider must answer its model listing before anything is written;
 // an answer not given keeps what exists, so a rerun changes only what it is asked to and an
 // identical rerun changes nothing. Keys come from the environment or a hidden prompt, never argv.
-import { CliError, printLine } from './output.js';
+import { CliError, printJsonResult, printLine } from './output.js';
 import type { OnboardOptions } from './onboard.js';
 import { gatewayCall, toCliError } from './gateway-commands.js';
 import { ask, PromptCancelled, TerminalPrompter, type Prompter } from './onboard-prompt.js';
@@ -59,7 +59,8 @@ export async function onboardCommand(opts: OnboardOptions): Promise<number> {
     if (decided === undefined) throw new CliError('cancelled', 'nothing was changed', 1);
   }
   const result = await apply(decided.choice, decided.check, current, home);
-  printLine(1, opts.json ? JSON.stringify(result) : report(result));
+  if (opts.json) printJsonResult(result);
+  else printLine(1, report(result));
   return 0;
 }
 

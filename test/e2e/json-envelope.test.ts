@@ -76,6 +76,8 @@ describe('the --json envelope', { skip: SKIP_NO_BWRAP }, () => {
     ['provider get', { success: ['provider', 'get', 'p1'], error: { args: ['provider', 'get', 'nope'], code: 'not_found' } }],
     ['inference get', { success: ['inference', 'get'], error: usage('inference', 'get') }],
     ['inference set', { success: { none: 'needs a model provider that answers (inference.test.ts)' }, error: { args: ['inference', 'set', '--provider', 'nope', '--model', 'm'], code: 'not_found' } }],
+    // Success needs a model provider that answers: test/e2e/onboard.test.ts reads it through the envelope.
+    ['onboard', { success: { none: 'needs a model provider that answers (onboard.test.ts)' }, error: { args: ['onboard', '--non-interactive', '--tier', 'nope'], code: 'usage' } }],
     ['provider delete', { success: ['provider', 'delete', 'p1'], error: { args: ['provider', 'delete', 'p1'], code: 'not_found' } }],
     ['audit verify', { success: ['audit', 'verify'], error: usage('audit', 'verify') }],
     ['scan', { success: ['scan', text], error: { args: ['scan', missing], code: 'unreadable_input' } }],

@@ -76,7 +76,7 @@ describe('warden onboard --non-interactive', () => {
     const profile = readFileSync(path.join(home.dir, 'onboard.json'), 'utf8');
     const result = await onboard(['--endpoint', model.url, '--credential', 'MODEL_KEY', '--model', 'mock-model', '--preset', 'slack', '--json']);
     assert.equal(result.status, 0, result.stderr);
-    const reply = JSON.parse(result.stdout) as { changed: boolean; provider: { status: string }; route: { status: string }; profile: { status: string; presets_in_force: string[] } };
+    const reply = (JSON.parse(result.stdout) as { result: unknown }).result as { changed: boolean; provider: { status: string }; route: { status: string }; profile: { status: string; presets_in_force: string[] } };
     assert.equal(reply.changed, false);
     assert.deepEqual([reply.provider.status, reply.route.status, reply.profile.status], ['unchanged', 'unchanged', 'unchanged']);
     assert.deepEqual(reply.profile.presets_in_force, ['npm', 'pypi', 'github', 'slack']);
@@ -108,7 +108,7 @@ describe('warden onboard --non-interactive', () => {
     assert.deepEqual({ providers: await providers(home), routes: await routes(home), profile: profileOf(home) }, before);
     const again = await onboard(['--json'], {});
     assert.equal(again.status, 0, again.stderr);
-    assert.equal((JSON.parse(again.stdout) as { changed: boolean }).changed, false);
+    assert.equal((JSON.parse(again.stdout) as { result: { changed: boolean } }).result.changed, false);
   });
 
   test('bad flags are usage errors (exit 2) that change nothing', async () => {
