@@ -1,22 +1,12 @@
 import { appendFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { type Checkpoint, createCheckpoint } from '../checkpoint/index.js';
-import { type EgressHooks, prepareSandboxNetwork, type SandboxNetworkSetup } from '../egress/index.js';
+import { type EgressHooks, prepareSandboxNetwork, proxyIgnoredNotice, type SandboxNetworkSetup } from '../egress/index.js';
 import { governanceStages } from '../governance/index.js';
 import type { Policy } from '../policy/index.js';
 import { printLine } from './output.js';
 import type { RunRecords } from './run-records.js';
 
-/**
- * Said once per run when a program in the sandbox looks a name up itself: it is not using the
- * proxy, the sandbox's only way out. Node 20's fetch() is the common case.
- */
-export function proxyIgnoredNotice(name: string): string {
-  return `warden: a program in the sandbox looked up ${name} itself instead of connecting through the proxy (HTTP_PROXY/HTTPS_PROXY), ` +
-    'the only way out of the sandbox, so its connection fails. Node 20\'s fetch() ignores the proxy variables: use Node 24 or later ' +
-    "(NODE_USE_ENV_PROXY=1 is set for it), or on Node 20 install undici's EnvHttpProxyAgent as the global dispatcher " +
-    "(import { setGlobalDispatcher, EnvHttpProxyAgent } from 'undici'; setGlobalDispatcher(new EnvHttpProxyAgent())).";
-}
 
 /**
  * The egress proxy of a one-shot `warden run`, in warden's own process: its decisions go through

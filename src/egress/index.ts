@@ -3,6 +3,7 @@
 
 export { createEgressProxy } from './proxy.js';
 export { prepareSandboxNetwork, PROXY_PORT, type SandboxNetworkOptions, type SandboxNetworkSetup } from './sandbox-network.js';
+export { proxyIgnoredNotice } from './lookup-trap.js';
 export { createSandboxCA, loadSandboxCA, type SandboxCAOptions } from './ca.js';
 export { identifyTcpPeer, IdentityError, type IdentifyTcpPeerOptions } from './identity.js';
 export { descendantIdentifier, IdentityService, identityService, MAX_PENDING_PER_SANDBOX, type CandidateSource } from './identity-service.js';

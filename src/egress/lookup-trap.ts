@@ -14,6 +14,18 @@ const RCODE_REFUSED = 5;
 /** Longest name reported (a DNS name has at most 253 characters). */
 const MAX_NAME = 253;
 
+/**
+ * What warden says when a program in the sandbox looked `name` up itself: it is not using the
+ * proxy, the sandbox's only way out. Node 20's fetch() is the common case. `name` is safe to print
+ * (parseQuestion lets only letters, digits, '-', '_' and '.' through).
+ */
+export function proxyIgnoredNotice(name: string): string {
+  return `warden: a program in the sandbox looked up ${name} itself instead of connecting through the proxy (HTTP_PROXY/HTTPS_PROXY), ` +
+    'the only way out of the sandbox, so its connection fails. Node 20\'s fetch() ignores the proxy variables: use Node 24 or later ' +
+    "(NODE_USE_ENV_PROXY=1 is set for it), or on Node 20 install undici's EnvHttpProxyAgent as the global dispatcher " +
+    "(import { setGlobalDispatcher, EnvHttpProxyAgent } from 'undici'; setGlobalDispatcher(new EnvHttpProxyAgent())).";
+}
+
 /** Answers every query on `socket` REFUSED, and passes the name asked (when it parses) to `asked`. */
 export function serveLookupTrap(socket: dgram.Socket, asked: (name: string) => void): void {
   socket.on('message', (query, peer) => {

@@ -41,6 +41,8 @@ export interface LiveSandboxEvents {
   tripped(trip: BreakerTrip): void;
   /** The sandbox ended without being asked to (its supervisor died, or setup failed late). */
   ended(code: number): void;
+  /** A program in the sandbox looked a name up itself: it ignores the proxy (once per name, at most 64). */
+  directLookup(name: string): void;
   /** An action the checkpoint put to an operator (ask mode): wait for the answer. */
   hold(ctx: HoldContext): Promise<Decision | { refuse: Verdict }>;
   /** A rule the agent proposed (warden.local): filed in the approvals inbox, or undefined past the limit. */
@@ -117,11 +119,11 @@ export class LiveSandbox {
       // The supervisor is never anyone's ancestor for policy purposes: commands it starts have
       // the identity they would have under `warden run`.
       boundaries: () => this.supervisorPids(),
-      // Recorded once per name: a program that ignores the proxy (Node 20's fetch) fails to connect.
+      // Once per name: a program that ignores the proxy (Node 20's fetch) fails to connect.
       onDirectLookup: (name) => {
         if (this.directLookups.size >= 64 || this.directLookups.has(name)) return;
         this.directLookups.add(name);
-        this.events.audit('egress.direct_lookup', { host: name });
+        this.events.directLookup(name);
       },
     });
     this.network = network;

@@ -2,6 +2,7 @@ import { chownSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, write
 import path from 'node:path';
 import { appendAudit, auditTail, type AuditTailRecord, decisionNotice, followAudit, type AuditWriter, type DecisionRecord } from '../audit/index.js';
 import type { Policy, PolicyLoader } from '../policy/index.js';
+import { proxyIgnoredNotice } from '../egress/index.js';
 import { createWorkdir, leaseSandboxUid, makeDirectoriesSafely, releaseSandboxUid, resolveSandboxUser, startProblem } from '../sandbox/index.js';
 import { isValidSandboxName, secureHomeMode, StoreConflictError, type SandboxRecord, type Store } from '../store/index.js';
 import { makePlaceholders, type Placeholders, type ProviderStore, uninspectedCredentialEndpoints } from '../inference/index.js';
@@ -446,6 +447,11 @@ export class SandboxManager {
       },
       hold: (ctx) => this.approvals.hold(record.name, ctx),
       propose: (draft, maxPending) => this.approvals.propose(record.name, draft, maxPending),
+      directLookup: (name) => {
+        this.audit('egress.direct_lookup', record.name, 'gateway', { host: name });
+        const notice = proxyIgnoredNotice(name);
+        for (const tell of this.noticeSinks.get(record.name) ?? []) tell(notice);
+      },
       ended: (code) => {
         if (this.live.get(record.name) !== sandbox) return;
         this.live.delete(record.name);

@@ -9,7 +9,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gitHttpBackend, makeRepo } from '../egress/git-server.js';
 import { type Started, startHttp, startHttps, upstreamCA } from '../egress/helpers.js';
-import { IS_ROOT, PROJECT_OWNER, SKIP_NO_BWRAP, tempDir, wardenAsync, writePolicy, type Result } from './helpers.js';
+import { IS_ROOT, newHome, PROJECT_OWNER, SKIP_NO_BWRAP, tempDir, wardenAsync, writePolicy, type Result } from './helpers.js';
 
 const scratch = tempDir('warden-e2e-egress-');
 chmodSync(scratch.dir, 0o755); // sandboxes use workdirs below it
@@ -303,6 +303,24 @@ describe('egress from a sandbox', { skip: SKIP_NO_BWRAP }, () => {
     const r = await sandboxed(policyFile([{ port: web.port }], ['/**']),
       `python3 -c 'import socket\ntry:\n  socket.create_connection(("127.0.0.1", ${web.port}), timeout=2); print("connected")\nexcept OSError as e: print(e.strerror)'`);
     assert.equal(r.stdout, 'Connection refused\n');
+  });
+});
+
+describe('a program that ignores the proxy, in a named sandbox', { skip: SKIP_NO_BWRAP }, () => {
+  test('warden exec says it on the client\'s stderr, and the audit log records the name', async () => {
+    const home = newHome();
+    try {
+      await home.json(['sandbox', 'create', 'lookups', '--policy', policyFile([{ port: 9 }], ['/usr/bin/node'])]);
+      const r = await home.run(['exec', 'lookups', '--', 'node', '-e', 'fetch("http://named.proxy-hint.test/").catch((e) => console.log("fetch failed", e.cause?.code))']);
+      const major = Number(process.versions.node.split('.')[0]);
+      if (major >= 22) return; // fetch honours NODE_USE_ENV_PROXY=1 there, and looks nothing up itself
+      assert.match(r.stdout, /^fetch failed EAI_AGAIN$/m, r.stderr);
+      assert.match(r.stderr, /looked up named\.proxy-hint\.test itself instead of connecting through the proxy.*EnvHttpProxyAgent/);
+      const logs = await home.run(['logs', 'lookups', '--json']);
+      assert.ok(logs.stdout.split('\n').some((line) => line.includes('"egress.direct_lookup"') && line.includes('named.proxy-hint.test')), logs.stdout);
+    } finally {
+      await home.cleanup();
+    }
   });
 });
 
