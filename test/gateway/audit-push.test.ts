@@ -11,7 +11,7 @@ import { callGateway, openWatch } from '../../src/gateway/index.js';
 import { lineReader } from '../../src/cli/lines.js';
 import { openStore } from '../../src/store/index.js';
 import { tempHome } from '../store/helpers.js';
-import { newHome, waitFor, wardenAsync } from '../e2e/helpers.js';
+import { newHome, SKIP_NO_BWRAP, waitFor, wardenAsync } from '../e2e/helpers.js';
 
 describe('followAudit', () => {
   test('tells committed records once, in seq order, in one batch per turn; a rolled-back append is never told', async () => {
@@ -43,7 +43,7 @@ describe('followAudit', () => {
   });
 });
 
-describe('the gateway pushes audit records to watchers that ask for them', () => {
+describe('the gateway pushes audit records to watchers that ask for them', { skip: SKIP_NO_BWRAP }, () => {
   const home = newHome();
   const sockets: net.Socket[] = [];
   after(async () => {
@@ -66,7 +66,8 @@ describe('the gateway pushes audit records to watchers that ask for them', () =>
     assert.equal((await home.run(['gateway', 'start'])).status, 0);
     const all = await watch({ audit: true });
     const plain = await watch({});
-    const otherSandbox = await watch({ sandbox: 'nope', audit: true });
+    assert.equal((await home.run(['sandbox', 'create', 'other'])).status, 0);
+    const otherSandbox = await watch({ sandbox: 'other', audit: true });
     const created = await wardenAsync(['provider', 'create', 'gh', '--type', 'github', '--credential', 'GITHUB_TOKEN'], {
       env: { WARDEN_HOME: home.dir, GITHUB_TOKEN: 'ghp_notarealtokenbutlongenough0000000000' },
     }).done;
