@@ -18,9 +18,9 @@ const common = {
 rmSync('dist/bundle', { recursive: true, force: true });
 await build({
   ...common,
-  // The netns listener runs as its own process (see src/sandbox/netns.ts).
+  // The netns listener and connector run as processes of their own (see src/sandbox/netns.ts).
   // The identity worker is a worker thread's script, loaded by its file name.
-  entryPoints: ['dist/src/cli/main.js', 'dist/src/sandbox/netns-listener.js', 'dist/src/egress/identity-worker.js'],
+  entryPoints: ['dist/src/cli/main.js', 'dist/src/sandbox/netns-listener.js', 'dist/src/sandbox/netns-connector.js', 'dist/src/egress/identity-worker.js'],
   outdir: 'dist/bundle',
   entryNames: '[name]',
   splitting: true,

@@ -1,5 +1,5 @@
 export { runInSandbox, SandboxSetupError, type NetworkBridge, type RunOptions, type RunResult, type SandboxFile, type SandboxIo, type SandboxService, type ProcessSource } from './run.js';
-export { NetworkBridgeError } from './netns.js';
+export { NetworkBridgeError, openSandboxConnector, type SandboxConnector } from './netns.js';
 export { CommandNotFoundError, CommandNotRunnableError } from './command.js';
 export { MissingToolError, findTool } from './tools.js';
 export { LandlockRequiredError, findLandlockHelper, probeLandlockAbi } from './landlock.js';
@@ -9,7 +9,7 @@ export { SandboxUserError, resolveSandboxUser, homeInsideFor } from './host-user
 export { EnvError, parseEnvAssignments } from './environment.js';
 export { DEFAULT_LIMITS, defaultResources, resolveResources, type ResourceSettings, type SandboxLimits, type SandboxResources } from './limits.js';
 export { detectCgroups, removeAbandonedCgroups, type CgroupSupport } from './cgroups.js';
-export { leaseSandboxUid, releaseSandboxUid, uidRange, UidLeaseError, UID_RANGE_SIZE } from './uids.js';
+export { leaseSandboxUid, leaseRunUid, releaseSandboxUid, uidRange, UidLeaseError, UID_RANGE_SIZE } from './uids.js';
 export { peerCredentials, makeDirectoriesSafely, HostAddonError, type PeerCredentials } from './host-native.js';
 export {
   encodeFrame, FrameDecoder, FrameError, FRAME, EXEC_SIGNALS, MAX_CHANNELS, OUTPUT_WINDOW, STDIN_WINDOW, SUPERVISOR_INSIDE,

@@ -55,9 +55,9 @@ export class LandlockRequiredError extends Error {}
  * the same reason Landlock cannot make `/sandbox/.agent-config` read-only inside a writable
  * `/sandbox`: there the read-only bind mount is the only layer.
  */
-export function landlockRules(policy: Pick<Policy, 'filesystem_policy'>, extraWritable: readonly string[] = []): LandlockRules {
+export function landlockRules(policy: Pick<Policy, 'filesystem_policy'>, extraWritable: readonly string[] = [], extraReadOnly: readonly string[] = []): LandlockRules {
   const filesystem = policy.filesystem_policy;
-  const readOnly = unique([...filesystem.read_only.map(normalise), ...WARDEN_READ_ONLY]);
+  const readOnly = unique([...filesystem.read_only.map(normalise), ...extraReadOnly, ...WARDEN_READ_ONLY]);
   const readWrite = unique([
     ...filesystem.read_write.map(normalise).filter((p) => !readOnly.includes(p)),
     ...(filesystem.include_workdir ? [WORKDIR] : []),

@@ -64,6 +64,12 @@ export interface MountPlanInput {
   shmBytes?: number;
   /** The sandbox's home: a host directory bound writable at `dest` (below /home). */
   home?: { source: string; dest: string };
+  /**
+   * Host directories bound at a path of their own inside (an agent's provisioned layer at
+   * /opt/warden/NAME): read-only unless `writable`. Their destination must not be one the policy
+   * binds from the host, nor below one (the mount point could not be made there).
+   */
+  binds?: ReadonlyArray<{ source: string; dest: string; writable?: boolean }>;
 }
 
 /**
@@ -103,6 +109,19 @@ export function planMounts(input: MountPlanInput): MountPlan {
     wanted.push({ dest: WORKDIR_MOUNT, writable: true });
   }
   if (home !== undefined) wanted.push({ dest: home.dest, writable: true, source: home.source });
+  for (const bind of input.binds ?? []) {
+    const dest = normalise(bind.dest);
+    if (!path.posix.isAbsolute(dest) || dest === '/' || MANAGED.some((m) => isUnder(dest, m)) || isUnder(dest, WORKDIR_MOUNT) ||
+      (home !== undefined && (isUnder(dest, home.dest) || isUnder(home.dest, dest)))) {
+      throw new MountPlanError(`cannot mount ${bind.source} at ${bind.dest}: that place is warden's own (/, /proc, /dev, /tmp, /sandbox, the home)`);
+    }
+    const clash = wanted.find((w) => isUnder(dest, w.dest) || isUnder(w.dest, dest));
+    if (clash !== undefined) {
+      throw new MountPlanError(`cannot mount ${bind.source} at ${dest}: the policy's filesystem_policy binds ${clash.dest} there; ` +
+        `remove ${clash.dest} from the policy (or list only what the sandbox needs, outside ${dest})`);
+    }
+    wanted.push({ dest, writable: bind.writable === true, source: bind.source });
+  }
   for (const managed of MANAGED) {
     if (wanted.some((w) => w.dest === managed)) {
       skipped.push({ path: managed, reason: `provided by warden: ${managedDescription(managed)}` });
@@ -131,7 +150,7 @@ export function planMounts(input: MountPlanInput): MountPlan {
       continue;
     }
     if (given !== undefined) {
-      steps.push({ kind: 'bind', source: realpathSync.native(given), dest });
+      steps.push({ kind: writable ? 'bind' : 'ro-bind', source: realpathSync.native(given), dest });
       continue;
     }
     const managed = MANAGED.find((m) => dest.startsWith(m + '/'));

@@ -8,6 +8,7 @@ import { findTool } from './tools.js';
 export class NetworkBridgeError extends Error {}
 
 const LISTENER_SCRIPT = new URL('./netns-listener.js', import.meta.url);
+const CONNECTOR_SCRIPT = new URL('./netns-connector.js', import.meta.url);
 const TIMEOUT_MS = 10_000;
 
 export interface SandboxListeners {
@@ -66,6 +67,67 @@ export function openListenersInSandbox(initPid: number, ports: readonly number[]
       reject(new NetworkBridgeError(`cannot start nsenter: ${error.message}`));
     });
   });
+}
+
+/** Connects to ports on the loopback of one sandbox's network namespace, from the host side. */
+export interface SandboxConnector {
+  /** A socket connected to 127.0.0.1:port inside the sandbox, or a rejection naming why (ECONNREFUSED). */
+  connect(port: number): Promise<net.Socket>;
+  close(): void;
+}
+
+/**
+ * A helper process in the network namespace of the sandbox whose init is `initPid`, dialling its
+ * loopback for the host (port forwarding). It lives until `close()` or until this process goes.
+ */
+export function openSandboxConnector(initPid: number, privileged: boolean): SandboxConnector {
+  const script = [process.execPath, fileURLToPath(CONNECTOR_SCRIPT)];
+  const [command, ...args] = privileged
+    ? [findTool('nsenter', 'util-linux'), '--target', String(initPid), '--net', '--', ...script]
+    : [unprivilegedEnterHelper(), String(initPid), '--', ...script];
+  const helper = spawn(command!, args, { stdio: ['ignore', 'ignore', 'pipe', 'ipc'], env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' } });
+  let stderr = '';
+  helper.stderr?.setEncoding('utf8').on('data', (chunk: string) => { if (stderr.length < 4096) stderr += chunk; });
+  const waiting = new Map<number, { resolve: (socket: net.Socket) => void; reject: (error: Error) => void; timer: NodeJS.Timeout }>();
+  let next = 1;
+  let gone: Error | undefined;
+  const failAll = (error: Error) => {
+    gone ??= error;
+    for (const [id, entry] of waiting) {
+      clearTimeout(entry.timer);
+      entry.reject(error);
+      waiting.delete(id);
+    }
+  };
+  helper.on('message', (message: { id?: number; ok?: boolean; error?: string }, handle) => {
+    const entry = typeof message?.id === 'number' ? waiting.get(message.id) : undefined;
+    if (!entry) {
+      (handle as net.Socket | undefined)?.destroy();
+      return;
+    }
+    waiting.delete(message.id!);
+    clearTimeout(entry.timer);
+    if (message.ok === true && handle instanceof Object) entry.resolve(handle as net.Socket);
+    else entry.reject(new NetworkBridgeError(message.error ?? 'no socket'));
+  });
+  helper.once('exit', (code) => failAll(new NetworkBridgeError(`the sandbox's connector ended (exit ${code}): ${stderr.trim()}`)));
+  helper.once('error', (error) => failAll(new NetworkBridgeError(`cannot start the sandbox's connector: ${error.message}`)));
+  return {
+    connect: (port) => new Promise((resolve, reject) => {
+      if (gone) return reject(gone);
+      const id = next++;
+      const timer = setTimeout(() => {
+        waiting.delete(id);
+        reject(new NetworkBridgeError('timed out'));
+      }, TIMEOUT_MS);
+      waiting.set(id, { resolve, reject, timer });
+      helper.send({ id, port });
+    }),
+    close: () => {
+      failAll(new NetworkBridgeError('closed'));
+      helper.kill('SIGKILL');
+    },
+  };
 }
 
 /**

@@ -79,6 +79,11 @@ export interface RunOptions {
    * must be terminals. Without it a run's CMD shares warden's stdio. Ignored with `service`.
    */
   terminal?: boolean;
+  /**
+   * Host directories mounted at their own place inside, read-only unless `writable`: an agent's
+   * provisioned layer (src/blueprint). Not a way around the policy: only warden's own callers set it.
+   */
+  binds?: ReadonlyArray<{ source: string; dest: string; writable?: boolean }>;
 }
 
 export interface SandboxService {
@@ -144,7 +149,9 @@ export async function runInSandbox(options: RunOptions): Promise<RunResult> {
   try {
     const user = resolveSandboxUser(options.policy.process, options.hostIds ?? runLease);
     const homeInside = homeMountPoint(options.policy.filesystem_policy, homeInsideFor(user));
-    const landlock = planLandlock(options.policy.landlock, landlockRules(options.policy, [homeInside]));
+    const binds = options.binds ?? [];
+    const landlock = planLandlock(options.policy.landlock, landlockRules(options.policy,
+      [homeInside, ...binds.filter((b) => b.writable === true).map((b) => b.dest)], binds.filter((b) => b.writable !== true).map((b) => b.dest)));
     if (landlock.kind === 'none' && landlock.warning) warnOnce(warn, landlock.warning);
     const launcher = requireNativeHelper('sandbox-exec');
     const bwrap = findTool('bwrap', 'bubblewrap');
@@ -161,6 +168,7 @@ export async function runInSandbox(options: RunOptions): Promise<RunResult> {
       filesystem: options.policy.filesystem_policy, workdir: workdir?.source, wardenHome: options.wardenHome,
       writableProtected: options.policy.workdir_files?.writable, tmpBytes: resources.tmpBytes,
       home: { source: home.path, dest: homeInside },
+      ...(options.binds !== undefined ? { binds: options.binds } : {}),
     });
     checkMountPoints(plan, user, { home: homeInside });
     for (const entry of plan.unprotected) {
