@@ -40,6 +40,21 @@ const approvalView = z.looseObject({
   proposal: z.looseObject({ reason: z.string(), binary: z.string(), ancestors: z.array(z.string()), pid: z.number() }).optional(),
 });
 
+const forwardSpec = z.object({ port, hostPort: port });
+const forwardView = z.looseObject({ sandbox: z.string(), port: z.number(), hostPort: z.number(), active: z.boolean(), problem: z.string().optional() });
+
+/**
+ * A sandbox of a blueprint (src/blueprint): its sealed layer, mounted read-only where the layer's
+ * manifest says, and read-only files placed below /.warden/blueprint (its configuration).
+ */
+const blueprintAttachment = z.object({
+  name: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/),
+  layer: z.string().min(1),
+  files: z.array(z.object({ path: z.string().regex(/^\/\.warden\/blueprint\/[A-Za-z0-9._-]+$/, { error: 'a file name below /.warden/blueprint' }), content: z.string().max(1024 * 1024) })).max(16),
+  /** Values the launcher needs again later (the agent's gateway token, for its dashboard's URL); kept on the host, owner-only. */
+  values: z.record(z.string(), z.string()).optional(),
+});
+
 const sandboxView = z.looseObject({
   name: z.string(),
   state: z.enum(['creating', 'running', 'stopped', 'failed']),
@@ -56,6 +71,8 @@ const sandboxView = z.looseObject({
   execs: z.number().optional(),
   reusedWorkdir: z.string().optional(),
   mainExitCode: z.number().optional(),
+  blueprint: z.string().optional(),
+  forwards: z.array(forwardView).optional(),
 });
 
 const providerName = z.string().min(1, { error: 'a provider name is required' });
@@ -90,10 +107,19 @@ export const OPS = {
     request: z.object({
       name, policy: z.unknown(), workdir: z.string().optional(), env: stringMap.optional(), command: strings('command').optional(),
       presets: strings('presets').optional(), providers: strings('providers').optional(), reason, approvalMode: approvalMode.optional(),
+      blueprint: blueprintAttachment.optional(), forwards: z.array(forwardSpec).max(64).optional(),
     }),
     reply: sandboxView,
   },
-  'sandbox.update': { request: z.object({ name, approvalMode }), reply: sandboxView },
+  /** The approval mode (live), and/or the main command (recorded, and started now if the sandbox runs without one running). */
+  'sandbox.update': {
+    request: z.object({ name, approvalMode: approvalMode.optional(), command: strings('command').min(1).optional() })
+      .refine((args) => args.approvalMode !== undefined || args.command !== undefined, { error: 'nothing to update: give approvalMode or command' }),
+    reply: sandboxView,
+  },
+  'forward.add': { request: z.object({ name, port, hostPort: port.optional() }), reply: forwardView },
+  'forward.remove': { request: z.object({ name, port }), reply: z.looseObject({ sandbox: z.string(), port: z.number(), hostPort: z.number() }) },
+  'forward.list': { request: z.object({ name: z.string().optional() }), reply: z.array(forwardView) },
   'approvals.list': {
     request: z.object({ sandbox: z.string().optional(), state: z.enum(['pending', 'approved', 'denied', 'closed']).optional(), all: z.boolean().optional() }),
     reply: z.array(approvalView),

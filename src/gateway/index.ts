@@ -5,5 +5,6 @@ export { callGateway, openExec, openWatch, gatewayRunning, connectGateway, start
 export { GatewayError } from './protocol.js';
 export { OPS, type Op, type OpArgs, type OpReply, type OpRequest } from './api.js';
 export { gatewayPaths, sandboxDirectory } from './paths.js';
-export type { SandboxView } from './manager.js';
+export { readBlueprintAttachment, type BlueprintAttachment, type SandboxView } from './manager.js';
+export type { ForwardView } from './forwards.js';
 export type { ApprovalEvent, ApprovalView } from './approvals.js';

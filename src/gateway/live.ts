@@ -49,6 +49,12 @@ export interface LiveSandboxEvents {
   propose(draft: ApprovalDraft, maxPending: number): ProposalOutcome;
 }
 
+/** What a blueprint adds to a sandbox: its layer, mounted read-only, and its read-only files below /.warden. */
+export interface SandboxExtras {
+  binds: Array<{ source: string; dest: string }>;
+  files: Array<{ path: string; content: string }>;
+}
+
 /**
  * One running named sandbox: bubblewrap with warden's native supervisor as its command, the egress
  * proxy for it, and the execs running in it. The policy can be replaced while it runs.
@@ -72,6 +78,8 @@ export class LiveSandbox {
   exited: Promise<number> = Promise.resolve(0);
   /** The main command's exit code, once it has exited. */
   mainExitCode: number | undefined;
+  /** Whether a main command was started and has not ended. */
+  mainRunning = false;
 
   constructor(
     readonly record: SandboxRecord,
@@ -80,6 +88,7 @@ export class LiveSandbox {
     private readonly credentials: LiveSandboxCredentials,
     private readonly events: LiveSandboxEvents,
     private readonly hostIds: { uid: number; gid: number } | undefined,
+    private readonly extras?: SandboxExtras,
   ) {
     this.approvalMode = record.approvalMode;
   }
@@ -141,7 +150,8 @@ export class LiveSandbox {
         hostIds: this.hostIds,
         // Only inside a sandbox may the supervisor end by killing every process it can signal.
         env: { ...network.env, ...this.record.env, WARDEN_SUPERVISOR_SWEEP: '1' },
-        files: [...network.files, { path: SUPERVISOR_INSIDE, content: readFileSync(supervisor), mode: 0o555 }],
+        files: [...network.files, ...(this.extras?.files ?? []), { path: SUPERVISOR_INSIDE, content: readFileSync(supervisor), mode: 0o555 }],
+        ...(this.extras !== undefined ? { binds: this.extras.binds } : {}),
         network: network.network,
         warn: (message) => this.events.audit('sandbox.warning', { message }),
         service: {
@@ -221,13 +231,19 @@ export class LiveSandbox {
         appendBounded(log, data);
         channel?.consumed(data.length);
       },
-      failed: (code, message) => this.events.audit('sandbox.main_failed', { argv: command, code, message }),
+      failed: (code, message) => {
+        this.mainRunning = false;
+        this.events.audit('sandbox.main_failed', { argv: command, code, message });
+      },
       exited: (code) => {
+        this.mainRunning = false;
         this.mainExitCode = code;
         this.events.audit('sandbox.main_exited', { argv: command, code });
       },
       stdinReady: () => undefined,
     });
+    this.mainRunning = true;
+    this.mainExitCode = undefined;
     channel.endStdin();
   }
 

@@ -6,7 +6,9 @@ import { proxyIgnoredNotice } from '../egress/index.js';
 import { createWorkdir, leaseSandboxUid, makeDirectoriesSafely, releaseSandboxUid, resolveSandboxUser, startProblem } from '../sandbox/index.js';
 import { isValidSandboxName, secureHomeMode, StoreConflictError, type SandboxRecord, type Store } from '../store/index.js';
 import { makePlaceholders, type Placeholders, type ProviderStore, uninspectedCredentialEndpoints } from '../inference/index.js';
-import { LiveSandbox, type ExecChannel, type ExecSink } from './live.js';
+import { LiveSandbox, type ExecChannel, type ExecSink, type SandboxExtras } from './live.js';
+import { checkLayer } from '../blueprint/index.js';
+import { Forwards, forwardsFile, type ForwardView } from './forwards.js';
 import { Approvals } from './approvals.js';
 import { ProviderOps } from './providers.js';
 import { gatewayPaths, sandboxDirectory } from './paths.js';
@@ -21,6 +23,27 @@ export interface SandboxView extends SandboxRecord {
   mainExitCode?: number;
   /** Set by create when the default workdir kept by an earlier plain delete is used again. */
   reusedWorkdir?: string;
+  /** The blueprint it was launched from (`warden launch`). */
+  blueprint?: string;
+  /** Its ports forwarded to the host (`warden forward`). */
+  forwards?: ForwardView[];
+}
+
+/** What a blueprint's sandbox keeps beside its other files (blueprint.json, 0600): its layer and files. */
+export interface BlueprintAttachment {
+  name: string;
+  layer: string;
+  files: Array<{ path: string; content: string }>;
+  values?: Record<string, string>;
+}
+
+/** A sandbox's blueprint attachment as kept on the host (for its launcher), or undefined. */
+export function readBlueprintAttachment(home: string, sandboxName: string): BlueprintAttachment | undefined {
+  try {
+    return JSON.parse(readFileSync(path.join(sandboxDirectory(home, sandboxName).dir, 'blueprint.json'), 'utf8')) as BlueprintAttachment;
+  } catch {
+    return undefined;
+  }
 }
 
 /** What `sandbox delete` did: what it removed and what it kept (and where). */
@@ -47,6 +70,7 @@ export class SandboxManager {
   private readonly busy = new Map<string, Promise<unknown>>();
   private readonly providerOps: ProviderOps;
   readonly approvals: Approvals;
+  private readonly forwards: Forwards;
   /** Told every decision record of every sandbox once it is in the audit log (`warden term`). */
   private readonly decisionListeners = new Set<(record: DecisionRecord) => void>();
 
@@ -60,6 +84,7 @@ export class SandboxManager {
     private readonly providers: ProviderStore,
   ) {
     mkdirSync(gatewayPaths(home).sandboxes, { recursive: true, mode: 0o711 });
+    this.forwards = new Forwards((sandbox) => forwardsFile(sandboxDirectory(home, sandbox).dir), log);
     this.providerOps = new ProviderOps(providers, (kind, payload, actor) => this.audit(kind, null, actor, payload));
     const timeout = Number(process.env.WARDEN_APPROVAL_TIMEOUT_MS);
     this.approvals = new Approvals({
@@ -108,6 +133,15 @@ export class SandboxManager {
     'inference.set': (args, actor) => this.providerOps.setRoute(args, actor),
     'inference.get': () => this.providerOps.routes(),
     'provider.check': (args) => this.providerOps.check(args),
+    'forward.add': (args, actor) => this.serialised(args.name, () => this.addForward(args, actor)),
+    'forward.remove': (args, actor) => this.serialised(args.name, () => Promise.resolve(this.removeForward(args, actor))),
+    'forward.list': (args) => {
+      if (args.name !== undefined) {
+        this.mustGet(args.name);
+        return this.forwards.list(args.name);
+      }
+      return this.store.sandboxes.list().flatMap((record) => this.forwards.list(record.name));
+    },
   };
 
   async call<O extends Exclude<Op, 'exec' | 'gateway.stop' | 'approvals.watch'>>(op: O, args: OpArgs<O>, actor: string): Promise<unknown> {
@@ -277,7 +311,18 @@ export class SandboxManager {
         'so no workdir would be mounted: set include_workdir: true, or leave out --workdir');
     }
     const credentials = this.placeholdersFor(args.providers ?? [], policy, args.env ?? {});
+    if (args.blueprint !== undefined) this.blueprintExtras(args.blueprint);
+    const forwards = (args.forwards ?? []).map((f) => ({ port: f.port, hostPort: f.hostPort }));
+    for (const [i, spec] of forwards.entries()) {
+      if (forwards.findIndex((other) => other.port === spec.port || other.hostPort === spec.hostPort) !== i) {
+        throw new GatewayError('bad_request', `--forward ${spec.port}:${spec.hostPort} repeats a port`);
+      }
+      this.forwards.check(sandboxName, spec, () => this.allForwards());
+    }
     const { workdir, reused } = this.prepareWorkdir(sandboxName, args.workdir, policy);
+    this.writeOwn(sandboxName, 'blueprint.json', args.blueprint);
+    this.forwards.forget(sandboxName);
+    for (const spec of forwards) this.forwards.saveOnly(sandboxName, spec);
     if (credentials.providers.length > 0) this.writePlaceholders(sandboxName, credentials.placeholders);
     else rmSync(path.join(sandboxDirectory(this.home, sandboxName).dir, 'placeholders.json'), { force: true });
     let record: SandboxRecord;
@@ -287,7 +332,11 @@ export class SandboxManager {
           name: sandboxName, workdir, env: { ...args.env, ...credentials.env }, command: args.command ?? [],
           presets: args.presets ?? [], policy, author: actor, reason: args.reason ?? 'created', approvalMode: args.approvalMode ?? 'deny',
         });
-        appendAudit(this.store, { kind: 'sandbox.created', sandbox: sandboxName, actor, payload: { workdir, presets: created.presets, command: created.command, policyRev: 1, providers: credentials.providers, approvalMode: created.approvalMode } });
+        appendAudit(this.store, { kind: 'sandbox.created', sandbox: sandboxName, actor, payload: {
+          workdir, presets: created.presets, command: created.command, policyRev: 1, providers: credentials.providers, approvalMode: created.approvalMode,
+          ...(args.blueprint !== undefined ? { blueprint: args.blueprint.name, layer: args.blueprint.layer } : {}),
+          ...(forwards.length > 0 ? { forwards } : {}),
+        } });
         return created;
       });
     } catch (error) {
@@ -303,6 +352,8 @@ export class SandboxManager {
         this.store.sandboxes.delete(sandboxName);
         appendAudit(this.store, { kind: 'sandbox.deleted', sandbox: sandboxName, actor, payload: { purge: !ownBefore, reason: 'its first start failed' } });
       });
+      this.writeOwn(sandboxName, 'blueprint.json', undefined);
+      this.forwards.forget(sandboxName);
       if (!ownBefore) {
         rmSync(sandboxDirectory(this.home, sandboxName).dir, { recursive: true, force: true });
         if (isRoot()) releaseSandboxUid(this.home, sandboxName);
@@ -313,16 +364,27 @@ export class SandboxManager {
     return { ...this.view(this.mustGet(sandboxName)), ...(reused ? { reusedWorkdir: workdir } : {}) };
   }
 
-  /** Settings that change live: the approval mode applies to the next action. */
+  /**
+   * Settings that change live: the approval mode applies to the next action; a new main command
+   * is recorded and, when the sandbox runs with no main command running, started now.
+   */
   private update(args: OpArgs<'sandbox.update'>, actor: string): SandboxView {
     const before = this.mustGet(args.name);
     const record = this.store.transaction(() => {
-      const updated = this.store.sandboxes.setApprovalMode(args.name, args.approvalMode);
-      appendAudit(this.store, { kind: 'sandbox.updated', sandbox: args.name, actor, payload: { approvalMode: { before: before.approvalMode, after: args.approvalMode } } });
+      let updated = before;
+      if (args.approvalMode !== undefined) updated = this.store.sandboxes.setApprovalMode(args.name, args.approvalMode);
+      if (args.command !== undefined) updated = this.store.sandboxes.setCommand(args.name, args.command);
+      appendAudit(this.store, { kind: 'sandbox.updated', sandbox: args.name, actor, payload: {
+        ...(args.approvalMode !== undefined ? { approvalMode: { before: before.approvalMode, after: args.approvalMode } } : {}),
+        ...(args.command !== undefined ? { command: { before: before.command, after: args.command } } : {}),
+      } });
       return updated;
     });
     const live = this.live.get(args.name);
-    if (live) live.approvalMode = record.approvalMode;
+    if (live) {
+      live.approvalMode = record.approvalMode;
+      if (args.command !== undefined && !live.mainRunning) live.startMain(record.command, {});
+    }
     return this.view(record);
   }
 
@@ -365,8 +427,11 @@ export class SandboxManager {
     }
     const given = record !== undefined && record.workdir !== own.workdir ? record.workdir : undefined;
     const present = (file: string) => existsSync(file) ? [file] : [];
-    // The credential placeholders are warden's, for this sandbox only: never kept for a later one.
+    // The credential placeholders are warden's, for this sandbox only: never kept for a later one;
+    // nor are its blueprint (a later sandbox of the name is launched afresh) and its forwards.
     rmSync(path.join(own.dir, 'placeholders.json'), { force: true });
+    rmSync(path.join(own.dir, 'blueprint.json'), { force: true });
+    this.forwards.forget(sandboxName);
     if (!purge) {
       return { name: sandboxName, purged: null, removed: [], kept: [...present(own.workdir), ...present(own.home), ...(given ? [given] : [])] };
     }
@@ -430,6 +495,17 @@ export class SandboxManager {
     makeDirectoriesSafely(sandboxDirectory(this.home, record.name).dir, 0o711);
     const revision = this.store.policies.current(record.name);
     if (!revision) throw new GatewayError('internal', `sandbox ${record.name} has no policy revision`);
+    const attachment = this.readOwn<BlueprintAttachment>(record.name, 'blueprint.json');
+    let extras: SandboxExtras | undefined;
+    try {
+      extras = attachment === undefined ? undefined : this.blueprintExtras(attachment);
+    } catch (error) {
+      this.store.transaction(() => {
+        this.store.sandboxes.setState(record.name, 'failed');
+        appendAudit(this.store, { kind: 'sandbox.failed', sandbox: record.name, actor, payload: { error: (error as Error).message } });
+      });
+      throw new GatewayError('start_failed', `sandbox ${record.name} could not start: ${(error as Error).message}`);
+    }
     const sandbox = new LiveSandbox(record, this.validated(revision.policy), this.home, { store: this.providers, placeholders: this.placeholders(record.name) }, {
       audit: (kind, payload) => this.audit(kind, record.name, 'gateway', payload),
       decision: (decision, kind) => {
@@ -455,12 +531,13 @@ export class SandboxManager {
       ended: (code) => {
         if (this.live.get(record.name) !== sandbox) return;
         this.live.delete(record.name);
+        this.forwards.stopped(record.name);
         this.store.transaction(() => {
           this.store.sandboxes.setState(record.name, 'failed');
           appendAudit(this.store, { kind: 'sandbox.failed', sandbox: record.name, actor: 'gateway', payload: { exitCode: code } });
         });
       },
-    }, this.hostIds(record.name));
+    }, this.hostIds(record.name), extras);
     try {
       await sandbox.start();
     } catch (error) {
@@ -477,6 +554,65 @@ export class SandboxManager {
       appendAudit(this.store, { kind: 'sandbox.started', sandbox: record.name, actor, payload: { pid: sandbox.initPid, policyRev: revision.rev } });
     });
     if (record.command.length > 0) sandbox.startMain(record.command, {});
+    for (const problem of await this.forwards.started(record.name, sandbox.initPid!)) {
+      this.audit('forward.failed', record.name, 'gateway', { message: problem });
+      this.log(`sandbox ${record.name}: ${problem}`);
+    }
+  }
+
+  /** A blueprint's layer and files, checked: the layer must be sealed, ours, and writable by nobody else. */
+  private blueprintExtras(attachment: BlueprintAttachment): SandboxExtras {
+    let layer;
+    try {
+      layer = checkLayer(attachment.layer);
+    } catch (error) {
+      throw new GatewayError('bad_layer', (error as Error).message);
+    }
+    if (layer.manifest.blueprint !== attachment.name) throw new GatewayError('bad_layer', `the layer ${attachment.layer} is of blueprint ${layer.manifest.blueprint}, not ${attachment.name}`);
+    return {
+      binds: [{ source: layer.path, dest: layer.manifest.mount }],
+      files: attachment.files.map((file) => ({ path: file.path, content: file.content })),
+    };
+  }
+
+  /** A file of warden's in the sandbox's directory (owner-only), or none when `value` is undefined. */
+  private writeOwn(sandboxName: string, file: string, value: unknown): void {
+    const { dir } = sandboxDirectory(this.home, sandboxName);
+    if (value === undefined) {
+      rmSync(path.join(dir, file), { force: true });
+      return;
+    }
+    makeDirectoriesSafely(dir, 0o711);
+    writeFileSync(path.join(dir, file), JSON.stringify(value) + '\n', { mode: 0o600 });
+  }
+
+  private readOwn<T>(sandboxName: string, file: string): T | undefined {
+    try {
+      return JSON.parse(readFileSync(path.join(sandboxDirectory(this.home, sandboxName).dir, file), 'utf8')) as T;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private allForwards(): Array<{ sandbox: string; specs: Array<{ port: number; hostPort: number }> }> {
+    return this.store.sandboxes.list().map((record) => ({ sandbox: record.name, specs: this.forwards.saved(record.name) }));
+  }
+
+  private async addForward(args: OpArgs<'forward.add'>, actor: string): Promise<ForwardView> {
+    this.mustGet(args.name);
+    const spec = { port: args.port, hostPort: args.hostPort ?? args.port };
+    this.forwards.check(args.name, spec, () => this.allForwards());
+    const view = await this.forwards.add(args.name, spec);
+    this.audit('forward.added', args.name, actor, { port: spec.port, hostPort: spec.hostPort, address: '127.0.0.1', active: view.active });
+    return view;
+  }
+
+  private removeForward(args: OpArgs<'forward.remove'>, actor: string): { sandbox: string; port: number; hostPort: number } {
+    this.mustGet(args.name);
+    const removed = this.forwards.remove(args.name, args.port);
+    if (!removed) throw new GatewayError('not_found', `sandbox ${args.name} has no forward of port ${args.port} (\`warden forward ${args.name}\` lists them)`);
+    this.audit('forward.removed', args.name, actor, { port: removed.port, hostPort: removed.hostPort });
+    return { sandbox: args.name, ...removed };
   }
 
   /**
@@ -525,6 +661,7 @@ export class SandboxManager {
     const sandbox = this.live.get(sandboxName);
     if (!sandbox) return;
     this.live.delete(sandboxName);
+    this.forwards.stopped(sandboxName);
     await sandbox.stop();
   }
 
@@ -607,10 +744,13 @@ export class SandboxManager {
   }
 
   private view(record: SandboxRecord): SandboxView {
+    const blueprint = this.readOwn<BlueprintAttachment>(record.name, 'blueprint.json')?.name;
+    const forwards = this.forwards.list(record.name);
+    const extra = { ...(blueprint !== undefined ? { blueprint } : {}), ...(forwards.length > 0 ? { forwards } : {}) };
     const live = this.live.get(record.name);
-    if (!live) return record;
+    if (!live) return { ...record, ...extra };
     const main = live.mainExitCode === undefined ? {} : { mainExitCode: live.mainExitCode };
-    return { ...record, pid: live.initPid, startedAt: live.startedAt.toISOString(), execs: live.execCount, ...main };
+    return { ...record, pid: live.initPid, startedAt: live.startedAt.toISOString(), execs: live.execCount, ...main, ...extra };
   }
 }
 

@@ -114,6 +114,7 @@ export function sandboxTable(db: Database.Database, transaction: Transaction): S
   const insertSandbox = db.prepare(`INSERT INTO sandboxes (name, state, created_at, updated_at, policy_rev, workdir, env, command, presets, approval_mode)
     VALUES (@name, @state, @created_at, @created_at, 1, @workdir, @env, @command, @presets, @approval_mode)`);
   const updateMode = db.prepare('UPDATE sandboxes SET approval_mode = ?, updated_at = ? WHERE name = ?');
+  const updateCommand = db.prepare('UPDATE sandboxes SET command = ?, updated_at = ? WHERE name = ?');
   const insertRevision = db.prepare(`INSERT INTO policy_revisions (sandbox, rev, policy, author, reason, created_at, diff)
     VALUES (?, ?, ?, ?, ?, ?, ?)`);
   const selectOne = db.prepare('SELECT * FROM sandboxes WHERE name = ?');
@@ -173,6 +174,13 @@ export function sandboxTable(db: Database.Database, transaction: Transaction): S
       requireApprovalMode(mode);
       return transaction(() => {
         if (updateMode.run(mode, now(), name).changes === 0) throw new StoreConflictError(`no sandbox named ${name}: see \`warden sandbox list\``);
+        return get(name)!;
+      });
+    },
+    setCommand(name: string, command: string[]): SandboxRecord {
+      const text = toJson('command', requireStringArray('command', command));
+      return transaction(() => {
+        if (updateCommand.run(text, now(), name).changes === 0) throw new StoreConflictError(`no sandbox named ${name}: see \`warden sandbox list\``);
         return get(name)!;
       });
     },

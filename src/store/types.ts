@@ -130,6 +130,8 @@ export interface SandboxTable {
   delete(name: string): boolean;
   /** StoreConflictError when there is no such sandbox. */
   setApprovalMode(name: string, mode: ApprovalMode): SandboxRecord;
+  /** The main command, run when the sandbox starts. StoreConflictError when there is no such sandbox. */
+  setCommand(name: string, command: string[]): SandboxRecord;
 }
 
 export interface PolicyRevisionTable {
