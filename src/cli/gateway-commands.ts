@@ -46,6 +46,7 @@ export function registerGatewayCommands(program: Command, policy: Command, setEx
     .option('-e, --env <NAME=VALUE>', 'a variable for every process in the sandbox (repeatable)', collect)
     .option('--provider <NAME>', 'give the sandbox this provider\'s credentials as placeholders, swapped in on its hosts only (repeatable)', collect)
     .option('--approval-mode <mode>', 'deny (default): what the policy denies is refused; ask: it is held for an operator (`warden approvals`)')
+    .option('--forward <PORT[:HOSTPORT]>', 'forward 127.0.0.1:HOSTPORT (default PORT) on the host to PORT inside, while the sandbox runs (repeatable)', collect)
     .option('--json', 'print the sandbox as JSON')
     .action((name: string, command: string[], opts: CreateOptions) => run(opts.json, () => sandboxCreate(name, withoutSeparator(command), opts))());
   sandbox.command('list').alias('ls').summary('list sandboxes: NAME STATE AGE POLICY-REV WORKDIR')
@@ -281,6 +282,7 @@ interface CreateOptions extends LimitFlags {
   workdir?: string;
   env?: string[];
   provider?: string[];
+  forward?: string[];
   json?: boolean;
 }
 
@@ -297,13 +299,16 @@ async function sandboxCreate(name: string, command: string[], opts: CreateOption
   const { loadPreset, mergePolicies } = await policyLoader();
   for (const preset of opts.preset ?? []) policy = mergePolicies(policy, loadPreset(preset));
   policy = await withLimitFlags(policy, opts);
+  const forwards = opts.forward !== undefined ? (await import('./launch.js')).parseForwardSpecs(opts.forward) : [];
   const result = await gatewayCall('sandbox.create', {
+    ...(forwards.length > 0 ? { forwards } : {}),
     name, policy, presets: opts.preset ?? [], ...(opts.workdir ? { workdir: path.resolve(opts.workdir) } : {}), env, command,
     ...(opts.provider !== undefined ? { providers: opts.provider } : {}), ...(approvalMode !== undefined ? { approvalMode } : {}),
   });
   const reused = result.reusedWorkdir ? `\nusing the workdir kept when an earlier sandbox ${result.name} was deleted: ${result.reusedWorkdir} ` +
     `(to start empty instead: \`warden sandbox delete ${result.name} --purge\`, then create it again)` : '';
-  print(Boolean(opts.json), result, `sandbox ${result.name} ${result.state} (policy rev ${result.policyRev}, workdir ${result.workdir}${result.approvalMode === 'ask' ? ', approval mode ask' : ''})${reused}`);
+  const forwarded = (result.forwards ?? []).map((f) => `\nforwarding 127.0.0.1:${f.hostPort} -> ${result.name}:${f.port}${f.active ? '' : `: ${f.problem ?? 'not active'}`}`).join('');
+  print(Boolean(opts.json), result, `sandbox ${result.name} ${result.state} (policy rev ${result.policyRev}, workdir ${result.workdir}${result.approvalMode === 'ask' ? ', approval mode ask' : ''})${reused}${forwarded}`);
   return 0;
 }
 
@@ -351,6 +356,8 @@ function describeSandbox(view: OpReply<'sandbox.get'>): string {
     ['execs', view.execs === undefined ? undefined : String(view.execs)],
     ['main command', view.command.length > 0 ? view.command.join(' ') : undefined],
     ['env', Object.keys(view.env).length > 0 ? Object.keys(view.env).join(', ') : undefined],
+    ['blueprint', view.blueprint],
+    ['forwards', view.forwards && view.forwards.length > 0 ? view.forwards.map((f) => `127.0.0.1:${f.hostPort} -> ${f.port}${f.active ? '' : ' (inactive)'}`).join(', ') : undefined],
   ];
   return lines.filter(([, value]) => value !== undefined).map(([key, value]) => `${`${key}:`.padEnd(14)}${value}`).join('\n');
 }
@@ -409,7 +416,7 @@ async function revise<O extends RevisionOp>(op: O, name: string, args: Omit<OpRe
   return 0;
 }
 
-async function loadPolicyArg(file: string): Promise<Policy> {
+export async function loadPolicyArg(file: string): Promise<Policy> {
   const { loadPolicyFile, PolicyError } = await policyLoader();
   try {
     return await showingWarnings(loadPolicyFile(file));

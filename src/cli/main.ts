@@ -14,6 +14,7 @@ import { registerProviderCommands } from './provider-commands.js';
 import { registerOnboardCommand } from './onboard.js';
 import { registerScanCommand } from './scan.js';
 import { addLimitOptions, type LimitFlags } from './limits.js';
+import { registerLaunchCommands } from './launch.js';
 
 /** Exit codes of warden itself, chosen not to collide with a typical CMD's. */
 export const EXIT = { usage: 2, setup: 125 } as const;
@@ -71,6 +72,7 @@ const EXAMPLES: Record<string, string[]> = {
   'approvals deny': ['warden approvals deny 12'],
   'approvals watch': ['warden approvals watch', 'warden approvals watch --json | my-chat-bridge'],
   'term': ['warden term'],
+  'blueprint list': ['warden blueprint list', 'warden blueprint list --json'],
 };
 
 function buildProgram(setExit: (code: number) => void, mode: { json: boolean }): Command {
@@ -94,6 +96,8 @@ Examples:
   warden exec dev -- npm test ; warden connect dev
   warden policy update dev --add-endpoint pypi.org:443 --binary /usr/bin/python3 --wait
   warden logs dev -f ; warden audit verify
+  warden launch openclaw ; warden launch openclaw --chat 'summarise /sandbox/notes.md'
+  warden forward dev 8080 18080
 
 Environment:
   WARDEN_HOME          state directory (default ~/.warden)
@@ -195,6 +199,7 @@ Docs: docs/commands.md, docs/policy.md, docs/security-model.md`);
     });
   registerProviderCommands(program, setExit, mode);
   registerOnboardCommand(program, setExit, mode);
+  registerLaunchCommands(program, undefined, setExit, mode);
   registerScanCommand(program, setExit, mode);
 
   program

@@ -12,7 +12,15 @@ export interface SeenRequest {
   body: Record<string, unknown> | undefined;
 }
 
+/** What a scripted answer says: text, or function calls for the agent to run (OpenAI's tool_calls). */
+export type ScriptedReply = { text: string } | { toolCalls: Array<{ name: string; arguments: Record<string, unknown> }> };
+
 export interface MockProviderOptions {
+  /**
+   * Answers chat completions as a model would, from the request (the conversation so far):
+   * a tool call for the agent to run, or the final text. Default: five words.
+   */
+  script?: (body: Record<string, unknown>) => ScriptedReply;
   /** The key callers must send (Bearer or x-api-key); none: any caller is served. */
   key?: string;
   /** Words in each answer (each streamed as its own event). Default 5. */
@@ -86,6 +94,31 @@ async function answer(req: http.IncomingMessage, res: http.ServerResponse, path:
   if (path === '/v1/embeddings') {
     return json(200, { object: 'list', data: [{ object: 'embedding', index: 0, embedding: [0.1, 0.2, 0.3] }], model, usage: { prompt_tokens: inputTokens, total_tokens: inputTokens } });
   }
+  const scripted = path === '/v1/chat/completions' && options.script && body ? options.script(body) : undefined;
+  if (scripted && 'toolCalls' in scripted) {
+    const calls = scripted.toolCalls.map((call, index) => ({ index, id: `call_${Date.now().toString(36)}_${index}`, type: 'function', function: { name: call.name, arguments: JSON.stringify(call.arguments) } }));
+    if (!stream) {
+      return json(200, {
+        id: 'chatcmpl-mock', object: 'chat.completion', created: 0, model,
+        choices: [{ index: 0, message: { role: 'assistant', content: null, tool_calls: calls.map(({ index: _index, ...call }) => call) }, finish_reason: 'tool_calls', logprobs: null }],
+        usage: { prompt_tokens: inputTokens, completion_tokens: outputTokens, total_tokens: inputTokens + outputTokens },
+      });
+    }
+    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    const chunk = (delta: object, finish: string | null) => `data: ${JSON.stringify({ id: 'chatcmpl-mock', object: 'chat.completion.chunk', created: 0, model, choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`;
+    res.write(chunk({ role: 'assistant', content: null }, null));
+    // As real servers do: the call's id and name first, its arguments in pieces after.
+    for (const call of calls) {
+      res.write(chunk({ tool_calls: [{ index: call.index, id: call.id, type: 'function', function: { name: call.function.name, arguments: '' } }] }, null));
+      const args = call.function.arguments;
+      for (let at = 0; at < args.length; at += 16) res.write(chunk({ tool_calls: [{ index: call.index, function: { arguments: args.slice(at, at + 16) } }] }, null));
+    }
+    res.write(chunk({}, 'tool_calls'));
+    res.write(`data: ${JSON.stringify({ id: 'chatcmpl-mock', object: 'chat.completion.chunk', created: 0, model, choices: [], usage: { prompt_tokens: inputTokens, completion_tokens: outputTokens, total_tokens: inputTokens + outputTokens } })}\n\n`);
+    res.end('data: [DONE]\n\n');
+    return;
+  }
+  if (scripted && 'text' in scripted) words.splice(0, words.length, ...scripted.text.split(' '));
   if (path === '/v1/chat/completions' && !stream) {
     return json(200, {
       id: 'chatcmpl-mock', object: 'chat.completion', created: 0, model,
