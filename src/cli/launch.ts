@@ -29,22 +29,23 @@ export interface LaunchOptions {
   timeout?: string;
 }
 
-export function registerLaunchCommands(program: Command, sandbox: Command | undefined, setExit: SetExit, mode: Mode): void {
+export function registerLaunchCommands(program: Command, setExit: SetExit, mode: Mode): void {
   const run = (json: boolean | undefined, fn: () => Promise<number>) => async () => {
     mode.json = Boolean(json);
     setExit(await fn().catch((error: unknown) => { throw launchError(error); }));
   };
 
   const blueprint = program.command('blueprint').summary('list the agents warden can launch (blueprints)')
-    .description('A blueprint says how to provision an agent (its runtime and pinned packages), its default policy, its configuration,\n' +
+    .description('A blueprint says how to provision an agent (its runtime and pinned packages), its default policy, its configuration, ' +
       'its commands and its ports. `warden launch NAME` uses one. See docs/launch.md.');
   blueprint.command('list').alias('ls').summary('list blueprints: NAME PACKAGES API PORTS LAYER')
     .option('--json', 'print the list as JSON')
     .action((opts: { json?: boolean }) => run(opts.json, () => blueprintList(Boolean(opts.json)))());
 
   blueprint.command('provision').summary('provision a blueprint\'s layer now (launch does it when needed)')
-    .description('Builds the blueprint\'s read-only layer from the npm registry (pinned versions, integrity checked, no install\n' +
+    .description('Builds the blueprint\'s read-only layer from the npm registry (pinned versions, integrity checked, no install ' +
       'scripts on the host), or reports the cached one. For images and CI: a later launch then starts at once.')
+    .addHelpText('after', '\nExample:\n  warden blueprint provision openclaw')
     .argument('<NAME>', 'the blueprint')
     .option('--json', 'print the layer as JSON')
     .action((name: string, opts: { json?: boolean }) => run(opts.json, async () => {
@@ -58,13 +59,11 @@ export function registerLaunchCommands(program: Command, sandbox: Command | unde
     })());
 
   program.command('launch').summary('provision an agent (openclaw, claude-code) and start it in a sandbox')
-    .description([
-      'Provisions the blueprint NAME (`warden blueprint list`) into a cached, read-only layer (once: later launches reuse it),',
-      'creates the sandbox (default: named like the blueprint) or starts it again, with the blueprint\'s default policy,',
-      'its model calls through inference.local to the route `warden inference set` configured (no key inside the sandbox).',
-      'Without --chat the agent runs as a service (OpenClaw: its gateway, the dashboard forwarded to 127.0.0.1:PORT);',
-      'with --chat TEXT one agent turn runs and its answer is printed on stdout.',
-    ].join('\n'))
+    .description('Provisions the blueprint NAME (`warden blueprint list`) into a cached, read-only layer (once: later launches reuse it), ' +
+      'then creates its sandbox (default: named like the blueprint), or starts it again, with the blueprint\'s default policy; the agent\'s ' +
+      'model calls go through inference.local to the route set with `warden inference set` (no key inside the sandbox).\n\n' +
+      'Without --chat the agent runs as a service (OpenClaw: its gateway, the dashboard forwarded to 127.0.0.1:18789) and launch ' +
+      'returns once it answers; with --chat TEXT one agent turn runs and its answer is printed on stdout. See docs/launch.md.')
     .argument('<NAME>', 'the blueprint (openclaw, claude-code)')
     .option('-n, --name <sandbox>', 'the sandbox\'s name (default: the blueprint\'s)')
     .option('--chat <text>', 'run one agent turn with this message and print the answer')
@@ -84,7 +83,7 @@ export function registerLaunchCommands(program: Command, sandbox: Command | unde
     .action((name: string, opts: LaunchOptions) => run(opts.json, async () => (await import('./launch-run.js')).launchCommand(name, opts))());
 
   program.command('forward').summary('forward 127.0.0.1:HOSTPORT on the host to a port inside a sandbox')
-    .description('Forwards 127.0.0.1:HOSTPORT (default: PORT) on the host to 127.0.0.1:PORT inside sandbox NAME, from the host into the\n' +
+    .description('Forwards 127.0.0.1:HOSTPORT (default: PORT) on the host to 127.0.0.1:PORT inside sandbox NAME, from the host into the ' +
       'sandbox only, while the sandbox runs and whenever it starts again, until --stop. Without PORT: lists NAME\'s forwards.')
     .argument('<NAME>', 'the sandbox')
     .argument('[PORT]', 'the port inside the sandbox')
@@ -94,7 +93,6 @@ export function registerLaunchCommands(program: Command, sandbox: Command | unde
     .addHelpText('after', '\nExamples:\n  warden forward openclaw 18789\n  warden forward dev 8080 18080\n  warden forward dev 8080 --stop\n  warden forward dev')
     .action((name: string, port: string | undefined, hostPort: string | undefined, opts: { stop?: boolean; json?: boolean }) =>
       run(opts.json, () => forwardCommand(name, port, hostPort, opts))());
-  void sandbox;
 }
 
 async function blueprintList(json: boolean): Promise<number> {

@@ -199,7 +199,7 @@ Docs: docs/commands.md, docs/policy.md, docs/security-model.md`);
     });
   registerProviderCommands(program, setExit, mode);
   registerOnboardCommand(program, setExit, mode);
-  registerLaunchCommands(program, undefined, setExit, mode);
+  registerLaunchCommands(program, setExit, mode);
   registerScanCommand(program, setExit, mode);
 
   program

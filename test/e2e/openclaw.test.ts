@@ -170,7 +170,7 @@ describe('warden launch openclaw: the real OpenClaw in a sandbox', { skip: SKIP_
     const scan = await ok(['exec', 'oc', '--', 'sh', '-c',
       `{ env; cat /proc/[0-9]*/environ 2>/dev/null | tr '\\0' '\\n'; cat /.warden/blueprint/openclaw.json; } > /tmp/seen.txt; ` +
       `k1='${KEY.slice(0, 12)}'; k2='${KEY.slice(12)}'; grep -rlsF "$k1$k2" /tmp/seen.txt /.warden /sandbox ~ /tmp 2>/dev/null; ` +
-      'grep -c inference.local /.warden/blueprint/openclaw.json; rm -f /tmp/seen.txt']);
+      'grep -cF https://inference.local/v1 /.warden/blueprint/openclaw.json; rm -f /tmp/seen.txt']);
     assert.equal(scan.trim(), '1', `the key is nowhere in the sandbox (found: ${scan})`);
     // The audit log has the model calls and both decisions, with the agent as curl's ancestor.
     const records = (await ok(['logs', 'oc', '--json'])).trim().split('\n').map((line) => JSON.parse(line) as LogRecord);

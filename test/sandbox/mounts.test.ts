@@ -117,3 +117,29 @@ test("the sandbox's home is /home/NAME unless the policy binds the host's /home 
   assert.equal(homeMountPoint({ read_only: ['/home'], read_write: [] }, missing), `/tmp/home-warden-no-such-user-${process.pid}`);
   assert.equal(homeMountPoint({ read_only: [], read_write: ['/'] }, missing), `/tmp/home-warden-no-such-user-${process.pid}`);
 });
+
+describe('planMounts: extra binds (a blueprint\'s layer)', () => {
+  const layer = mkdtempSync(path.join(scratch, 'layer-'));
+
+  test('a layer is bound read-only at its own place, after its parents, and is not a host secret', () => {
+    const plan = planMounts({ filesystem: fs(['/usr'], [], false), wardenHome: path.dirname(layer), binds: [{ source: layer, dest: '/opt/warden/agent' }] });
+    assert.deepEqual(plan.steps.find((s) => s.dest === '/opt/warden/agent'), { kind: 'ro-bind', source: layer, dest: '/opt/warden/agent' });
+    // Below WARDEN_HOME, yet not masked: what is masked is WARDEN_HOME where a bind would show it.
+    assert.equal(plan.steps.some((s) => s.dest.startsWith('/opt/warden/agent/') || (s.kind === 'tmpfs' && s.dest === '/opt/warden/agent')), false);
+  });
+
+  test('writable only when asked (the setup sandbox of provisioning)', () => {
+    const plan = planMounts({ filesystem: fs(['/usr'], [], false), wardenHome: '/nonexistent', binds: [{ source: layer, dest: '/opt/warden/agent', writable: true }] });
+    assert.equal(plan.steps.find((s) => s.dest === '/opt/warden/agent')?.kind, 'bind');
+  });
+
+  test('a bind where the policy binds the host, or in warden\'s own places, is refused', () => {
+    for (const [policy, dest] of [[['/opt'], '/opt/warden/agent'], [['/'], '/opt/warden/agent'], [['/opt/warden/agent/x'], '/opt/warden/agent']] as const) {
+      assert.throws(() => planMounts({ filesystem: fs([...policy], [], false), wardenHome: '/nonexistent', binds: [{ source: layer, dest }] }),
+        (error: Error) => error instanceof MountPlanError && /filesystem_policy binds/.test(error.message), `${policy} ${dest}`);
+    }
+    for (const dest of ['/', '/tmp/layer', '/proc/x', '/sandbox/layer', '/dev/layer', 'relative']) {
+      assert.throws(() => planMounts({ filesystem: fs(['/usr']), workdir: layer, wardenHome: '/nonexistent', binds: [{ source: layer, dest }] }), MountPlanError, dest);
+    }
+  });
+});
