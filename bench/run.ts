@@ -49,6 +49,11 @@ async function main(): Promise<void> {
     const { benchLoad } = await import('./load.js');
     rows.push(...await benchLoad(log));
   }
+  if (!only || only === 'launch') {
+    log('warden launch openclaw (the real OpenClaw; the first run provisions it from the npm registry) ...');
+    const { benchLaunch } = await import('./launch.js');
+    rows.push(...await benchLaunch(log));
+  }
   const context = [
     `date: ${new Date().toISOString()}`,
     `machine: ${os.cpus().length} x ${os.cpus()[0]?.model ?? 'unknown cpu'}, ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB, ${os.type()} ${os.release()}`,

@@ -13,7 +13,7 @@
 //   them again).
 
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, symlinkSync, writeFileSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { defaultPolicy } from '../policy/index.js';
 import { leaseRunUid, runInSandbox } from '../sandbox/index.js';
@@ -338,12 +338,21 @@ async function takeLock(file: string, waiting: (pid: number) => void): Promise<(
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    const pid = Number(readFileSync(file, 'utf8').trim());
-    if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) {
+    let pid: number;
+    let age: number;
+    try {
+      pid = Number(readFileSync(file, 'utf8').trim());
+      age = Date.now() - statSync(file).mtimeMs;
+    } catch {
+      continue; // released meanwhile
+    }
+    // An empty lock was just created (its pid is being written): wait for it, do not take it.
+    const written = Number.isInteger(pid) && pid > 0;
+    if ((written && !alive(pid)) || (!written && age > 5_000)) {
       rmSync(file, { force: true });
       continue;
     }
-    if (!told) waiting(pid);
+    if (!told && written) waiting(pid);
     told = true;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
