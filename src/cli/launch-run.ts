@@ -69,9 +69,14 @@ export async function launchCommand(blueprintName: string, opts: LaunchOptions):
   let created = false;
   if (existing === undefined) {
     const base = opts.policy === undefined ? undefined : { policy: await loadPolicyArg(opts.policy), file: opts.policy };
-    const policy = await blueprints.blueprintPolicy(blueprint, { provider: route.provider, ...(opts.preset ? { presets: opts.preset } : {}), ...(base ? { base } : {}) });
+    // The policy tier and presets chosen at `warden onboard` apply to the blueprint's own policy
+    // (a --policy file is taken as it is); --preset adds more.
+    const { profilePresets, readOnboardProfile } = await import('../onboard/index.js');
+    const profile = base === undefined ? readOnboardProfile(home) : undefined;
+    const presets = [...new Set([...(profile ? profilePresets(profile) : []), ...(opts.preset ?? [])])];
+    const policy = await blueprints.blueprintPolicy(blueprint, { provider: route.provider, presets, ...(base ? { base } : {}) });
     existing = await gatewayCall('sandbox.create', {
-      name, policy, presets: opts.preset ?? [], env: { ...rendered.env, ...env }, command: service ? rendered.command! : [],
+      name, policy, presets, env: { ...rendered.env, ...env }, command: service ? rendered.command! : [],
       ...(opts.provider !== undefined ? { providers: opts.provider } : {}),
       ...(opts.approvalMode !== undefined ? { approvalMode: opts.approvalMode as 'deny' | 'ask' } : {}),
       ...(opts.workdir !== undefined ? { workdir: (await import('node:path')).resolve(opts.workdir) } : {}),

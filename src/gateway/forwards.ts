@@ -100,10 +100,10 @@ export class Forwards {
     if (running) {
       const previous = running.open.get(spec.port);
       if (previous && previous.spec.hostPort === spec.hostPort && previous.server) return this.view(sandbox, previous);
-      if (previous) this.closeOne(previous);
-      running.open.delete(spec.port);
+      // The new host port opens first: if it cannot, the forward in force stays as it was.
       const opened = await this.openOne(sandbox, running, spec);
       if (opened.problem !== undefined) throw new GatewayError('port_in_use', opened.problem);
+      if (previous) this.closeOne(previous);
       running.open.set(spec.port, opened);
     }
     this.save(sandbox, [...specs, spec].sort((a, b) => a.port - b.port));
