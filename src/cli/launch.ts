@@ -163,7 +163,10 @@ export function parseForwardSpecs(specs: string[]): Array<{ port: number; hostPo
 }
 
 function launchError(error: unknown): CliError {
-  if (error instanceof Error && error.name === 'BlueprintError') return new CliError('blueprint', error.message, 1);
+  if (error instanceof Error && error.name === 'BlueprintError') {
+    // An unknown blueprint is a bad argument; anything else (provisioning, a layer) is a failure.
+    return /^no blueprint named /.test(error.message) ? new CliError('unknown_blueprint', error.message, 2) : new CliError('blueprint', error.message, 1);
+  }
   return toCliError(error);
 }
 
