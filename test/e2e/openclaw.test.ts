@@ -216,15 +216,21 @@ describe('warden launch openclaw: the real OpenClaw in a sandbox', { skip: SKIP_
   });
 
   test('gateway mode: OpenClaw\'s gateway runs as the main command, its dashboard forwarded to the host\'s loopback', { timeout: 600_000 }, async () => {
-    const started = JSON.parse(await ok(['launch', 'openclaw', '--name', 'oc', '--timeout', '500', '--json'], 600_000)) as { url: string; hostPort: number; readyMs: number };
-    assert.match(started.url, /^http:\/\/127\.0\.0\.1:18789\/#token=[0-9a-f]{48}$/);
+    // A free host port (18789, the default, may be taken on a test machine).
+    const free = http.createServer();
+    await new Promise<void>((resolve) => free.listen(0, '127.0.0.1', resolve));
+    const hostPort = (free.address() as AddressInfo).port;
+    await new Promise((resolve) => free.close(resolve));
+    const started = JSON.parse(await ok(['launch', 'openclaw', '--name', 'oc', '--port', String(hostPort), '--timeout', '500', '--json'], 600_000)) as { url: string; hostPort: number; readyMs: number };
+    assert.equal(started.hostPort, hostPort);
+    assert.match(started.url, new RegExp(`^http://127\\.0\\.0\\.1:${hostPort}/#token=[0-9a-f]{48}$`));
     const page = await fetch(`http://127.0.0.1:${started.hostPort}/`);
     assert.equal(page.status, 200);
     assert.match(await page.text(), /openclaw/i);
     const view = JSON.parse(await ok(['sandbox', 'get', 'oc', '--json'])) as { command: string[]; blueprint: string; forwards: Array<{ port: number; hostPort: number; active: boolean }> };
     assert.deepEqual(view.command, ['openclaw', 'gateway', 'run']);
     assert.equal(view.blueprint, 'openclaw');
-    assert.deepEqual(view.forwards.map((f) => [f.port, f.hostPort, f.active]), [[18789, 18789, true]]);
+    assert.deepEqual(view.forwards.map((f) => [f.port, f.hostPort, f.active]), [[18789, hostPort, true]]);
     // The configuration is read-only inside, the layer too; the agent's state is writable.
     const probe = await ok(['exec', 'oc', '--', 'sh', '-c',
       'echo x >> /.warden/blueprint/openclaw.json 2>/dev/null && echo config-writable; touch /opt/warden/openclaw/app/x 2>/dev/null && echo layer-writable; ' +
