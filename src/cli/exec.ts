@@ -3,6 +3,7 @@
 import {
   decodeExit, decodeStartFailed, encodeFrame, encodeResize, encodeSignal, FRAME, FrameDecoder, parseEnvAssignments, type ExecSignal,
 } from '../sandbox/index.js';
+import type { Socket } from 'node:net';
 import { openExec } from '../gateway/index.js';
 import { wardenHome } from '../store/index.js';
 import { CliError, printLine } from './output.js';
@@ -53,39 +54,11 @@ async function relay(name: string, argv: string[], env: Record<string, string>, 
   if (tty) process.stdout.on('resize', onResize);
   for (const signal of signals) process.on(signal, onSignal);
   try {
-    return await new Promise<number>((resolve, reject) => {
-      const decoder = new FrameDecoder();
-      let code: number | undefined;
-      const onData = (chunk: Buffer) => {
-        for (const frame of decoder.push(chunk)) {
-          if (frame.type === FRAME.stdout) process.stdout.write(frame.payload);
-          else if (frame.type === FRAME.stderr) process.stderr.write(frame.payload);
-          else if (frame.type === FRAME.exit) code = decodeExit(frame);
-          else if (frame.type === FRAME.startFailed) {
-            const failed = decodeStartFailed(frame);
-            printLine(2, `warden: ${failed.message}`);
-            code = failed.code;
-          }
-        }
-      };
-      try {
-        if (rest.length > 0) onData(rest);
-      } catch (error) {
-        reject(error);
-      }
-      socket.on('data', (chunk: Buffer) => {
-        try {
-          onData(chunk);
-        } catch (error) {
-          reject(error);
-        }
-      });
-      socket.resume();
-      socket.on('close', () => {
-        if (code === undefined) reject(new CliError('gateway_lost', 'the connection to the gateway ended before the command did (the gateway stopped?)', 125));
-        else resolve(code);
-      });
-    });
+    return await execFrames(socket, rest, {
+      stdout: (data) => process.stdout.write(data),
+      stderr: (data) => process.stderr.write(data),
+      startFailed: (message) => printLine(2, `warden: ${message}`),
+    }, 'the command');
   } finally {
     process.stdin.off('data', onInput);
     process.stdin.off('end', onInputEnd);
@@ -94,4 +67,49 @@ async function relay(name: string, argv: string[], env: Record<string, string>, 
     for (const signal of signals) process.off(signal, onSignal);
     if (rawMode) process.stdin.setRawMode(false);
   }
+}
+
+export interface ExecSinks {
+  stdout(data: Buffer): void;
+  stderr(data: Buffer): void;
+  /** The command did not start (its exit code follows from the frame). */
+  startFailed(message: string): void;
+  /** The stream ended (before the exit code is settled). */
+  closed?(): void;
+}
+
+/**
+ * Reads an exec's frames from the gateway: output to `sinks`, until the connection closes. Resolves
+ * with the command's exit code; rejects when the stream breaks its layout, or ends before the exit
+ * code came (the gateway stopped), naming `what` did not end.
+ */
+export function execFrames(socket: Socket, rest: Buffer, sinks: ExecSinks, what: string): Promise<number> {
+  return new Promise<number>((resolve, reject) => {
+    const decoder = new FrameDecoder();
+    let code: number | undefined;
+    const onData = (chunk: Buffer) => {
+      try {
+        for (const frame of decoder.push(chunk)) {
+          if (frame.type === FRAME.stdout) sinks.stdout(frame.payload);
+          else if (frame.type === FRAME.stderr) sinks.stderr(frame.payload);
+          else if (frame.type === FRAME.exit) code = decodeExit(frame);
+          else if (frame.type === FRAME.startFailed) {
+            const failed = decodeStartFailed(frame);
+            sinks.startFailed(failed.message);
+            code = failed.code;
+          }
+        }
+      } catch (error) {
+        reject(error);
+      }
+    };
+    if (rest.length > 0) onData(rest);
+    socket.on('data', onData);
+    socket.resume();
+    socket.on('close', () => {
+      sinks.closed?.();
+      if (code === undefined) reject(new CliError('gateway_lost', `the connection to the gateway ended before ${what} did (the gateway stopped?)`, 125));
+      else resolve(code);
+    });
+  });
 }

@@ -9,7 +9,8 @@ import type { Blueprint, RenderValues } from '../blueprint/index.js';
 import type { OpReply } from '../gateway/index.js';
 
 type SandboxView = OpReply<'sandbox.get'>;
-import { decodeExit, decodeStartFailed, encodeFrame, encodeSignal, FRAME, FrameDecoder, parseEnvAssignments, type ExecSignal } from '../sandbox/index.js';
+import { encodeFrame, encodeSignal, FRAME, parseEnvAssignments, type ExecSignal } from '../sandbox/index.js';
+import { execFrames } from './exec.js';
 import { isValidSandboxName, wardenHome } from '../store/index.js';
 
 export async function launchCommand(blueprintName: string, opts: LaunchOptions): Promise<number> {
@@ -217,50 +218,23 @@ async function captureExec(name: string, argv: string[], live: boolean): Promise
   for (const signal of signals) process.on(signal, onSignal);
   socket.write(encodeFrame(FRAME.stdinEnd, 0, Buffer.alloc(0)));
   try {
-    return await new Promise((resolve, reject) => {
-      const decoder = new FrameDecoder();
-      let code: number | undefined;
-      const onStderr = (text: string) => {
-        pending += text;
-        let newline;
-        while ((newline = pending.indexOf('\n')) >= 0) {
-          const line = pending.slice(0, newline);
-          pending = pending.slice(newline + 1);
-          if (live || line.startsWith('warden: ')) printLine(2, line);
-          if (!line.startsWith('warden: ') && stderr.length < 256 * 1024) stderr += line + '\n';
-        }
-      };
-      const onData = (chunk: Buffer) => {
-        for (const frame of decoder.push(chunk)) {
-          if (frame.type === FRAME.stdout) stdout.push(frame.payload);
-          else if (frame.type === FRAME.stderr) onStderr(frame.payload.toString('utf8'));
-          else if (frame.type === FRAME.exit) code = decodeExit(frame);
-          else if (frame.type === FRAME.startFailed) {
-            const failed = decodeStartFailed(frame);
-            stderr += `warden: ${failed.message}\n`;
-            code = failed.code;
-          }
-        }
-      };
-      try {
-        if (rest.length > 0) onData(rest);
-      } catch (error) {
-        reject(error);
+    const onStderr = (text: string) => {
+      pending += text;
+      let newline;
+      while ((newline = pending.indexOf('\n')) >= 0) {
+        const line = pending.slice(0, newline);
+        pending = pending.slice(newline + 1);
+        if (live || line.startsWith('warden: ')) printLine(2, line);
+        if (!line.startsWith('warden: ') && stderr.length < 256 * 1024) stderr += line + '\n';
       }
-      socket.on('data', (chunk: Buffer) => {
-        try {
-          onData(chunk);
-        } catch (error) {
-          reject(error);
-        }
-      });
-      socket.resume();
-      socket.on('close', () => {
-        if (pending !== '') onStderr('\n');
-        if (code === undefined) reject(new CliError('gateway_lost', 'the connection to the gateway ended before the agent did (the gateway stopped?)', 125));
-        else resolve({ code, stdout: Buffer.concat(stdout).toString('utf8'), stderr });
-      });
-    });
+    };
+    const code = await execFrames(socket, rest, {
+      stdout: (data) => stdout.push(data),
+      stderr: (data) => onStderr(data.toString('utf8')),
+      startFailed: (message) => { stderr += `warden: ${message}\n`; },
+      closed: () => { if (pending !== '') onStderr('\n'); },
+    }, 'the agent');
+    return { code, stdout: Buffer.concat(stdout).toString('utf8'), stderr };
   } finally {
     for (const signal of signals) process.off(signal, onSignal);
   }
