@@ -251,6 +251,16 @@ export function TermApp({ client, rows: fixedRows, columns: fixedColumns }: { cl
     return () => void stdout.off('resize', onResize);
   }, [stdout, fixedRows]);
 
+  /** What arrived while held back (a batch, a pause, a scroll) is drawn in one update. */
+  const drawPending = () => {
+    const batch = pendingEvents.current;
+    const records = pendingAudit.current;
+    pendingEvents.current = [];
+    pendingAudit.current = [];
+    if (batch.length > 0) setEvents((old) => [...old, ...batch].slice(-MAX_EVENTS));
+    if (records.length > 0) setAudit((old) => mergeAudit(old, records));
+  };
+
   // The policy pane follows the focused sandbox.
   useEffect(() => {
     if (pane === 'policy' && focusedSandbox !== undefined && history?.sandbox !== focusedSandbox) loadHistory(focusedSandbox);
@@ -262,13 +272,7 @@ export function TermApp({ client, rows: fixedRows, columns: fixedColumns }: { cl
     let seenAudit = 0;
     const flush = () => {
       timer = undefined;
-      if (holding.current) return;
-      const batch = pendingEvents.current;
-      const records = pendingAudit.current;
-      pendingEvents.current = [];
-      pendingAudit.current = [];
-      if (batch.length > 0) setEvents((old) => [...old, ...batch].slice(-MAX_EVENTS));
-      if (records.length > 0) setAudit((old) => mergeAudit(old, records));
+      if (!holding.current) drawPending();
     };
     const queue = <T>(into: T[], item: T, max: number) => {
       into.push(item);
@@ -311,13 +315,7 @@ export function TermApp({ client, rows: fixedRows, columns: fixedColumns }: { cl
 
   // Back to live (or resumed): what waited is drawn now.
   useEffect(() => {
-    if (paused || scroll > 0) return;
-    const batch = pendingEvents.current;
-    const records = pendingAudit.current;
-    pendingEvents.current = [];
-    pendingAudit.current = [];
-    if (batch.length > 0) setEvents((old) => [...old, ...batch].slice(-MAX_EVENTS));
-    if (records.length > 0) setAudit((old) => mergeAudit(old, records));
+    if (!paused && scroll === 0) drawPending();
   }, [paused, scroll]);
 
   const shown = approvals.filter((a) => sandboxFilter === undefined || a.sandbox === sandboxFilter);
