@@ -15,6 +15,13 @@ import { fileURLToPath } from 'node:url';
 import { startMockProvider } from '../test/inference/mock-provider.js';
 import { median, type Row } from './table.js';
 
+/** The `result` of warden's --json envelope. */
+function resultOf(stdout: string): unknown {
+  const envelope = JSON.parse(stdout) as { ok: boolean; result: unknown; error?: { message: string } };
+  if (!envelope.ok) throw new Error(envelope.error?.message ?? stdout);
+  return envelope.result;
+}
+
 const GROUP = 'launch openclaw';
 const KEY = 'sk-bench-launch-0123456789abcdef';
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -99,7 +106,7 @@ export async function benchLaunch(log: (line: string) => void): Promise<Row[]> {
       rows.push({ group: GROUP, name: 'cold provisioning: Node 24 + OpenClaw from the registry into a sealed layer (progress on stderr)', value: result.ms / 1000, unit: 's', target: '< 60', pass: result.ms < 60_000 });
       rmSync(cold, { recursive: true, force: true });
     }
-    const provisioned = JSON.parse(must(await warden(['blueprint', 'provision', 'openclaw', '--json']), 'provisioning').stdout) as { layer: string };
+    const provisioned = resultOf(must(await warden(['blueprint', 'provision', 'openclaw', '--json']), 'provisioning').stdout) as { layer: string };
     must(await warden(['provider', 'create', 'mock', '--type', 'openai-compatible', '--endpoint', mock.url, '--credential', 'BENCH_KEY']), 'provider create');
     must(await warden(['inference', 'set', '--provider', 'mock', '--model', 'mock-model']), 'inference set');
 
@@ -146,9 +153,9 @@ export async function benchLaunch(log: (line: string) => void): Promise<Row[]> {
     log('gateway mode: contained ...');
     must(await warden(['sandbox', 'stop', 'bench']), 'sandbox stop');
     const launched = must(await warden(['launch', 'openclaw', '--name', 'bench', '--port', '38789', '--timeout', '600', '--json']), 'launch');
-    const { readyMs } = JSON.parse(launched.stdout) as { readyMs: number };
+    const { readyMs } = resultOf(launched.stdout) as { readyMs: number };
     // The gateway daemon started bubblewrap: its process tree holds every process of the sandbox too.
-    const gateway = JSON.parse(must(await warden(['gateway', 'status', '--json']), 'gateway status').stdout) as { pid: number };
+    const gateway = resultOf(must(await warden(['gateway', 'status', '--json']), 'gateway status').stdout) as { pid: number };
     const contained = treeRss(gateway.pid);
     rows.push({ group: GROUP, name: 'gateway mode ready, OpenClaw directly on the host (openclaw gateway run until its HTTP port answers)', value: bareReady / 1000, unit: 's' });
     rows.push({ group: GROUP, name: 'gateway mode ready, warden launch openclaw from a stopped sandbox (until the forwarded port answers)', value: readyMs / 1000, unit: 's', target: '< 5', pass: readyMs < 5000 });

@@ -2,7 +2,7 @@
 // the gateway, then either wait until the agent's service answers (its dashboard forwarded to the
 // host), or run one chat turn and print the answer.
 import { readFileSync } from 'node:fs';
-import { CliError, printLine } from './output.js';
+import { CliError, printJsonResult, printLine } from './output.js';
 import { gatewayCall, loadPolicyArg } from './gateway-commands.js';
 import { httpAnswers, newToken, portNumber, type LaunchOptions } from './launch.js';
 import type { Blueprint, RenderValues } from '../blueprint/index.js';
@@ -122,7 +122,7 @@ export async function launchCommand(blueprintName: string, opts: LaunchOptions):
         { sandbox: name, exitCode: result.code });
     }
     const { answer, json: agent } = blueprints.extractAnswer(blueprint, result.stdout);
-    if (json) printLine(1, JSON.stringify({ ok: true, ...summary, answer, agent, turnMs: Date.now() - turnStart, totalMs: Date.now() - started }));
+    if (json) printJsonResult({ ...summary, answer, agent, turnMs: Date.now() - turnStart, totalMs: Date.now() - started });
     else printLine(1, answer);
     return 0;
   }
@@ -130,7 +130,7 @@ export async function launchCommand(blueprintName: string, opts: LaunchOptions):
   if (!service) {
     const message = `sandbox ${name} runs ${blueprint.name} (${blueprint.packages.map((p) => `${p.name} ${p.version}`).join(', ')}); ` +
       `\`warden connect ${name}\` opens a shell there, \`warden launch ${blueprint.name}${name !== blueprint.name ? ` --name ${name}` : ''} --chat TEXT\` runs one turn`;
-    if (json) printLine(1, JSON.stringify({ ok: true, ...summary, readyMs: Date.now() - started }));
+    if (json) printJsonResult({ ...summary, readyMs: Date.now() - started });
     else printLine(1, message);
     return 0;
   }
@@ -164,7 +164,7 @@ export async function launchCommand(blueprintName: string, opts: LaunchOptions):
   }
   const url = port && active ? (await import('../blueprint/index.js')).portUrl(blueprint, port, { ...values, host_port: String(active.hostPort) }) : undefined;
   if (json) {
-    printLine(1, JSON.stringify({ ok: true, ...summary, ...(url ? { url } : {}), ...(active ? { hostPort: active.hostPort } : {}), ...(readyMs !== undefined ? { readyMs } : {}) }));
+    printJsonResult({ ...summary, ...(url ? { url } : {}), ...(active ? { hostPort: active.hostPort } : {}), ...(readyMs !== undefined ? { readyMs } : {}) });
     return 0;
   }
   const lines = [

