@@ -1,3 +1,5 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -192,4 +194,17 @@ export function newHome(): Home {
 export function gatewayPid(home: Home): number {
   const starts = [...readFileSync(path.join(home.dir, 'gateway.log'), 'utf8').matchAll(/gateway (\d+) listening/g)];
   return Number(starts.at(-1)?.[1]);
+}
+
+/** An HTTP server of the test's own on 127.0.0.1 (a free port), and how to close it. */
+export async function startLoopbackServer(handler: http.RequestListener): Promise<{ port: number; close: () => Promise<void> }> {
+  const server = http.createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise<void>((resolve) => {
+      server.closeAllConnections();
+      server.close(() => resolve());
+    }),
+  };
 }

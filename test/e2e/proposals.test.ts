@@ -4,11 +4,9 @@
 // exactly its rule), and is bounded per sandbox in number and size. Without
 // governance.proposals.allow the endpoint answers 403 proposals_disabled.
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import type net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { callGateway } from '../../src/gateway/index.js';
-import { newHome, SKIP_NO_BWRAP, tempDir, writePolicy } from './helpers.js';
+import { newHome, SKIP_NO_BWRAP, tempDir, writePolicy, startLoopbackServer } from './helpers.js';
 
 interface Proposal {
   id: number; state: string; host: string; port: number; binary: string; changes: unknown[];
@@ -18,17 +16,16 @@ interface Proposal {
 describe('agent proposals at warden.local', { skip: SKIP_NO_BWRAP }, () => {
   const home = newHome();
   const scratch = tempDir('warden-proposals-');
-  let server: http.Server;
+  let server: Awaited<ReturnType<typeof startLoopbackServer>>;
   let port = 0;
   before(async () => {
-    server = http.createServer((_req, res) => res.end('hello\n'));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    port = (server.address() as net.AddressInfo).port;
+    server = await startLoopbackServer((_req, res) => res.end('hello\n'));
+    port = server.port;
   });
   after(async () => {
     await home.cleanup();
     scratch.cleanup();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await server.close();
   });
 
   /** curl in the sandbox: the body, then the status on its own line. */

@@ -7,10 +7,8 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import path from 'node:path';
-import http from 'node:http';
-import type net from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { newHome, SKIP_NO_BWRAP, waitFor, WARDEN } from './helpers.js';
+import { newHome, SKIP_NO_BWRAP, waitFor, WARDEN, startLoopbackServer } from './helpers.js';
 
 const HAS_TMUX = spawnSync('sh', ['-c', 'command -v tmux'], { encoding: 'utf8' }).status === 0;
 
@@ -19,19 +17,18 @@ describe('warden term in a terminal', { skip: SKIP_NO_BWRAP || (HAS_TMUX ? false
   const socketName = `warden-term-test-${process.pid}`;
   const tmux = (...args: string[]) => spawnSync('tmux', ['-L', socketName, ...args], { encoding: 'utf8' });
   const screen = () => tmux('capture-pane', '-p', '-t', 'term').stdout;
-  let server: http.Server;
+  let server: Awaited<ReturnType<typeof startLoopbackServer>>;
   let port = 0;
   before(async () => {
-    server = http.createServer((_req, res) => res.end('hello\n'));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    port = (server.address() as net.AddressInfo).port;
+    server = await startLoopbackServer((_req, res) => res.end('hello\n'));
+    port = server.port;
   });
   after(async () => {
     tmux('kill-server');
     // kill-server leaves the socket file behind.
     rmSync(path.join(process.env.TMUX_TMPDIR ?? '/tmp', `tmux-${process.getuid?.() ?? 0}`, socketName), { force: true });
     await home.cleanup();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await server.close();
   });
 
   const curl = (path: string) => home.run(['exec', 'tui', '--', 'curl', '-sS', '-w', '\n%{http_code}', `http://127.0.0.1:${port}${path}`]);

@@ -58,7 +58,13 @@ async function fixture(options: { timeoutMs?: number; maxHeld?: number } = {}) {
       resolve(e);
     });
   });
-  return { store, approvals, held, nextEvent, events, audits, order, checkpoint, loader, policy: () => policy, setPolicy: (p: Policy) => { policy = p; }, close: () => store.close() };
+  /** One held action, once the inbox has shown it: what the subscriber saw, and the answer to come. */
+  const heldAndShown = async (abort?: AbortController) => {
+    const shownEvent = nextEvent();
+    const waiting = held(abort);
+    return { waiting, shown: (await shownEvent).approval };
+  };
+  return { store, approvals, held, heldAndShown, nextEvent, events, audits, order, checkpoint, loader, policy: () => policy, setPolicy: (p: Policy) => { policy = p; }, close: () => store.close() };
 }
 
 const verdictOf = (answer: HoldAnswer): Verdict => ('refuse' in answer ? answer.refuse : (answer as Decision).verdict);
@@ -67,9 +73,7 @@ describe('approvals inbox', () => {
   test('approve once releases the held action under the draft for it only; the policy is unchanged', async () => {
     const fx = await fixture();
     try {
-      const shownEvent = fx.nextEvent();
-      const waiting = fx.held();
-      await shownEvent;
+      const { waiting } = await fx.heldAndShown();
       const [pending] = fx.approvals.list();
       assert.equal(pending!.waiting, 1);
       assert.equal(fx.events[0]!.event, 'pending');
@@ -88,10 +92,7 @@ describe('approvals inbox', () => {
   test('approve always revises the policy before the held action is decided again', async () => {
     const fx = await fixture();
     try {
-      const shownEvent = fx.nextEvent();
-      const waiting = fx.held();
-      await shownEvent;
-      const id = fx.approvals.list()[0]!.id;
+      const { waiting, shown: { id } } = await fx.heldAndShown();
       const result = await fx.approvals.approve(id, { always: true }, 'op');
       assert.equal(result.rev, 2);
       assert.equal(verdictOf(await waiting).verdict, 'allow');
@@ -106,10 +107,7 @@ describe('approvals inbox', () => {
   test('deny answers approval_denied naming who and when; a decided draft cannot be decided again', async () => {
     const fx = await fixture();
     try {
-      const shownEvent = fx.nextEvent();
-      const waiting = fx.held();
-      await shownEvent;
-      const id = fx.approvals.list()[0]!.id;
+      const { waiting, shown: { id } } = await fx.heldAndShown();
       fx.approvals.deny(id, 'uid 1000 (alice)');
       const answer = verdictOf(await waiting);
       assert.equal(answer.code, 'approval_denied');
@@ -124,10 +122,7 @@ describe('approvals inbox', () => {
   test('a draft changed since it was shown is refused; a held action times out with its own code; the number held is bounded', async () => {
     const fx = await fixture({ timeoutMs: 50, maxHeld: 2 });
     try {
-      const shownEvent = fx.nextEvent();
-      const first = fx.held();
-      await shownEvent;
-      const shown = fx.approvals.list()[0]!;
+      const { waiting: first, shown } = await fx.heldAndShown();
       const secondEvent = fx.nextEvent();
       const second = fx.held();
       await secondEvent;
@@ -147,9 +142,7 @@ describe('approvals inbox', () => {
     const fx = await fixture();
     try {
       const controller = new AbortController();
-      const shownEvent = fx.nextEvent();
-      const waiting = fx.held(controller);
-      await shownEvent;
+      const { waiting } = await fx.heldAndShown(controller);
       controller.abort();
       assert.equal(verdictOf(await waiting).code, 'connection_closed');
       const after = fx.approvals.list()[0]!;
@@ -162,9 +155,7 @@ describe('approvals inbox', () => {
   test('a policy change that admits a pending draft closes it as redundant and releases what it held', async () => {
     const fx = await fixture();
     try {
-      const shownEvent = fx.nextEvent();
-      const waiting = fx.held();
-      const other = { ...(await shownEvent).approval };
+      const { waiting, shown: other } = await fx.heldAndShown();
       const changed = fx.loader.applyPolicyChanges(fx.policy(), [{ op: 'add-endpoint', host: '127.0.0.1', port: 8080, binaries: ['/usr/bin/curl'], allowedIps: ['127.0.0.1'] }]);
       fx.setPolicy(changed);
       assert.equal(await fx.approvals.policyChanged('dev', changed), 1);
