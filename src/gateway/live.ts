@@ -1,4 +1,4 @@
-import { appendFileSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { appendFileSync, renameSync, statSync } from 'node:fs';
 import type { DecisionKind, DecisionRecord } from '../audit/index.js';
 import { type ApprovalDraft, approvalStage, type ApprovalMode, createCheckpoint, type Decision, type Verdict } from '../checkpoint/index.js';
 import { type HoldContext, prepareSandboxNetwork, type SandboxNetworkSetup } from '../egress/index.js';
@@ -150,7 +150,7 @@ export class LiveSandbox {
         hostIds: this.hostIds,
         // Only inside a sandbox may the supervisor end by killing every process it can signal.
         env: { ...network.env, ...this.record.env, WARDEN_SUPERVISOR_SWEEP: '1' },
-        files: [...network.files, ...(this.extras?.files ?? []), { path: SUPERVISOR_INSIDE, content: readFileSync(supervisor), mode: 0o555 }],
+        files: [...network.files, ...(this.extras?.files ?? []), { path: SUPERVISOR_INSIDE, hostFile: supervisor, mode: 0o555 }],
         ...(this.extras !== undefined ? { binds: this.extras.binds } : {}),
         network: network.network,
         warn: (message) => this.events.audit('sandbox.warning', { message }),

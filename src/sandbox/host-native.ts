@@ -7,6 +7,9 @@ import { nativeHelperPath } from './native.js';
 interface HostAddon {
   peerCredentials(fd: number): PeerCredentials;
   makeDirectories(path: string, mode: number): string[];
+  spawnDetached(file: string, argv: readonly string[], env: readonly string[], fds: readonly number[]): number;
+  socketPair(): [number, number];
+  watchExit(pid: number, callback: (code: number | null, signal: number | null) => void): void;
 }
 
 export interface PeerCredentials {
@@ -48,4 +51,19 @@ export function makeDirectoriesSafely(absolute: string, mode: number): string[] 
     return first === undefined ? [] : [absolute];
   }
   return load().makeDirectories(absolute, mode);
+}
+
+/** Starts `file` with posix_spawn in a new session (see host-addon.c); returns its pid. */
+export function spawnDetached(file: string, argv: readonly string[], env: readonly string[], fds: readonly number[]): number {
+  return load().spawnDetached(file, argv, env, fds);
+}
+
+/** A close-on-exec Unix stream socket pair. */
+export function socketPair(): [number, number] {
+  return load().socketPair();
+}
+
+/** Calls `callback` once child `pid` has ended (and reaps it); keeps the event loop alive until then. */
+export function watchExit(pid: number, callback: (code: number | null, signal: number | null) => void): void {
+  load().watchExit(pid, callback);
 }

@@ -57,6 +57,17 @@ describe('descriptors of the caller never reach a sandbox', { skip: SKIP_PY }, (
   });
 });
 
+/** The pids whose parent is `pid`. */
+function childrenOf(pid: number): number[] {
+  return readdirSync('/proc').filter((entry) => /^\d+$/.test(entry)).map(Number).filter((candidate) => {
+    try {
+      return Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${candidate}/status`, 'utf8'))?.[1]) === pid;
+    } catch {
+      return false;
+    }
+  });
+}
+
 function readlinkOr(file: string): string {
   return spawnSync('readlink', [file], { encoding: 'utf8' }).stdout.trim();
 }
@@ -107,6 +118,39 @@ describe('each sandbox runs as a uid of its own', { skip: SKIP_NOT_ROOT || SKIP_
     for (const uid of [first, second]) {
       assert.ok(Number(uid) >= 1_800_000_000, uid);
       assert.doesNotMatch(readFileSync('/etc/passwd', 'utf8'), new RegExp(`:${uid}:`));
+    }
+  });
+
+  test('bubblewrap itself runs as the sandbox uid, never as root, while it sets the sandbox up', async () => {
+    const run = spawn(process.execPath, [WARDEN, 'run', '--', 'sh', '-c', 'echo up; exec sleep 300'], { stdio: ['ignore', 'pipe', 'pipe'], env: testEnv() });
+    const closed = new Promise((resolve) => run.once('close', resolve));
+    try {
+      await new Promise((resolve) => run.stdout.once('data', resolve));
+      const launched = childrenOf(run.pid!);
+      assert.equal(launched.length, 1, `warden starts one launcher: ${launched.join(', ')}`);
+      const ids = (field: string) => new RegExp(`^${field}:\\s+(\\d+)\\s+(\\d+)\\s+(\\d+)\\s+(\\d+)`, 'm').exec(readFileSync(`/proc/${launched[0]}/status`, 'utf8'))!.slice(1).map(Number);
+      assert.match(readFileSync(`/proc/${launched[0]}/comm`, 'utf8'), /^bwrap/);
+      for (const field of ['Uid', 'Gid']) {
+        const [real, effective, saved, filesystem] = ids(field);
+        assert.ok(real! >= 1_800_000_000, `${field} ${real}`);
+        assert.deepEqual([effective, saved, filesystem], [real, real, real], `${field}: real, effective, saved and filesystem ids agree`);
+      }
+      assert.match(readFileSync(`/proc/${launched[0]}/status`, 'utf8'), /^Groups:\s*$/m, 'no supplementary groups (not even root\'s)');
+    } finally {
+      run.kill('SIGTERM');
+      await closed;
+    }
+  });
+
+  test('sandbox-exec --user drops to the given ids with no supplementary groups, and refuses root', () => {
+    const dropped = onHost(`${LAUNCHER} --user 1800123456:1800123457 -- /bin/sh -c 'id -u; id -g; id -G; grep ^Groups: /proc/self/status'`);
+    assert.equal(dropped.status, 0, dropped.stderr);
+    assert.deepEqual(dropped.stdout.trim().split('\n').map((l) => l.trim()), ['1800123456', '1800123457', '1800123457', 'Groups:']);
+    const control = onHost(`/bin/sh -c 'id -u; grep ^Groups: /proc/self/status'`);
+    assert.match(control.stdout, /^0\n/, 'control: without --user it stays root');
+    for (const refused of ['0:0', '1800123456:0', '0:1800123456', '12:x', '-1:5']) {
+      const r = onHost(`${LAUNCHER} --user ${refused} -- /bin/true`);
+      assert.equal(r.status, 125, `--user ${refused}: ${r.stderr}`);
     }
   });
 

@@ -2,9 +2,11 @@
  * sandbox-exec: the last step on the host before bubblewrap. warden starts it as the sandbox's
  * unprivileged uid; it prepares the process and then execs bubblewrap (or any PROGRAM):
  *
- *   sandbox-exec [--cgroup-fd FD]... [--rlimit NAME=VALUE]... [--pin FD PATH]... [--keep-fd FD]...
- *                -- PROGRAM [ARG]...
+ *   sandbox-exec [--user UID:GID] [--cgroup-fd FD]... [--rlimit NAME=VALUE]... [--pin FD PATH]...
+ *                [--keep-fd FD]... -- PROGRAM [ARG]...
  *
+ *   --user UID:GID      becomes UID and GID, with no supplementary groups, before anything else
+ *                       (warden starts it as root only with this; UID and GID 0 are refused).
  *   --cgroup-fd FD      FD is an open, writable cgroup.procs file (opened by warden, which may be
  *                       root): this process moves itself into that cgroup, so the sandbox and
  *                       everything it starts are counted and limited there. FD is closed after.
@@ -27,16 +29,21 @@
  *   bubblewrap's mount. The pinned descriptor is opened once, verified, and mounted by bubblewrap
  *   through the descriptor, so a later swap changes nothing. Opening happens here, as the sandbox
  *   uid, so a pin never reaches a file the sandbox uid could not reach itself.
- * - It gains nothing: no privilege is asked for or kept.
+ * - It gains nothing: no privilege is asked for or kept. Started as root (warden spawns it with
+ *   posix_spawn, which cannot change ids), it drops to the sandbox uid first, before it reads or
+ *   opens anything, and checks that it cannot get root back: everything after, and bubblewrap,
+ *   runs unprivileged.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -50,8 +57,8 @@
 #define MAX_FDS 1024
 
 static const char USAGE[] =
-	"usage: sandbox-exec [--cgroup-fd FD]... [--rlimit NAME=N]... [--pin FD PATH]... [--keep-fd FD]... "
-	"-- PROGRAM [ARG]...\n";
+	"usage: sandbox-exec [--user UID:GID] [--cgroup-fd FD]... [--rlimit NAME=N]... [--pin FD PATH]... "
+	"[--keep-fd FD]... -- PROGRAM [ARG]...\n";
 
 struct pin {
 	int fd;
@@ -59,6 +66,9 @@ struct pin {
 };
 
 struct options {
+	int has_user;
+	uid_t uid;
+	gid_t gid;
 	int cgroup_fds[16];
 	int cgroup_count;
 	struct {
@@ -125,6 +135,59 @@ static void parse_rlimit(struct options *o, const char *spec)
 	o->limit_count++;
 }
 
+static void parse_user(struct options *o, const char *spec)
+{
+	char *end;
+	errno = 0;
+	unsigned long uid = strtoul(spec, &end, 10);
+	if (errno || end == spec || *end != ':') usage_error("expected UID:GID", spec);
+	const char *gid_text = end + 1;
+	unsigned long gid = strtoul(gid_text, &end, 10);
+	if (errno || end == gid_text || *end || uid > 0xfffffffeUL || gid > 0xfffffffeUL) usage_error("expected UID:GID", spec);
+	if (uid == 0 || gid == 0) usage_error("refusing to run a sandbox as root", spec);
+	o->has_user = 1;
+	o->uid = (uid_t)uid;
+	o->gid = (gid_t)gid;
+}
+
+/*
+ * Every signal back to its default action, none blocked: what the sandbox starts with must not
+ * depend on warden. posix_spawn leaves glibc's two internal signals (32 and 33) ignored, and an
+ * ignored signal stays ignored across exec; glibc's sigaction refuses to touch them, so this asks
+ * the kernel directly. SIG_DFL with no flags and an empty mask is all zeros in every architecture's
+ * layout of the kernel's struct.
+ */
+static void reset_signals(void)
+{
+	unsigned long action[4] = { 0, 0, 0, 0 };
+	for (int sig = 1; sig <= 64; sig++) {
+		if (sig != SIGKILL && sig != SIGSTOP) syscall(SYS_rt_sigaction, sig, action, NULL, 8);
+	}
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+/* Drops to the sandbox's ids; nothing else may run before this (see the invariants above). */
+static void become_user(const struct options *o)
+{
+	if (!o->has_user) return;
+	uid_t ruid, euid, suid;
+	gid_t rgid, egid, sgid;
+	if (getresuid(&ruid, &euid, &suid) != 0 || getresgid(&rgid, &egid, &sgid) != 0) die("cannot read this process's ids%s", NULL, errno);
+	int already = ruid == o->uid && euid == o->uid && suid == o->uid && rgid == o->gid && egid == o->gid && sgid == o->gid;
+	if (!already) {
+		if (setgroups(0, NULL) != 0) die("cannot drop supplementary groups%s", NULL, errno);
+		if (setresgid(o->gid, o->gid, o->gid) != 0) die("cannot become the sandbox's group%s", NULL, errno);
+		if (setresuid(o->uid, o->uid, o->uid) != 0) die("cannot become the sandbox's user%s", NULL, errno);
+	}
+	if (getresuid(&ruid, &euid, &suid) != 0 || getresgid(&rgid, &egid, &sgid) != 0 ||
+		ruid != o->uid || euid != o->uid || suid != o->uid || rgid != o->gid || egid != o->gid || sgid != o->gid) {
+		die("the sandbox's ids did not take effect%s", NULL, 0);
+	}
+	if (setuid(0) == 0 || setgid(0) == 0) die("root could be regained after dropping it%s", NULL, 0);
+}
+
 static int is_canonical(const char *path)
 {
 	if (path[0] != '/') return 0;
@@ -148,7 +211,9 @@ static void parse(int argc, char **argv, struct options *o)
 			return;
 		}
 		if (i + 1 >= argc) usage_error("missing value after", arg);
-		if (strcmp(arg, "--cgroup-fd") == 0) {
+		if (strcmp(arg, "--user") == 0) {
+			parse_user(o, argv[++i]);
+		} else if (strcmp(arg, "--cgroup-fd") == 0) {
 			if (o->cgroup_count >= 16) usage_error("too many cgroups", NULL);
 			o->cgroup_fds[o->cgroup_count++] = parse_fd(argv[++i]);
 		} else if (strcmp(arg, "--rlimit") == 0) {
@@ -258,6 +323,8 @@ int main(int argc, char **argv)
 {
 	struct options options;
 	parse(argc, argv, &options);
+	become_user(&options);
+	reset_signals();
 	join_cgroups(&options);
 	apply_limits(&options);
 	for (int i = 0; i < options.pin_count; i++) place_pin(&options.pins[i]);
