@@ -3,7 +3,6 @@
 // its model behind inference.local and its dashboard forwarded to the host's loopback.
 import type { Command } from 'commander';
 import { randomBytes } from 'node:crypto';
-import http from 'node:http';
 import { CliError, printJsonResult, printLine } from './output.js';
 import { gatewayCall, print, toCliError } from './gateway-commands.js';
 import type { Blueprint } from '../blueprint/index.js';
@@ -171,7 +170,9 @@ function launchError(error: unknown): CliError {
 }
 
 /** Answers when something speaks HTTP on 127.0.0.1:port (any status); false when nothing does yet. */
-export function httpAnswers(port: number, timeoutMs = 2000): Promise<boolean> {
+export async function httpAnswers(port: number, timeoutMs = 2000): Promise<boolean> {
+  // Loaded here, not with the CLI: node:http costs every other command start-up time.
+  const http = await import('node:http');
   return new Promise((resolve) => {
     const request = http.get({ host: '127.0.0.1', port, path: '/', timeout: timeoutMs }, (response) => {
       response.resume();

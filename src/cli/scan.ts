@@ -2,7 +2,6 @@
 // The scanner itself (and its model) loads only when this command runs.
 import { InvalidArgumentError, type Command } from 'commander';
 import { createReadStream, readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import type { ScanResult, ScanThresholds } from '../governance/index.js';
 import { CliError, printJsonResult, printLine } from './output.js';
 
@@ -111,6 +110,8 @@ function excerpt(text: string): string {
 async function scanJsonLines(file: string, scan: (text: string) => ScanResult): Promise<number> {
   const input = file === '-' ? process.stdin : createReadStream(file, { encoding: 'utf8' });
   const name = file === '-' ? 'stdin' : file;
+  // Loaded here, not with the CLI: node:readline costs every other command start-up time.
+  const { createInterface } = await import('node:readline');
   const lines = createInterface({ input, crlfDelay: Infinity });
   let detected = false;
   let lineNumber = 0;

@@ -5,6 +5,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { Command } from 'commander';
+import { COMMAND_MODULES } from '../../src/cli/main.js';
+import { tamper } from './audit-fixture.js';
 import {
   REPO_ROOT, SKIP_NO_BWRAP, SKIP_NOT_ROOT, projectDir, tempDir, warden, writePolicy, type Result,
 } from '../e2e/helpers.js';
@@ -68,6 +71,21 @@ function sandboxWorkdir(): { dir: string; marker: string; cleanup: () => void } 
 }
 
 describe('usage and help', () => {
+  test('each command group loaded on demand lists exactly the top-level commands its module adds', async () => {
+    // warden loads a group only when the command line names one of its commands: a command
+    // missing from its list would be unknown whenever the command line names only it.
+    for (const group of COMMAND_MODULES) {
+      const program = new Command('warden').enablePositionalOptions();
+      const policy = program.command('policy');
+      (await group.load())({ program, policy, setExit: () => undefined, mode: { json: false } });
+      const added = program.commands.filter((c) => c !== policy).flatMap((c) => [c.name(), ...c.aliases()]);
+      if (policy.commands.length > 0) added.push('policy');
+      assert.deepEqual([...group.commands].sort(), added.sort());
+    }
+    const help = warden(['--help']);
+    for (const name of COMMAND_MODULES.flatMap((group) => group.commands)) assert.match(help.stdout, new RegExp(`^  ${name}\\b`, 'm'), name);
+  });
+
   test('no arguments: usage on stderr, nothing on stdout, exit 2', () => {
     const r = warden([]);
     assert.equal(r.status, USAGE, show(r));
@@ -236,6 +254,22 @@ describe('warden run in a sandbox', { skip: SKIP_NO_BWRAP }, () => {
       { file: bad, line: at.line, column: at.column, path: 'process.run_as_grup' },
     );
     assert.match(String(diagnostics[0]!.message), /did you mean "run_as_group"/);
+  });
+
+  test('an audit log that refuses the run\'s record never runs CMD, though the sandbox is built meanwhile', () => {
+    const home = tempDir('warden-cli-refusing-log-');
+    try {
+      const env = { WARDEN_HOME: path.join(home.dir, 'home') };
+      assert.equal(warden(['run', '--', 'true'], { env }).status, 0, 'control: the log takes records');
+      tamper(env.WARDEN_HOME, "CREATE TRIGGER refuse BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'refused by the test'); END");
+      rmSync(work.marker, { force: true });
+      const r = warden(['run', '--workdir', work.dir, '--', ...MARK], { env });
+      assert.equal(r.status, SETUP_FAILED, show(r));
+      assert.equal(existsSync(work.marker), false, 'CMD ran without its audit record');
+      assert.match(r.stderr, /could not be recorded in the audit log, so nothing was run: refused by the test/);
+    } finally {
+      home.cleanup();
+    }
   });
 
   test('a malformed --env never runs CMD; a well-formed one reaches it', () => {
