@@ -1,6 +1,6 @@
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync, writeSync } from 'node:fs';
+import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import type dgram from 'node:dgram';
 import type net from 'node:net';
 import os from 'node:os';
@@ -30,6 +30,7 @@ import { findTool } from './tools.js';
 import { buildSeccompFilter, hostSeccompArch } from './seccomp.js';
 import { terminalSession } from './terminal.js';
 import { leaseRunUid } from './uids.js';
+import { launch, type LaunchedProcess } from './launch.js';
 
 export interface RunOptions {
   policy: Policy;
@@ -53,6 +54,12 @@ export interface RunOptions {
    * sandbox has no network at all.
    */
   network?: NetworkBridge;
+  /**
+   * Work that must be done before CMD runs, and may run while bubblewrap builds the sandbox
+   * (recording the run in the audit log): CMD is held until it resolves; when it rejects, the
+   * sandbox is killed before CMD ever ran and the error is thrown.
+   */
+  beforeCommand?: () => Promise<void>;
   /**
    * For a sandbox that lives on (the gateway's): CMD's stdin, stdout and stderr are pipes handed
    * to `onStarted`, warden's own signals are not passed on, and aborting `stop` kills the sandbox.
@@ -99,13 +106,17 @@ export interface SandboxIo {
   initPid: number;
 }
 
-export interface SandboxFile {
+/**
+ * A read-only file bubblewrap creates in the sandbox, from `content` or from a copy of `hostFile`
+ * (one of warden's own executables: warden opens it and hands bubblewrap the descriptor, so it
+ * never passes through warden's memory and the sandbox uid need not reach warden's directory).
+ */
+export type SandboxFile = {
   /** Absolute path inside the sandbox, below /.warden. */
   path: string;
-  content: string | Buffer;
   /** Default 0444. */
   mode?: number;
-}
+} & ({ content: string | Buffer } | { hostFile: string });
 
 export interface NetworkBridge {
   /** Ports on the sandbox's loopback that warden serves (the proxy's, and inference.local's). */
@@ -192,25 +203,27 @@ export async function runInSandbox(options: RunOptions): Promise<RunResult> {
     // The Landlock helper goes in by descriptor, like every warden file: the sandbox uid need
     // not be able to reach warden's installation directory.
     const files = [...(options.files ?? []),
-      ...(onTerminal ? [{ path: SUPERVISOR_INSIDE, content: readFileSync(requireNativeHelper('supervisor')), mode: 0o555 }] : []),
-      ...(landlock.kind === 'wrap' ? [{ path: landlock.insidePath, content: readFileSync(landlock.hostBinary), mode: 0o555 }] : [])];
+      ...(onTerminal ? [{ path: SUPERVISOR_INSIDE, hostFile: requireNativeHelper('supervisor'), mode: 0o555 }] : []),
+      ...(landlock.kind === 'wrap' ? [{ path: landlock.insidePath, hostFile: landlock.hostBinary, mode: 0o555 }] : [])];
     for (const file of files) {
       if (!file.path.startsWith(WARDEN_DIR + '/') && !NETWORK_FILES.includes(file.path)) throw new SandboxSetupError(`internal: sandbox file ${file.path} must be under ${WARDEN_DIR}`);
     }
     cgroup = sandboxCgroup(sandboxName, resources, warn);
     const cgroupFds = cgroup?.procsFds ?? [];
     const firstCgroupFd = FD.firstFile + files.length;
+    // CMD waits on bubblewrap's block fd until the network bridge is attached and `beforeCommand` is done.
+    const held = options.network !== undefined || options.beforeCommand !== undefined;
     const bwrapCall = bwrapArgs({
       plan, hostname, uid: user.uid, gid: user.gid, cwd,
       // The supervisor removes WARDEN_SUPERVISOR_SWEEP before it starts CMD; in the sandbox's own
       // PID namespace, it may end by killing everything CMD left behind.
       env: onTerminal ? { ...env, WARDEN_SUPERVISOR_SWEEP: '1' } : env,
       command: landlock.kind === 'wrap' ? [...landlock.prefix, ...sandboxCommand] : sandboxCommand,
-      blockUntilReady: options.network !== undefined,
+      blockUntilReady: held,
       files: files.map((file, index) => ({ fd: FD.firstFile + index, path: file.path, mode: file.mode ?? 0o444 })),
       firstPinFd: firstCgroupFd + cgroupFds.length,
     });
-    const handedOver = [FD.seccomp, FD.info, FD.passwd, FD.group, ...(options.network ? [FD.block] : []), ...files.map((_, index) => FD.firstFile + index)];
+    const handedOver = [FD.seccomp, FD.info, FD.passwd, FD.group, ...(held ? [FD.block] : []), ...files.map((_, index) => FD.firstFile + index)];
     const argv = [
       ...cgroupFds.flatMap((_, index) => ['--cgroup-fd', String(firstCgroupFd + index)]),
       ...rlimitArgs(options.limits ?? { ...DEFAULT_LIMITS, processes: resources.pids }),
@@ -220,7 +233,7 @@ export async function runInSandbox(options: RunOptions): Promise<RunResult> {
     ];
     const terminal = options.service ? undefined : saveTerminal();
     try {
-      const setup = { user, home: homeInside, seccomp, files, cgroup, network: options.network };
+      const setup = { user, home: homeInside, seccomp, files, cgroup, network: options.network, beforeCommand: options.beforeCommand };
       if (onTerminal) {
         const session = terminalSession({ argv: [resolved, ...args], env: {}, cwd }, new AbortController());
         const sandboxExit = await supervise(launcher, argv, { ...setup, service: session.service });
@@ -291,22 +304,29 @@ async function supervise(launcher: string, argv: string[], setup: {
   files: SandboxFile[];
   cgroup: SandboxCgroup | undefined;
   network?: NetworkBridge;
+  beforeCommand?: () => Promise<void>;
   service?: SandboxService;
 }): Promise<number> {
   const { user, network, service, cgroup } = setup;
   const io = service ? 'pipe' : 'inherit';
   const accounts = sandboxAccountFiles(user, setup.home);
-  const child = spawn(launcher, argv, {
-    stdio: [io, io, io, 'pipe', 'pipe', 'pipe', 'pipe', network ? 'pipe' : 'ignore', ...setup.files.map(() => 'pipe' as const), ...(cgroup?.procsFds ?? [])],
-    // Security invariant: bubblewrap itself already runs as the unprivileged sandbox uid, so
-    // no process of the sandbox is ever host root, not even during setup.
-    ...(user.dropsPrivileges ? { uid: user.uid, gid: user.gid } : {}),
-    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
-    detached: true,
-  });
+  const hostFiles = openHostFiles(setup.files);
+  let child: LaunchedProcess;
+  try {
+    // Security invariant: the launcher drops to the unprivileged sandbox uid before anything else
+    // (--user), so bubblewrap and no process of the sandbox is ever host root, not even in setup.
+    child = launch(launcher, [...(user.dropsPrivileges ? ['--user', `${user.uid}:${user.gid}`] : []), ...argv], {
+      fds: [io, io, io, 'pipe', 'pipe', 'pipe', 'pipe', network || setup.beforeCommand ? 'pipe' : 'ignore', ...hostFiles.map((fd) => fd ?? 'pipe'), ...(cgroup?.procsFds ?? [])],
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
+    });
+  } catch (error) {
+    throw new SandboxSetupError(`cannot start bubblewrap: ${(error as Error).message}`);
+  } finally {
+    // The launcher has its own copies (or never started): warden's must not leak elsewhere.
+    for (const fd of hostFiles) if (fd !== undefined) closeSync(fd);
+  }
   let exited = false;
-  const exit = new Promise<number>((resolve, reject) => {
-    child.once('error', (error) => reject(new SandboxSetupError(`cannot start bubblewrap: ${error.message}`)));
+  const exit = new Promise<number>((resolve) => {
     child.once('exit', (code, signal) => {
       exited = true;
       resolve(code ?? 128 + (signal ? os.constants.signals[signal] : 0));
@@ -324,8 +344,12 @@ async function supervise(launcher: string, argv: string[], setup: {
   writeAll(child, FD.seccomp, setup.seccomp);
   writeAll(child, FD.passwd, accounts.passwd);
   writeAll(child, FD.group, accounts.group);
-  setup.files.forEach((file, index) => writeAll(child, FD.firstFile + index, file.content));
+  setup.files.forEach((file, index) => {
+    if ('content' in file) writeAll(child, FD.firstFile + index, file.content);
+  });
   const initPid = readInitPid(child);
+  // Runs while bubblewrap builds the sandbox; CMD is held until it is done.
+  const prepared = setup.beforeCommand?.().then(() => undefined, (error: unknown) => ({ error }));
 
   const running = () => !exited;
   const pending: NodeJS.Signals[] = [];
@@ -365,6 +389,12 @@ async function supervise(launcher: string, argv: string[], setup: {
           throw error;
         }
       }
+      const failed = await prepared;
+      if (failed !== undefined) {
+        killSandbox(child);
+        await exit;
+        throw failed.error;
+      }
       nsInit = pid;
       for (const signal of pending.splice(0)) signalCommand(pid, signal, running);
       if (service) {
@@ -373,7 +403,7 @@ async function supervise(launcher: string, argv: string[], setup: {
       }
     }
     // CMD is held until now (bubblewrap's --block-fd); this releases it.
-    if (network) writeAll(child, FD.block, 'go');
+    if (network || setup.beforeCommand) writeAll(child, FD.block, 'go');
     return await exit;
   } finally {
     for (const signal of forwarded) process.off(signal, forward);
@@ -383,19 +413,31 @@ async function supervise(launcher: string, argv: string[], setup: {
 }
 
 /**
- * Kills bubblewrap and the sandbox's init together: both are in the process group that
- * `detached` made. Killing bubblewrap alone is not enough: an init still held on its block fd
- * was seen to outlive it, keeping warden's pipes open.
+ * Kills bubblewrap and the sandbox's init together: both are in the process group of the
+ * launcher's own session. Killing bubblewrap alone is not enough: an init still held on its block
+ * fd was seen to outlive it, keeping warden's pipes open.
  */
-function killSandbox(child: ChildProcess): void {
+function killSandbox(child: LaunchedProcess): void {
   try {
-    if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+    process.kill(-child.pid, 'SIGKILL');
   } catch {
     child.kill('SIGKILL');
   }
 }
 
-function writeAll(child: ChildProcess, fd: number, data: Buffer | string): void {
+/** Read-only descriptors of the files copied from the host, in the order of `files`. */
+function openHostFiles(files: SandboxFile[]): Array<number | undefined> {
+  const fds: Array<number | undefined> = [];
+  try {
+    for (const file of files) fds.push('hostFile' in file ? openSync(file.hostFile, constants.O_RDONLY) : undefined);
+  } catch (error) {
+    for (const fd of fds) if (fd !== undefined) closeSync(fd);
+    throw new SandboxSetupError(`cannot open warden's own file: ${(error as Error).message}`);
+  }
+  return fds;
+}
+
+function writeAll(child: LaunchedProcess, fd: number, data: Buffer | string): void {
   const stream = child.stdio[fd] as NodeJS.WritableStream | null;
   if (!stream) throw new SandboxSetupError(`internal: fd ${fd} to bubblewrap is not open`);
   // bubblewrap may exit before reading (a setup error); that is reported by its exit status.
@@ -403,7 +445,7 @@ function writeAll(child: ChildProcess, fd: number, data: Buffer | string): void 
   stream.end(data);
 }
 
-function readInitPid(child: ChildProcess): Promise<number | undefined> {
+function readInitPid(child: LaunchedProcess): Promise<number | undefined> {
   const stream = child.stdio[FD.info] as NodeJS.ReadableStream | null;
   return new Promise((resolve, reject) => {
     if (!stream) return reject(new Error('no info fd'));

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import type Database from 'better-sqlite3';
+import Database from 'better-sqlite3';
 import { StoreBusyError, StoreError, StoreSetupError } from './errors.js';
 import { secureHomeMode } from './home-mode.js';
 import { migrate } from './migrations.js';
@@ -111,8 +111,8 @@ export function openStore(home: string, options: OpenStoreOptions = {}, tuning: 
   prepareDatabaseFile(file);
   let db: Database.Database;
   try {
-    const { Database, nativeBinding } = loadSqlite();
-    db = new Database(file, nativeBinding === undefined ? {} : { nativeBinding });
+    const nativeBinding = sqliteAddonFile();
+    db = new Database(file, nativeBinding === null ? {} : { nativeBinding });
   } catch (error) {
     throw new StoreSetupError(`cannot open ${file}: ${(error as Error).message}`, { cause: error });
   }
@@ -160,20 +160,17 @@ export function openStore(home: string, options: OpenStoreOptions = {}, tuning: 
   };
 }
 
-let sqlite: { Database: typeof Database; nativeBinding?: string } | undefined;
+let addonFile: string | null | undefined;
 /**
- * better-sqlite3 (a native addon) is loaded on first open, not on import: most CLI commands
- * never touch the store, and loading it is a measurable part of start-up time. Its addon is
- * loaded from where npm builds it: better-sqlite3's own lookup (the `bindings` package) tries a
- * dozen paths and parses a stack trace first, about 10 ms of every `warden run`.
+ * better-sqlite3's JavaScript is bundled with warden's (Node finding and loading its ten files
+ * cost more than the rest of opening the store); its native addon loads on first open, from
+ * where npm builds it. better-sqlite3's own lookup (the `bindings` package) tries a dozen paths
+ * and parses a stack trace first, about 10 ms of every `warden run`.
  */
-function loadSqlite(): { Database: typeof Database; nativeBinding?: string } {
-  if (sqlite !== undefined) return sqlite;
+function sqliteAddonFile(): string | null {
+  if (addonFile !== undefined) return addonFile;
   const require = createRequire(import.meta.url);
-  const addonFile = path.join(path.dirname(require.resolve('better-sqlite3')), '..', 'build', 'Release', 'better_sqlite3.node');
-  sqlite = {
-    Database: require('better-sqlite3') as typeof Database,
-    ...(fs.existsSync(addonFile) ? { nativeBinding: addonFile } : {}),
-  };
-  return sqlite;
+  const built = path.join(path.dirname(require.resolve('better-sqlite3')), '..', 'build', 'Release', 'better_sqlite3.node');
+  addonFile = fs.existsSync(built) ? built : null;
+  return addonFile;
 }

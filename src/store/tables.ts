@@ -110,17 +110,34 @@ function revisionFromRow(row: PolicyRow): PolicyRevision {
 
 type Transaction = <T>(fn: () => T) => T;
 
+type StatementUse = Pick<Database.Statement, 'get' | 'run' | 'all' | 'iterate'>;
+
+/**
+ * A statement prepared on its first use, not when the store opens: a one-shot `warden run` uses
+ * two of the thirty, and preparing the first statement of a connection also reads the schema.
+ */
+function lazyStatement(db: Database.Database, sql: string, configure: (statement: Database.Statement) => Database.Statement = (statement) => statement): StatementUse {
+  let statement: Database.Statement | undefined;
+  const prepared = () => (statement ??= configure(db.prepare(sql)));
+  return {
+    get: (...params: unknown[]) => prepared().get(...params),
+    run: (...params: unknown[]) => prepared().run(...params),
+    all: (...params: unknown[]) => prepared().all(...params),
+    iterate: (...params: unknown[]) => prepared().iterate(...params),
+  } as StatementUse;
+}
+
 export function sandboxTable(db: Database.Database, transaction: Transaction): SandboxTable {
-  const insertSandbox = db.prepare(`INSERT INTO sandboxes (name, state, created_at, updated_at, policy_rev, workdir, env, command, presets, approval_mode)
+  const insertSandbox = lazyStatement(db, `INSERT INTO sandboxes (name, state, created_at, updated_at, policy_rev, workdir, env, command, presets, approval_mode)
     VALUES (@name, @state, @created_at, @created_at, 1, @workdir, @env, @command, @presets, @approval_mode)`);
-  const updateMode = db.prepare('UPDATE sandboxes SET approval_mode = ?, updated_at = ? WHERE name = ?');
-  const updateCommand = db.prepare('UPDATE sandboxes SET command = ?, updated_at = ? WHERE name = ?');
-  const insertRevision = db.prepare(`INSERT INTO policy_revisions (sandbox, rev, policy, author, reason, created_at, diff)
+  const updateMode = lazyStatement(db, 'UPDATE sandboxes SET approval_mode = ?, updated_at = ? WHERE name = ?');
+  const updateCommand = lazyStatement(db, 'UPDATE sandboxes SET command = ?, updated_at = ? WHERE name = ?');
+  const insertRevision = lazyStatement(db, `INSERT INTO policy_revisions (sandbox, rev, policy, author, reason, created_at, diff)
     VALUES (?, ?, ?, ?, ?, ?, ?)`);
-  const selectOne = db.prepare('SELECT * FROM sandboxes WHERE name = ?');
-  const selectAll = db.prepare('SELECT * FROM sandboxes ORDER BY name');
-  const updateState = db.prepare('UPDATE sandboxes SET state = ?, updated_at = ? WHERE name = ?');
-  const deleteOne = db.prepare('DELETE FROM sandboxes WHERE name = ?');
+  const selectOne = lazyStatement(db, 'SELECT * FROM sandboxes WHERE name = ?');
+  const selectAll = lazyStatement(db, 'SELECT * FROM sandboxes ORDER BY name');
+  const updateState = lazyStatement(db, 'UPDATE sandboxes SET state = ?, updated_at = ? WHERE name = ?');
+  const deleteOne = lazyStatement(db, 'DELETE FROM sandboxes WHERE name = ?');
 
   const get = (name: string) => {
     const row = selectOne.get(name) as SandboxRow | undefined;
@@ -188,15 +205,15 @@ export function sandboxTable(db: Database.Database, transaction: Transaction): S
 }
 
 export function policyRevisionTable(db: Database.Database, transaction: Transaction): PolicyRevisionTable {
-  const selectCurrentRev = db.prepare('SELECT policy_rev FROM sandboxes WHERE name = ?').pluck();
-  const selectMaxRev = db.prepare('SELECT MAX(rev) FROM policy_revisions WHERE sandbox = ?').pluck();
-  const insertRevision = db.prepare(`INSERT INTO policy_revisions (sandbox, rev, policy, author, reason, created_at, diff)
+  const selectCurrentRev = lazyStatement(db, 'SELECT policy_rev FROM sandboxes WHERE name = ?', (statement) => statement.pluck());
+  const selectMaxRev = lazyStatement(db, 'SELECT MAX(rev) FROM policy_revisions WHERE sandbox = ?', (statement) => statement.pluck());
+  const insertRevision = lazyStatement(db, `INSERT INTO policy_revisions (sandbox, rev, policy, author, reason, created_at, diff)
     VALUES (?, ?, ?, ?, ?, ?, ?)`);
-  const pointSandbox = db.prepare('UPDATE sandboxes SET policy_rev = ?, updated_at = ? WHERE name = ?');
-  const selectOne = db.prepare('SELECT * FROM policy_revisions WHERE sandbox = ? AND rev = ?');
-  const selectCurrent = db.prepare(`SELECT r.* FROM policy_revisions r JOIN sandboxes s ON s.name = r.sandbox AND s.policy_rev = r.rev
+  const pointSandbox = lazyStatement(db, 'UPDATE sandboxes SET policy_rev = ?, updated_at = ? WHERE name = ?');
+  const selectOne = lazyStatement(db, 'SELECT * FROM policy_revisions WHERE sandbox = ? AND rev = ?');
+  const selectCurrent = lazyStatement(db, `SELECT r.* FROM policy_revisions r JOIN sandboxes s ON s.name = r.sandbox AND s.policy_rev = r.rev
     WHERE s.name = ?`);
-  const selectAll = db.prepare('SELECT * FROM policy_revisions WHERE sandbox = ? ORDER BY rev');
+  const selectAll = lazyStatement(db, 'SELECT * FROM policy_revisions WHERE sandbox = ? ORDER BY rev');
 
   const one = (row: unknown) => row === undefined ? undefined : revisionFromRow(row as PolicyRow);
 
@@ -243,15 +260,15 @@ function auditFromRow(row: AuditDbRow): AuditRow {
 }
 
 export function auditRowTable(db: Database.Database): AuditRowTable {
-  const selectHead = db.prepare('SELECT seq, hash FROM audit_head WHERE id = 1');
-  const selectLast = db.prepare('SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1');
-  const insert = db.prepare(`INSERT INTO audit (seq, ts, kind, sandbox, actor, payload, prev_hash, hash)
+  const selectHead = lazyStatement(db, 'SELECT seq, hash FROM audit_head WHERE id = 1');
+  const selectLast = lazyStatement(db, 'SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1');
+  const insert = lazyStatement(db, `INSERT INTO audit (seq, ts, kind, sandbox, actor, payload, prev_hash, hash)
     VALUES (@seq, @ts, @kind, @sandbox, @actor, @payload, @prevHash, @hash)`);
-  const updateHead = db.prepare('UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1');
-  const selectPage = db.prepare('SELECT * FROM audit WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?');
+  const updateHead = lazyStatement(db, 'UPDATE audit_head SET seq = ?, hash = ? WHERE id = 1');
+  const selectPage = lazyStatement(db, 'SELECT * FROM audit WHERE seq > ? AND seq <= ? ORDER BY seq LIMIT ?');
   // Raw arrays: verification reads every row, and better-sqlite3 builds plain arrays much faster than objects.
-  const selectAll = db.prepare('SELECT seq, ts, kind, sandbox, actor, payload, prev_hash, hash FROM audit ORDER BY seq').raw(true);
-  const selectCount = db.prepare('SELECT COUNT(*) FROM audit').pluck();
+  const selectAll = lazyStatement(db, 'SELECT seq, ts, kind, sandbox, actor, payload, prev_hash, hash FROM audit ORDER BY seq', (statement) => statement.raw(true));
+  const selectCount = lazyStatement(db, 'SELECT COUNT(*) FROM audit', (statement) => statement.pluck());
 
   return {
     head: () => selectHead.get() as AuditPosition | undefined,
@@ -288,17 +305,17 @@ function approvalFromRow(row: ApprovalDbRow): ApprovalRecord {
 }
 
 export function approvalTable(db: Database.Database, transaction: Transaction): ApprovalTable {
-  const selectPending = db.prepare("SELECT * FROM approvals WHERE sandbox = ? AND key = ? AND state = 'pending'");
-  const insert = db.prepare(`INSERT INTO approvals (sandbox, key, state, draft, hits, waiting, version, first_seen, last_seen)
+  const selectPending = lazyStatement(db, "SELECT * FROM approvals WHERE sandbox = ? AND key = ? AND state = 'pending'");
+  const insert = lazyStatement(db, `INSERT INTO approvals (sandbox, key, state, draft, hits, waiting, version, first_seen, last_seen)
     VALUES (?, ?, 'pending', ?, 1, ?, 1, ?, ?)`);
-  const bump = db.prepare('UPDATE approvals SET draft = ?, hits = hits + 1, waiting = waiting + ?, version = version + 1, last_seen = ? WHERE id = ?');
-  const selectOne = db.prepare('SELECT * FROM approvals WHERE id = ?');
-  const selectAll = db.prepare(`SELECT * FROM approvals WHERE (@state IS NULL OR state = @state) AND (@sandbox IS NULL OR sandbox = @sandbox)
+  const bump = lazyStatement(db, 'UPDATE approvals SET draft = ?, hits = hits + 1, waiting = waiting + ?, version = version + 1, last_seen = ? WHERE id = ?');
+  const selectOne = lazyStatement(db, 'SELECT * FROM approvals WHERE id = ?');
+  const selectAll = lazyStatement(db, `SELECT * FROM approvals WHERE (@state IS NULL OR state = @state) AND (@sandbox IS NULL OR sandbox = @sandbox)
     ORDER BY id DESC`);
-  const answered = db.prepare('UPDATE approvals SET waiting = MAX(0, waiting - ?) WHERE id = ?');
-  const lost = db.prepare('UPDATE approvals SET waiting = MAX(0, waiting - ?), gone = gone + MIN(waiting, ?) WHERE id = ?');
-  const close = db.prepare("UPDATE approvals SET state = ?, decided_by = ?, decided_at = ?, decision = ?, version = version + 1 WHERE id = ? AND state = 'pending'");
-  const abandon = db.prepare('UPDATE approvals SET gone = gone + waiting, waiting = 0 WHERE waiting > 0');
+  const answered = lazyStatement(db, 'UPDATE approvals SET waiting = MAX(0, waiting - ?) WHERE id = ?');
+  const lost = lazyStatement(db, 'UPDATE approvals SET waiting = MAX(0, waiting - ?), gone = gone + MIN(waiting, ?) WHERE id = ?');
+  const close = lazyStatement(db, "UPDATE approvals SET state = ?, decided_by = ?, decided_at = ?, decision = ?, version = version + 1 WHERE id = ? AND state = 'pending'");
+  const abandon = lazyStatement(db, 'UPDATE approvals SET gone = gone + waiting, waiting = 0 WHERE waiting > 0');
 
   const one = (id: number) => {
     const row = selectOne.get(id) as ApprovalDbRow | undefined;

@@ -118,7 +118,7 @@ describe('warden audit verify', () => {
     const file = path.join(home.home, 'audit.anchors');
     const head = records[records.length - 1]!;
     const old = (seq: number) => JSON.stringify({ seq, hash: 'a'.repeat(64), ts: new Date(0).toISOString() });
-    // Well over the 64 KiB read, so the read starts in the middle of a line.
+    // Well over the 4 KiB read, so the read starts in the middle of a line.
     const history = Array.from({ length: 2000 }, (_, i) => old((i % (head.seq - 1)) + 1)).join('\n') + '\n';
     writeFileSync(file, history + JSON.stringify({ seq: head.seq, hash: head.hash, ts: new Date().toISOString() }) + '\n');
     const before = statSync(file).size;
