@@ -55,7 +55,8 @@ export async function benchSandbox(log: (line: string) => void): Promise<Row[]> 
       { name: 'bare true', argv: ['true'] },
       { name: 'raw bwrap true', argv: ['bwrap', '--unshare-all', '--unshare-user', '--die-with-parent', '--ro-bind', '/usr', '/usr',
         '--symlink', 'usr/lib', '/lib', '--symlink', 'usr/lib64', '/lib64', '--symlink', 'usr/bin', '/bin', '--proc', '/proc', '--dev', '/dev', 'true'] },
-      { name: 'warden run -- true', argv: [process.execPath, WARDEN, 'run', '--', 'true'] },
+      // As users run it (and as srt is run below): the executable, through its #! line.
+      { name: 'warden run -- true', argv: [WARDEN, 'run', '--', 'true'] },
     ];
     const srt = srtContender(dir);
     if (typeof srt === 'string') log(`skipping srt: ${srt}`);

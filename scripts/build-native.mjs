@@ -5,7 +5,8 @@
 //   idmap-mount    (root) shows a user's project to a sandbox uid as its own, files staying the user's
 //   supervisor     the long-lived process of each named sandbox: starts the commands of
 //                  `warden exec` / `warden connect` for the gateway (frames: src/sandbox/frames.ts)
-//   host.node      a Node-API addon: peer credentials of gateway clients, link-safe mkdir
+//   host.node      a Node-API addon: starts every sandbox's launcher (posix_spawn), peer
+//                  credentials of gateway clients, link-safe mkdir
 //
 // A missing compiler or static C library does not fail `npm install`, so that the rest of warden
 // (policy validation, presets, audit) still installs; but no sandbox can start without the

@@ -26,8 +26,8 @@ await build({
   splitting: true,
   // better-sqlite3's JavaScript is bundled (Node resolving and loading its ten files cost more
   // than the rest of opening the store); its addon loads from node_modules (src/store/open.ts).
-  // `bindings` is its fallback lookup, never taken when the addon is where npm builds it. ink and
-  // react (`warden term` only) load from node_modules: nothing else pays for them.
+  // `bindings` is its fallback lookup, which warden never lets it take. ink and react
+  // (`warden term` only) load from node_modules: nothing else pays for them.
   external: ['bindings', 'ink', 'react'],
   // commander is CommonJS and calls require() for node builtins.
   banner: { js: "import { createRequire as __wardenRequire } from 'node:module'; const require = __wardenRequire(import.meta.url);" },

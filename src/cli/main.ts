@@ -4,6 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CliError, printLine, reportError, type OutputMode } from './output.js';
 import { addLimitOptions, type LimitFlags } from './limits.js';
+import { deferExtraCaCertificates } from './trust.js';
 
 /** Exit codes of warden itself, chosen not to collide with a typical CMD's. */
 export const EXIT = { usage: 2, setup: 125 } as const;
@@ -279,8 +280,12 @@ export interface RunCliOptions extends LimitFlags {
   json?: boolean;
 }
 
-/** Runs the CLI and returns the process exit code. */
-export async function main(argv: string[]): Promise<number> {
+/**
+ * Runs the CLI and returns the process exit code. `deferredCaFile`: NODE_EXTRA_CA_CERTS when the
+ * launcher kept it from Node (bin/warden.js), for warden's own TLS connections.
+ */
+export async function main(argv: string[], start: { deferredCaFile?: string | undefined } = {}): Promise<number> {
+  deferExtraCaCertificates(start.deferredCaFile);
   let exitCode = 0;
   const mode: { json: boolean } = { json: argv.includes('--json') && !argv.slice(0, argv.indexOf('--json')).includes('--') };
   const program = await buildProgram(argv, (code) => { exitCode = code; }, mode);

@@ -6,6 +6,7 @@ import { governanceStages } from '../governance/index.js';
 import type { Policy } from '../policy/index.js';
 import { printLine } from './output.js';
 import type { RunRecords } from './run-records.js';
+import { upstreamRoots } from './trust.js';
 
 
 /**
@@ -29,7 +30,7 @@ export async function prepareRunNetwork(policy: Policy, sandbox: string, records
     printLine(2, proxyIgnoredNotice(name));
     records.event('egress.direct_lookup', { host: name });
   };
-  return prepareSandboxNetwork({ checkpoint, policy: () => policy, hooks: await inferenceHooks(checkpoint, home, records), onDirectLookup });
+  return prepareSandboxNetwork({ checkpoint, policy: () => policy, hooks: await inferenceHooks(checkpoint, home, records), onDirectLookup, upstreamCA: upstreamRoots() });
 }
 
 /**
@@ -40,6 +41,7 @@ export async function prepareRunNetwork(policy: Policy, sandbox: string, records
 async function inferenceHooks(checkpoint: Checkpoint, home: string, records: RunRecords): Promise<EgressHooks> {
   if (checkpoint.policyInForce().inference === undefined || !existsSync(path.join(home, 'inference.json'))) return {};
   const { createInferenceService, INFERENCE_HOST, ProviderStore } = await import('../inference/index.js');
-  const inference = createInferenceService({ checkpoint, store: new ProviderStore(home), recordCall: (call) => records.event('inference.call', call) });
+  const upstreamCA = upstreamRoots();
+  const inference = createInferenceService({ checkpoint, store: new ProviderStore(home), recordCall: (call) => records.event('inference.call', call), ...(upstreamCA ? { upstreamCA } : {}) });
   return { localServices: { [INFERENCE_HOST]: inference.service } };
 }

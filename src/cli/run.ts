@@ -26,14 +26,10 @@ export async function runCommand(command: string[], opts: RunCliOptions): Promis
     // No network policies and no model calls (an inference section and a route), no proxy: the
     // sandbox then has no network at all, and starts without loading the egress component.
     const networked = Object.keys(policy.network_policies).length > 0 || (policy.inference !== undefined && existsSync(path.join(home, 'inference.json')));
-    const openRecords = async () => (await import('./run-records.js')).openRunRecords(home, name, { argv: command, networked, ...(opts.workdir !== undefined ? { workdir: opts.workdir } : {}) });
-    // The run is recorded (run.started committed) before CMD runs: no audit record, no action. With
-    // a network, first, as the proxy records into the same log; without one, while bubblewrap builds
-    // the sandbox, which holds CMD until the record is in.
-    let opening = networked ? Promise.resolve(await openRecords()) : undefined;
+    const records = await (await import('./run-records.js')).openRunRecords(home, name, { argv: command, networked, ...(opts.workdir !== undefined ? { workdir: opts.workdir } : {}) });
     let exitCode = SETUP_FAILED;
     try {
-      const net = networked ? await (await import('./network.js')).prepareRunNetwork(policy, name, await opening!, opts.events, home) : undefined;
+      const net = networked ? await (await import('./network.js')).prepareRunNetwork(policy, name, records, opts.events, home) : undefined;
       try {
         const result = await runInSandbox({
           policy, command, name,
@@ -42,7 +38,6 @@ export async function runCommand(command: string[], opts: RunCliOptions): Promis
           wardenHome: home,
           files: net?.files,
           network: net?.network,
-          ...(networked ? {} : { beforeCommand: async () => void await (opening = openRecords()) }),
           // A terminal of its own, as `warden connect` gives: job control, `tty`, Ctrl-C for CMD.
           terminal: Boolean(process.stdin.isTTY && process.stdout.isTTY),
         });
@@ -52,9 +47,7 @@ export async function runCommand(command: string[], opts: RunCliOptions): Promis
         await net?.close();
       }
     } finally {
-      // A run whose setup failed before it was recorded is still recorded, as having failed.
-      const records = await (opening ?? openRecords()).catch(() => undefined);
-      await records?.finish(exitCode);
+      await records.finish(exitCode);
     }
   } catch (error) {
     throw toCliError(error);

@@ -51,6 +51,8 @@ export interface SandboxNetworkOptions {
    * ignores the proxy variables, and its connection will fail (see lookup-trap.ts).
    */
   onDirectLookup?: (name: string) => void;
+  /** The roots re-originated TLS must chain to, instead of Node's (see EgressProxyOptions). */
+  upstreamCA?: string[] | undefined;
 }
 
 /**
@@ -67,6 +69,7 @@ export function prepareSandboxNetwork(options: SandboxNetworkOptions): SandboxNe
     identify: (socket, signal) => identify ? identify(socket, signal) : Promise.reject(new Error('sandbox not attached')),
     ca,
     hooks: { transformResponse: inspectContent(options.checkpoint, options.hooks?.hold), ...options.hooks },
+    ...(options.upstreamCA ? { upstreamCA: options.upstreamCA } : {}),
   });
   const proxyUrl = `http://127.0.0.1:${PROXY_PORT}`;
   const env: Record<string, string> = {

@@ -30,8 +30,15 @@ class Launched extends EventEmitter implements LaunchedProcess {
     super();
     watchExit(pid, (code, signalNumber) => {
       this.ended = true;
-      const signal = signalNumber === null ? null : signalName(signalNumber);
-      this.emit('exit', code, signal);
+      if (signalNumber === null) {
+        // (null, null): it could not be waited for, which never happens to a child of ours.
+        this.emit('exit', code ?? 125, null);
+        return;
+      }
+      const signal = signalName(signalNumber);
+      // A signal Node has no name for (a real-time one) is reported as its exit code, as shells do.
+      if (signal === null) this.emit('exit', 128 + signalNumber, null);
+      else this.emit('exit', null, signal);
     });
   }
 
@@ -56,16 +63,19 @@ function signalName(number: number): NodeJS.Signals | null {
  */
 export function launch(file: string, argv: readonly string[], options: { env: Record<string, string>; fds: readonly ChildFd[] }): LaunchedProcess {
   const pairs: Array<[number, number] | undefined> = [];
+  let pid: number;
   try {
     for (const fd of options.fds) pairs.push(fd === 'pipe' ? socketPair() : undefined);
     const childFds = options.fds.map((fd, index) =>
       fd === 'pipe' ? pairs[index]![1] : fd === 'inherit' ? (index <= 2 ? index : -1) : fd === 'ignore' ? -1 : fd);
-    const pid = spawnDetached(file, [file, ...argv], Object.entries(options.env).map(([name, value]) => `${name}=${value}`), childFds);
-    const stdio = pairs.map((pair) => (pair === undefined ? null : new net.Socket({ fd: pair[0], readable: true, writable: true })));
-    for (const pair of pairs) if (pair !== undefined) closeSync(pair[1]);
-    return new Launched(pid, stdio);
+    pid = spawnDetached(file, [file, ...argv], Object.entries(options.env).map(([name, value]) => `${name}=${value}`), childFds);
   } catch (error) {
     for (const pair of pairs) if (pair !== undefined) for (const fd of pair) closeSync(fd);
     throw error;
   }
+  // Started: from here on nothing throws before the child is watched, and each descriptor is
+  // closed exactly once (the child's ends here; warden's ends by their sockets).
+  for (const pair of pairs) if (pair !== undefined) closeSync(pair[1]);
+  const stdio = pairs.map((pair) => (pair === undefined ? null : new net.Socket({ fd: pair[0], readable: true, writable: true })));
+  return new Launched(pid, stdio);
 }

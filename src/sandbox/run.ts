@@ -55,12 +55,6 @@ export interface RunOptions {
    */
   network?: NetworkBridge;
   /**
-   * Work that must be done before CMD runs, and may run while bubblewrap builds the sandbox
-   * (recording the run in the audit log): CMD is held until it resolves; when it rejects, the
-   * sandbox is killed before CMD ever ran and the error is thrown.
-   */
-  beforeCommand?: () => Promise<void>;
-  /**
    * For a sandbox that lives on (the gateway's): CMD's stdin, stdout and stderr are pipes handed
    * to `onStarted`, warden's own signals are not passed on, and aborting `stop` kills the sandbox.
    * Without it CMD shares warden's stdio and terminal.
@@ -116,7 +110,7 @@ export type SandboxFile = {
   path: string;
   /** Default 0444. */
   mode?: number;
-} & ({ content: string | Buffer } | { hostFile: string });
+} & ({ content: string | Buffer; hostFile?: never } | { hostFile: string; content?: never });
 
 export interface NetworkBridge {
   /** Ports on the sandbox's loopback that warden serves (the proxy's, and inference.local's). */
@@ -211,19 +205,17 @@ export async function runInSandbox(options: RunOptions): Promise<RunResult> {
     cgroup = sandboxCgroup(sandboxName, resources, warn);
     const cgroupFds = cgroup?.procsFds ?? [];
     const firstCgroupFd = FD.firstFile + files.length;
-    // CMD waits on bubblewrap's block fd until the network bridge is attached and `beforeCommand` is done.
-    const held = options.network !== undefined || options.beforeCommand !== undefined;
     const bwrapCall = bwrapArgs({
       plan, hostname, uid: user.uid, gid: user.gid, cwd,
       // The supervisor removes WARDEN_SUPERVISOR_SWEEP before it starts CMD; in the sandbox's own
       // PID namespace, it may end by killing everything CMD left behind.
       env: onTerminal ? { ...env, WARDEN_SUPERVISOR_SWEEP: '1' } : env,
       command: landlock.kind === 'wrap' ? [...landlock.prefix, ...sandboxCommand] : sandboxCommand,
-      blockUntilReady: held,
+      blockUntilReady: options.network !== undefined,
       files: files.map((file, index) => ({ fd: FD.firstFile + index, path: file.path, mode: file.mode ?? 0o444 })),
       firstPinFd: firstCgroupFd + cgroupFds.length,
     });
-    const handedOver = [FD.seccomp, FD.info, FD.passwd, FD.group, ...(held ? [FD.block] : []), ...files.map((_, index) => FD.firstFile + index)];
+    const handedOver = [FD.seccomp, FD.info, FD.passwd, FD.group, ...(options.network ? [FD.block] : []), ...files.map((_, index) => FD.firstFile + index)];
     const argv = [
       ...cgroupFds.flatMap((_, index) => ['--cgroup-fd', String(firstCgroupFd + index)]),
       ...rlimitArgs(options.limits ?? { ...DEFAULT_LIMITS, processes: resources.pids }),
@@ -233,7 +225,7 @@ export async function runInSandbox(options: RunOptions): Promise<RunResult> {
     ];
     const terminal = options.service ? undefined : saveTerminal();
     try {
-      const setup = { user, home: homeInside, seccomp, files, cgroup, network: options.network, beforeCommand: options.beforeCommand };
+      const setup = { user, home: homeInside, seccomp, files, cgroup, network: options.network };
       if (onTerminal) {
         const session = terminalSession({ argv: [resolved, ...args], env: {}, cwd }, new AbortController());
         const sandboxExit = await supervise(launcher, argv, { ...setup, service: session.service });
@@ -304,7 +296,6 @@ async function supervise(launcher: string, argv: string[], setup: {
   files: SandboxFile[];
   cgroup: SandboxCgroup | undefined;
   network?: NetworkBridge;
-  beforeCommand?: () => Promise<void>;
   service?: SandboxService;
 }): Promise<number> {
   const { user, network, service, cgroup } = setup;
@@ -316,7 +307,7 @@ async function supervise(launcher: string, argv: string[], setup: {
     // Security invariant: the launcher drops to the unprivileged sandbox uid before anything else
     // (--user), so bubblewrap and no process of the sandbox is ever host root, not even in setup.
     child = launch(launcher, [...(user.dropsPrivileges ? ['--user', `${user.uid}:${user.gid}`] : []), ...argv], {
-      fds: [io, io, io, 'pipe', 'pipe', 'pipe', 'pipe', network || setup.beforeCommand ? 'pipe' : 'ignore', ...hostFiles.map((fd) => fd ?? 'pipe'), ...(cgroup?.procsFds ?? [])],
+      fds: [io, io, io, 'pipe', 'pipe', 'pipe', 'pipe', network ? 'pipe' : 'ignore', ...hostFiles.map((fd) => fd ?? 'pipe'), ...(cgroup?.procsFds ?? [])],
       env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
     });
   } catch (error) {
@@ -341,15 +332,20 @@ async function supervise(launcher: string, argv: string[], setup: {
   if (service) child.stderr!.on('data', collectSetupMessages);
   // The launcher has its own copies now; warden's are not needed (and must not leak elsewhere).
   cgroup?.closeFds();
-  writeAll(child, FD.seccomp, setup.seccomp);
-  writeAll(child, FD.passwd, accounts.passwd);
-  writeAll(child, FD.group, accounts.group);
-  setup.files.forEach((file, index) => {
-    if ('content' in file) writeAll(child, FD.firstFile + index, file.content);
-  });
-  const initPid = readInitPid(child);
-  // Runs while bubblewrap builds the sandbox; CMD is held until it is done.
-  const prepared = setup.beforeCommand?.().then(() => undefined, (error: unknown) => ({ error }));
+  let initPid: Promise<number | undefined>;
+  try {
+    writeAll(child, FD.seccomp, setup.seccomp);
+    writeAll(child, FD.passwd, accounts.passwd);
+    writeAll(child, FD.group, accounts.group);
+    setup.files.forEach((file, index) => {
+      if (file.content !== undefined) writeAll(child, FD.firstFile + index, file.content);
+    });
+    initPid = readInitPid(child);
+  } catch (error) {
+    // Nothing of the sandbox may outlive a setup that failed here.
+    killSandbox(child);
+    throw error;
+  }
 
   const running = () => !exited;
   const pending: NodeJS.Signals[] = [];
@@ -389,12 +385,6 @@ async function supervise(launcher: string, argv: string[], setup: {
           throw error;
         }
       }
-      const failed = await prepared;
-      if (failed !== undefined) {
-        killSandbox(child);
-        await exit;
-        throw failed.error;
-      }
       nsInit = pid;
       for (const signal of pending.splice(0)) signalCommand(pid, signal, running);
       if (service) {
@@ -403,7 +393,7 @@ async function supervise(launcher: string, argv: string[], setup: {
       }
     }
     // CMD is held until now (bubblewrap's --block-fd); this releases it.
-    if (network || setup.beforeCommand) writeAll(child, FD.block, 'go');
+    if (network) writeAll(child, FD.block, 'go');
     return await exit;
   } finally {
     for (const signal of forwarded) process.off(signal, forward);
@@ -429,7 +419,7 @@ function killSandbox(child: LaunchedProcess): void {
 function openHostFiles(files: SandboxFile[]): Array<number | undefined> {
   const fds: Array<number | undefined> = [];
   try {
-    for (const file of files) fds.push('hostFile' in file ? openSync(file.hostFile, constants.O_RDONLY) : undefined);
+    for (const file of files) fds.push(file.hostFile !== undefined ? openSync(file.hostFile, constants.O_RDONLY) : undefined);
   } catch (error) {
     for (const fd of fds) if (fd !== undefined) closeSync(fd);
     throw new SandboxSetupError(`cannot open warden's own file: ${(error as Error).message}`);
@@ -451,9 +441,9 @@ function readInitPid(child: LaunchedProcess): Promise<number | undefined> {
     if (!stream) return reject(new Error('no info fd'));
     let settled = false;
     let text = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      text += chunk;
+    // bubblewrap's info is ASCII JSON: decoded per chunk (a decoding stream loads more of Node).
+    stream.on('data', (chunk: Buffer) => {
+      text += chunk.toString('latin1');
       const match = /"child-pid":\s*(\d+)/.exec(text);
       if (match && !settled) {
         settled = true;

@@ -111,9 +111,9 @@ export function openStore(home: string, options: OpenStoreOptions = {}, tuning: 
   prepareDatabaseFile(file);
   let db: Database.Database;
   try {
-    const nativeBinding = sqliteAddonFile();
-    db = new Database(file, nativeBinding === null ? {} : { nativeBinding });
+    db = new Database(file, { nativeBinding: sqliteAddonFile() });
   } catch (error) {
+    if (error instanceof StoreSetupError) throw error;
     throw new StoreSetupError(`cannot open ${file}: ${(error as Error).message}`, { cause: error });
   }
   let schemaVersion: number;
@@ -160,17 +160,18 @@ export function openStore(home: string, options: OpenStoreOptions = {}, tuning: 
   };
 }
 
-let addonFile: string | null | undefined;
+let addonFile: string | undefined;
 /**
  * better-sqlite3's JavaScript is bundled with warden's (Node finding and loading its ten files
  * cost more than the rest of opening the store); its native addon loads on first open, from
- * where npm builds it. better-sqlite3's own lookup (the `bindings` package) tries a dozen paths
- * and parses a stack trace first, about 10 ms of every `warden run`.
+ * where npm builds it, and from nowhere else: better-sqlite3's own fallback lookup (the `bindings`
+ * package) would search directories relative to warden's for any file of that name.
  */
-function sqliteAddonFile(): string | null {
+function sqliteAddonFile(): string {
   if (addonFile !== undefined) return addonFile;
   const require = createRequire(import.meta.url);
   const built = path.join(path.dirname(require.resolve('better-sqlite3')), '..', 'build', 'Release', 'better_sqlite3.node');
-  addonFile = fs.existsSync(built) ? built : null;
+  if (!fs.existsSync(built)) throw new StoreSetupError(`SQLite's native addon is missing (${built}): run \`npm rebuild better-sqlite3\` in warden's directory`);
+  addonFile = built;
   return addonFile;
 }

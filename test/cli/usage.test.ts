@@ -272,6 +272,14 @@ describe('warden run in a sandbox', { skip: SKIP_NO_BWRAP }, () => {
     }
   });
 
+  test('CMD gets blocking stdin and stdout even where warden\'s own pipes are non-blocking (Node makes them so)', () => {
+    const r = warden(['run', '--', 'sh', '-c', 'grep ^flags: /proc/self/fdinfo/0 /proc/self/fdinfo/1'], { input: 'x' });
+    assert.equal(r.status, 0, show(r));
+    const flags = lines(r.stdout).map((line) => parseInt(line.split(/\s+/).at(-1)!, 8));
+    assert.equal(flags.length, 2, r.stdout);
+    for (const value of flags) assert.equal(value & 0o4000, 0, `O_NONBLOCK is set: ${r.stdout}`);
+  });
+
   test('a malformed --env never runs CMD; a well-formed one reaches it', () => {
     const bad = runMarked(['--env', 'BAD']);
     assert.equal(bad.status, USAGE, show(bad));

@@ -2,14 +2,14 @@
 // warden's egress proxy. Each denial is paired with the same request once the missing rule
 // is present, so every test fails if its rule were ignored.
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type http from 'node:http';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gitHttpBackend, makeRepo } from '../egress/git-server.js';
 import { type Started, startHttp, startHttps, upstreamCA } from '../egress/helpers.js';
-import { IS_ROOT, newHome, PROJECT_OWNER, SKIP_NO_BWRAP, tempDir, wardenAsync, writePolicy, type Result } from './helpers.js';
+import { IS_ROOT, newHome, PROJECT_OWNER, SKIP_NO_BWRAP, tempDir, testEnv, WARDEN, wardenAsync, writePolicy, type Result } from './helpers.js';
 
 const scratch = tempDir('warden-e2e-egress-');
 chmodSync(scratch.dir, 0o755); // sandboxes use workdirs below it
@@ -167,6 +167,35 @@ describe('egress from a sandbox', { skip: SKIP_NO_BWRAP }, () => {
     const missing = await sandboxed(gone, CURL(`https://localhost:${secure.port}/private-ca-missing`), [], false);
     assert.equal(missing.stdout, '502\n', missing.stderr);
     assert.ok(missing.events.some((e) => e.code === 'upstream_ca_unreadable'), JSON.stringify(missing.events));
+  });
+
+  test('NODE_EXTRA_CA_CERTS is honoured when warden starts as `warden`: its launcher keeps the file from Node, the proxy adds it, children get it back', async () => {
+    // Run as users run it (the executable, through its #! line), not as `node bin/warden.js`.
+    const env = testEnv({ NODE_EXTRA_CA_CERTS: upstreamCaFile });
+    const policy = policyFile([{ port: secure.port, protocol: 'rest', access: 'read-only' }], ['/usr/bin/curl']);
+    // Not spawnSync: the test's own server must keep answering.
+    const child = spawn(WARDEN, ['run', '--policy', policy, '--', 'sh', '-c', CURL(`https://localhost:${secure.port}/extra-ca-deferred`)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { stdout += d; });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+    await new Promise((resolve) => child.once('close', resolve));
+    assert.equal(stdout, '200\n', stderr);
+    assert.ok(hits.includes('GET /extra-ca-deferred'));
+
+    const home = tempDir('warden-e2e-deferred-ca-');
+    const gatewayEnv = { ...env, WARDEN_HOME: path.join(home.dir, 'home') };
+    try {
+      const started = spawnSync(WARDEN, ['gateway', 'start'], { env: gatewayEnv, encoding: 'utf8' });
+      assert.equal(started.status, 0, started.stderr);
+      const pid = Number(/pid (\d+)/.exec(started.stdout)?.[1]);
+      const environ = readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0');
+      assert.ok(environ.includes(`NODE_EXTRA_CA_CERTS=${upstreamCaFile}`), 'the gateway loads the file itself');
+      assert.ok(!environ.some((entry) => entry.startsWith('WARDEN_DEFERRED_CA_CERTS=')));
+    } finally {
+      spawnSync(WARDEN, ['gateway', 'stop'], { env: gatewayEnv });
+      home.cleanup();
+    }
   });
 
   test('L7 path rules: allowed paths pass, others are denied', async () => {

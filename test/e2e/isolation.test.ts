@@ -148,8 +148,8 @@ describe('each sandbox runs as a uid of its own', { skip: SKIP_NOT_ROOT || SKIP_
     assert.deepEqual(dropped.stdout.trim().split('\n').map((l) => l.trim()), ['1800123456', '1800123457', '1800123457', 'Groups:']);
     const control = onHost(`/bin/sh -c 'id -u; grep ^Groups: /proc/self/status'`);
     assert.match(control.stdout, /^0\n/, 'control: without --user it stays root');
-    for (const refused of ['0:0', '1800123456:0', '0:1800123456', '12:x', '-1:5']) {
-      const r = onHost(`${LAUNCHER} --user ${refused} -- /bin/true`);
+    for (const refused of ['0:0', '1800123456:0', '0:1800123456', '12:x', '-1:5', ' 5:5', '+5:5', '-4294967295:5', '5:', '4294967295:5']) {
+      const r = onHost(`${LAUNCHER} --user '${refused}' -- /bin/true`);
       assert.equal(r.status, 125, `--user ${refused}: ${r.stderr}`);
     }
   });

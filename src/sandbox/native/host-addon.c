@@ -16,9 +16,9 @@
  *                                 Node process copies its page tables and then tears them down,
  *                                 about 10 ms here; warden starts a sandbox's launcher this way.
  *   socketPair()               -> [fd, fd], a close-on-exec Unix stream socket pair (a child's stdio).
- *   watchExit(pid, callback)   calls callback(code, signal) once when child `pid` has ended, from a
- *                                 thread of its own that waits for it (and so reaps it). Keeps the
- *                                 event loop alive until then.
+ *   watchExit(pid, callback)   calls callback(code, signal) once when child `pid` has ended (a
+ *                                 thread of its own waits for it), then reaps it. Keeps the event
+ *                                 loop alive until then. (null, null): it could not be waited for.
  *
  * Security invariants (makeDirectories): warden may run as root while a sandbox can write below
  * some host paths. A sandbox can plant a symbolic link there; a root `mkdir -p` would follow it and
@@ -229,7 +229,10 @@ static char **string_array(napi_env env, napi_value array, const char *what)
 		return NULL;
 	}
 	char **strings = calloc((size_t)length + 1, sizeof(char *));
-	if (!strings) return NULL;
+	if (!strings) {
+		throw_errno(env, what, NULL, ENOMEM);
+		return NULL;
+	}
 	for (uint32_t i = 0; i < length; i++) {
 		napi_value item;
 		size_t size;
@@ -238,7 +241,10 @@ static char **string_array(napi_env env, napi_value array, const char *what)
 			goto fail;
 		}
 		strings[i] = malloc(size + 1);
-		if (!strings[i] || napi_get_value_string_utf8(env, item, strings[i], size + 1, &size) != napi_ok) goto fail;
+		if (!strings[i] || napi_get_value_string_utf8(env, item, strings[i], size + 1, &size) != napi_ok) {
+			throw_errno(env, what, NULL, ENOMEM);
+			goto fail;
+		}
 		if (strlen(strings[i]) != size) {
 			throw_message(env, "a string with a NUL byte cannot be an argument");
 			goto fail;
@@ -356,10 +362,15 @@ static napi_value socket_pair(napi_env env, napi_callback_info info)
 
 struct exit_watch {
 	pid_t pid;
-	int status; /* from waitpid, or -1 when the child could not be waited for */
+	siginfo_t info; /* si_pid 0: the child could not be waited for */
 	napi_threadsafe_function callback;
 };
 
+/*
+ * On the main thread. Security invariant: the child is reaped only here, after JavaScript has
+ * been told it ended: until then it stays a zombie, so its pid cannot be reused by another
+ * process that warden (perhaps root) would then signal.
+ */
 static void deliver_exit(napi_env env, napi_value callback, void *context, void *data)
 {
 	(void)context;
@@ -368,10 +379,14 @@ static void deliver_exit(napi_env env, napi_value callback, void *context, void 
 		napi_value args[2], undefined;
 		napi_get_null(env, &args[0]);
 		napi_get_null(env, &args[1]);
-		if (watch->status != -1 && WIFEXITED(watch->status)) napi_create_int32(env, WEXITSTATUS(watch->status), &args[0]);
-		else if (watch->status != -1 && WIFSIGNALED(watch->status)) napi_create_int32(env, WTERMSIG(watch->status), &args[1]);
+		if (watch->info.si_pid != 0 && watch->info.si_code == CLD_EXITED) napi_create_int32(env, watch->info.si_status, &args[0]);
+		else if (watch->info.si_pid != 0) napi_create_int32(env, watch->info.si_status, &args[1]);
 		napi_get_undefined(env, &undefined);
 		napi_call_function(env, undefined, callback, 2, args, NULL);
+	}
+	if (watch->info.si_pid != 0) {
+		int status;
+		while (waitpid(watch->pid, &status, 0) < 0 && errno == EINTR) continue;
 	}
 	free(watch);
 }
@@ -379,11 +394,12 @@ static void deliver_exit(napi_env env, napi_value callback, void *context, void 
 static void *wait_for_exit(void *data)
 {
 	struct exit_watch *watch = data;
-	int status;
-	pid_t waited;
-	do waited = waitpid(watch->pid, &status, 0);
+	int waited;
+	memset(&watch->info, 0, sizeof(watch->info));
+	/* WNOWAIT: seen, not reaped (deliver_exit reaps). */
+	do waited = waitid(P_PID, (id_t)watch->pid, &watch->info, WEXITED | WNOWAIT);
 	while (waited < 0 && errno == EINTR);
-	watch->status = waited < 0 ? -1 : status;
+	if (waited < 0) watch->info.si_pid = 0;
 	napi_threadsafe_function callback = watch->callback;
 	napi_call_threadsafe_function(callback, watch, napi_tsfn_blocking);
 	napi_release_threadsafe_function(callback, napi_tsfn_release);

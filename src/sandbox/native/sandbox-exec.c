@@ -30,9 +30,9 @@
  *   through the descriptor, so a later swap changes nothing. Opening happens here, as the sandbox
  *   uid, so a pin never reaches a file the sandbox uid could not reach itself.
  * - It gains nothing: no privilege is asked for or kept. Started as root (warden spawns it with
- *   posix_spawn, which cannot change ids), it drops to the sandbox uid first, before it reads or
- *   opens anything, and checks that it cannot get root back: everything after, and bubblewrap,
- *   runs unprivileged.
+ *   posix_spawn, which cannot change ids), it drops to the sandbox uid first, with nothing of its
+ *   own done before but parsing its arguments, and checks that it cannot get root back:
+ *   everything after, and bubblewrap, runs unprivileged.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -135,15 +135,25 @@ static void parse_rlimit(struct options *o, const char *spec)
 	o->limit_count++;
 }
 
+/* A uid or gid: decimal digits only (no sign, no spaces), below 2^32 - 1. */
+static int parse_id(const char *text, size_t length, unsigned long *id)
+{
+	if (length == 0 || length > 10) return 0;
+	unsigned long value = 0;
+	for (size_t i = 0; i < length; i++) {
+		if (text[i] < '0' || text[i] > '9') return 0;
+		value = value * 10 + (unsigned long)(text[i] - '0');
+	}
+	if (value > 0xfffffffeUL) return 0;
+	*id = value;
+	return 1;
+}
+
 static void parse_user(struct options *o, const char *spec)
 {
-	char *end;
-	errno = 0;
-	unsigned long uid = strtoul(spec, &end, 10);
-	if (errno || end == spec || *end != ':') usage_error("expected UID:GID", spec);
-	const char *gid_text = end + 1;
-	unsigned long gid = strtoul(gid_text, &end, 10);
-	if (errno || end == gid_text || *end || uid > 0xfffffffeUL || gid > 0xfffffffeUL) usage_error("expected UID:GID", spec);
+	const char *colon = strchr(spec, ':');
+	unsigned long uid, gid;
+	if (!colon || !parse_id(spec, (size_t)(colon - spec), &uid) || !parse_id(colon + 1, strlen(colon + 1), &gid)) usage_error("expected UID:GID", spec);
 	if (uid == 0 || gid == 0) usage_error("refusing to run a sandbox as root", spec);
 	o->has_user = 1;
 	o->uid = (uid_t)uid;
@@ -161,11 +171,24 @@ static void reset_signals(void)
 {
 	unsigned long action[4] = { 0, 0, 0, 0 };
 	for (int sig = 1; sig <= 64; sig++) {
-		if (sig != SIGKILL && sig != SIGSTOP) syscall(SYS_rt_sigaction, sig, action, NULL, 8);
+		if (sig == SIGKILL || sig == SIGSTOP) continue;
+		if (syscall(SYS_rt_sigaction, sig, action, NULL, 8) != 0 && sig < 32) die("cannot reset a signal's action%s", NULL, errno);
 	}
 	sigset_t none;
 	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (sigprocmask(SIG_SETMASK, &none, NULL) != 0) die("cannot unblock signals%s", NULL, errno);
+}
+
+/*
+ * stdin, stdout and stderr in blocking mode, as programs expect (libuv's spawn did the same):
+ * warden's own descriptors may be non-blocking, and the mode belongs to the open file, shared.
+ */
+static void blocking_stdio(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		int flags = fcntl(fd, F_GETFL);
+		if (flags >= 0 && (flags & O_NONBLOCK) && fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) != 0) die("cannot make stdio blocking%s", NULL, errno);
+	}
 }
 
 /* Drops to the sandbox's ids; nothing else may run before this (see the invariants above). */
@@ -325,6 +348,7 @@ int main(int argc, char **argv)
 	parse(argc, argv, &options);
 	become_user(&options);
 	reset_signals();
+	blocking_stdio();
 	join_cgroups(&options);
 	apply_limits(&options);
 	for (int i = 0; i < options.pin_count; i++) place_pin(&options.pins[i]);
