@@ -30,7 +30,7 @@ export async function prepareRunNetwork(policy: Policy, sandbox: string, records
     printLine(2, proxyIgnoredNotice(name));
     records.event('egress.direct_lookup', { host: name });
   };
-  return prepareSandboxNetwork({ checkpoint, policy: () => policy, hooks: await inferenceHooks(checkpoint, home, records), onDirectLookup, upstreamCA: upstreamRoots() });
+  return prepareSandboxNetwork({ checkpoint, policy: () => policy, hooks: await inferenceHooks(checkpoint, home, records), onDirectLookup, upstreamCA: await upstreamRoots() });
 }
 
 /**
@@ -41,7 +41,7 @@ export async function prepareRunNetwork(policy: Policy, sandbox: string, records
 async function inferenceHooks(checkpoint: Checkpoint, home: string, records: RunRecords): Promise<EgressHooks> {
   if (checkpoint.policyInForce().inference === undefined || !existsSync(path.join(home, 'inference.json'))) return {};
   const { createInferenceService, INFERENCE_HOST, ProviderStore } = await import('../inference/index.js');
-  const upstreamCA = upstreamRoots();
+  const upstreamCA = await upstreamRoots();
   const inference = createInferenceService({ checkpoint, store: new ProviderStore(home), recordCall: (call) => records.event('inference.call', call), ...(upstreamCA ? { upstreamCA } : {}) });
   return { localServices: { [INFERENCE_HOST]: inference.service } };
 }

@@ -3,7 +3,6 @@
 // provider). Started as `warden`, Node did not load them (bin/warden.js says why); they are
 // read here, when the first such connection is set up, and added to Node's own roots.
 import { readFileSync } from 'node:fs';
-import { rootCertificates } from 'node:tls';
 import { printLine } from './output.js';
 
 let deferredFile: string | undefined;
@@ -20,9 +19,11 @@ export function deferExtraCaCertificates(file: string | undefined): void {
  * (pass nothing), else Node's roots and the deferred file's certificates. An unreadable file is
  * said once and skipped, as Node itself does with NODE_EXTRA_CA_CERTS.
  */
-export function upstreamRoots(): string[] | undefined {
+export async function upstreamRoots(): Promise<string[] | undefined> {
   if (deferredFile === undefined) return undefined;
   if (roots !== undefined) return roots;
+  // Loaded here, not with the CLI: node:tls costs every command start-up time.
+  const { rootCertificates } = await import('node:tls');
   let extra: string[] = [];
   try {
     extra = [readFileSync(deferredFile, 'utf8')];
