@@ -315,6 +315,7 @@ async function supervise(launcher: string, argv: string[], setup: {
   } finally {
     // The launcher has its own copies (or never started): warden's must not leak elsewhere.
     for (const fd of hostFiles) if (fd !== undefined) closeSync(fd);
+    cgroup?.closeFds();
   }
   let exited = false;
   const exit = new Promise<number>((resolve) => {
@@ -330,8 +331,6 @@ async function supervise(launcher: string, argv: string[], setup: {
     if (setupMessages.length < 8192) setupMessages += chunk.toString('utf8');
   };
   if (service) child.stderr!.on('data', collectSetupMessages);
-  // The launcher has its own copies now; warden's are not needed (and must not leak elsewhere).
-  cgroup?.closeFds();
   let initPid: Promise<number | undefined>;
   try {
     writeAll(child, FD.seccomp, setup.seccomp);
