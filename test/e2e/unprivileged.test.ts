@@ -3,12 +3,12 @@
 // namespace, which that user owns).
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, readlinkSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import type net from 'node:net';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { SKIP_NO_BWRAP, SKIP_NOT_ROOT, WARDEN, tempDir, type Result } from './helpers.js';
+import { SKIP_NO_BWRAP, SKIP_NOT_ROOT, WARDEN, tempDir, waitFor, type Result } from './helpers.js';
 
 const NOBODY = 65534;
 const NETNS_ENTER = path.join(path.dirname(WARDEN), '..', 'dist', 'native', 'netns-enter');
@@ -21,6 +21,14 @@ function checkoutReadableByOthers(): boolean {
   return (statSync(WARDEN).mode & 0o004) !== 0;
 }
 const SKIP_UNREADABLE = checkoutReadableByOthers() ? false : 'the checkout is not readable by other users';
+
+function comm(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
 
 function wardenAsNobody(args: string[], home: string): Promise<Result> {
   const child = spawn('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', process.execPath, WARDEN, ...args], {
@@ -66,6 +74,33 @@ describe('warden run as an unprivileged user', { skip: SKIP_NO_BWRAP || SKIP_NOT
     const r = await wardenAsNobody(['run', '--policy', policy, '--', 'sh', '-c', `${curl(`http://localhost:${port}/`)}; ${curl(`http://localhost:${port + 1}/`)}`], home.dir);
     assert.equal(r.stdout, '200\n403\n', r.stderr);
     assert.match(r.stderr, /warden: denied \/usr\/bin\/curl/);
+  });
+
+  test('netns-enter starts CMD only once the user namespace has its uid map (bubblewrap reports the pid before writing it)', { skip: existsSync(NETNS_ENTER) ? false : 'netns-enter not built' }, async () => {
+    // nobody's user and network namespace with no uid map yet: what bubblewrap's child is for a moment.
+    const holder = spawn('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', 'unshare', '--user', '--net', 'sleep', '30'], { stdio: 'ignore' });
+    let enter: ReturnType<typeof spawn> | undefined;
+    try {
+      await waitFor(() => comm(holder.pid!) === 'sleep', 'the namespace holder to start');
+      enter = spawn('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', NETNS_ENTER, String(holder.pid), '--', '/bin/cat', '/proc/self/uid_map'],
+        { stdio: ['ignore', 'pipe', 'pipe'] });
+      let output = '';
+      enter.stdout!.setEncoding('utf8').on('data', (d: string) => { output += d; });
+      const ended = new Promise((resolve) => enter!.once('close', resolve));
+      let done = false;
+      void ended.then(() => { done = true; });
+      const sameUserns = () => { try { return readlinkSync(`/proc/${enter!.pid}/ns/user`) === readlinkSync(`/proc/${holder.pid}/ns/user`); } catch { return false; } };
+      // Either it waits inside the namespace (correct), or it has already run CMD and ended (wrong).
+      await waitFor(() => done || (comm(enter!.pid!) === 'netns-enter' && sameUserns()), 'netns-enter to wait in the namespace');
+      assert.equal(done, false, `CMD ran before the uid map existed: ${JSON.stringify(output)}`);
+      const map = spawnSync('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', 'sh', '-c', `echo '0 ${NOBODY} 1' > /proc/${holder.pid}/uid_map`], { encoding: 'utf8' });
+      assert.equal(map.status, 0, map.stderr);
+      await ended;
+      assert.match(output, new RegExp(`^\\s*0\\s+${NOBODY}\\s+1\\s*$`), 'CMD saw the map');
+    } finally {
+      enter?.kill('SIGKILL');
+      holder.kill('SIGKILL');
+    }
   });
 
   test('netns-enter joins no network namespace its caller does not own', { skip: existsSync(NETNS_ENTER) ? false : 'netns-enter not built' }, async () => {

@@ -29,11 +29,34 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 
 static int fail(const char *what) {
   fprintf(stderr, "netns-enter: %s: %s\n", what, strerror(errno));
   return 125;
+}
+
+/*
+ * bubblewrap reports the sandbox's pid before its child has written the user namespace's uid map.
+ * CMD is exec'd next, and exec keeps capabilities only for a uid that is 0 inside: with no map
+ * yet, the listener would start with none and fail to bind a low port. So wait for the map (the
+ * event itself), for at most 10 s.
+ */
+static int wait_for_uid_map(void) {
+  for (int attempt = 0; attempt < 10000; attempt++) {
+    char buffer[64];
+    int fd = open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return 0;
+    ssize_t length = read(fd, buffer, sizeof buffer);
+    close(fd);
+    if (length > 0) return 1;
+    if (length < 0) return 0;
+    struct timespec pause = { 0, 1000000 };
+    nanosleep(&pause, NULL);
+  }
+  errno = ETIMEDOUT;
+  return 0;
 }
 
 int main(int argc, char **argv) {
@@ -56,6 +79,7 @@ int main(int argc, char **argv) {
     if (owner < 0) return fail("finding the owner of the network namespace");
     if (setns(owner, CLONE_NEWUSER) != 0) return fail("entering the owning user namespace");
     close(owner);
+    if (!wait_for_uid_map()) return fail("waiting for the sandbox's user namespace to get its uid map");
   }
   if (setns(net, CLONE_NEWNET) != 0) return fail("entering the network namespace");
   close(net);
