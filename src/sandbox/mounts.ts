@@ -309,15 +309,17 @@ function maskSecrets(binds: MountStep[], wardenHome: string): MountStep[] {
 
 /** The canonical path of an existing secret and whether it is a directory, or undefined when missing. */
 function existingSecret(p: string): { path: string; directory: boolean } | undefined {
+  let canonical: string;
   try {
     // Most secret paths do not exist on a given host: a stat that does not throw finds that out
     // without the cost of an exception each (a few dozen per sandbox).
     if (statSync(p, { throwIfNoEntry: false }) === undefined) return undefined;
-    const canonical = realpathSync.native(path.resolve(p));
-    return { path: canonical, directory: statSync(canonical).isDirectory() };
+    canonical = realpathSync.native(path.resolve(p));
   } catch {
-    return undefined; // unreachable: nothing to hide
+    return undefined; // missing (or unreachable): nothing to hide
   }
+  // Fail closed: a secret found but not inspectable stops the plan (the error propagates).
+  return { path: canonical, directory: statSync(canonical, { throwIfNoEntry: false })?.isDirectory() ?? false };
 }
 
 function listHomes(): string[] {
