@@ -47,95 +47,6 @@ describe('signals reach CMD', { skip: SKIP_NO_BWRAP }, () => {
 });
 
 /**
- * Runs argv on a new pseudo-terminal (as its session leader, like a shell in a terminal window),
- * waits for "ready", types Ctrl-C, and prints everything the terminal showed and the exit code.
- */
-const PTY_DRIVER = `
-import os, pty, select, sys, time
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(sys.argv[1], sys.argv[1:])
-out = b''
-def pump(seconds):
-    global out
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        if not select.select([fd], [], [], 0.1)[0]:
-            continue
-        try:
-            chunk = os.read(fd, 4096)
-        except OSError:
-            return True
-        if not chunk:
-            return True
-        out += chunk
-        if b'ready' in out and not pump.typed:
-            pump.typed = True
-            os.write(fd, b'\\x03')
-    return False
-pump.typed = False
-finished = pump(30)
-if not finished:
-    os.kill(pid, 9)
-    out += b'driver-timeout'
-_, status = os.waitpid(pid, 0)
-sys.stdout.write(out.decode(errors='replace') + '\\nexit=%d' % os.waitstatus_to_exitcode(status))
-`;
-
-describe('terminals', { skip: SKIP_NO_BWRAP || (existsSync('/usr/bin/script') ? false : 'needs script(1)') }, () => {
-  function underPty(command: string, input: string): string {
-    return spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', input, timeout: 30_000, env: testEnv() }).stdout;
-  }
-
-  test('CMD gets a terminal when stdin is one, and not otherwise', () => {
-    const probe = `${process.execPath} ${WARDEN} run -- sh -c 'test -t 0 && echo tty-in; test -t 1 && echo tty-out; echo TERM=$TERM'`;
-    const withPty = underPty(probe, '');
-    assert.match(withPty, /tty-in/);
-    assert.match(withPty, /tty-out/);
-    assert.match(withPty, /TERM=\S+/);
-    const piped = spawnSync('sh', ['-c', probe], { encoding: 'utf8', input: '', env: testEnv() }).stdout;
-    assert.doesNotMatch(piped, /tty-in|tty-out/);
-    assert.match(piped, /TERM=$/m);
-  });
-
-  test('terminal settings the sandbox changes are put back when it exits', () => {
-    const check = "stty -a | grep -o -- ' -\\?echo ' | head -1";
-    const control = underPty(`sh -c 'stty -echo'; ${check}`, '');
-    assert.match(control, / -echo /, 'without warden the change sticks');
-    const out = underPty(`${process.execPath} ${WARDEN} run -- sh -c 'stty -echo'; ${check}`, '');
-    assert.match(out, / echo /);
-    assert.doesNotMatch(out, / -echo /);
-  });
-
-  test('Ctrl-C on the terminal reaches CMD and the processes it started, and warden returns its exit code', () => {
-    // CMD notes the signal and waits for its child; the child leaves only on SIGINT, so only a
-    // terminal-style delivery to the whole process group ends the run (else the driver gives up).
-    const cmd = [
-      'import os, signal, sys, time',
-      'got = []',
-      'signal.signal(signal.SIGINT, lambda *_: got.append(1))',
-      'pid = os.fork()',
-      'if pid == 0:',
-      // os.write, not print: the signal may arrive while the main code is still inside print's
-      // BufferedWriter ("ready"), and print from the handler would then raise "reentrant call".
-      "    signal.signal(signal.SIGINT, lambda *_: (os.write(1, b'child-got-INT\\n'), os._exit(3)))",
-      "    print('ready', flush=True)",
-      '    while True: time.sleep(1)',
-      '_, status = os.waitpid(pid, 0)',
-      "print('parent-got-INT' if got else 'parent-missed-INT', 'child-exit=%d' % os.waitstatus_to_exitcode(status), flush=True)",
-      'sys.exit(9)',
-    ].join('\n');
-    const result = spawnSync('python3', ['-c', PTY_DRIVER, process.execPath, WARDEN, 'run', '--', 'python3', '-c', cmd],
-      { encoding: 'utf8', timeout: 60_000, env: testEnv() });
-    assert.equal(result.status, 0, result.stderr);
-    assert.match(result.stdout, /child-got-INT/);
-    assert.match(result.stdout, /parent-got-INT child-exit=3/);
-    assert.doesNotMatch(result.stdout, /driver-timeout/);
-    assert.match(result.stdout, /exit=9$/);
-  });
-});
-
-/**
  * Runs argv on a new pseudo-terminal and plays a script of steps: wait until a process whose
  * command line is exactly `process` runs (on the host, where the sandbox's processes are visible),
  * set the terminal's size to `resize` (the kernel sends SIGWINCH), type `send`, then wait until the output since the step began matches `expect`. Prints what the
@@ -188,6 +99,60 @@ for step in steps:
                 finish('\\ndriver-failed: expected ' + step['expect'])
 finish('')
 `;
+
+describe('terminals', { skip: SKIP_NO_BWRAP || (existsSync('/usr/bin/script') ? false : 'needs script(1)') }, () => {
+  function underPty(command: string, input: string): string {
+    return spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', input, timeout: 30_000, env: testEnv() }).stdout;
+  }
+
+  test('CMD gets a terminal when stdin is one, and not otherwise', () => {
+    const probe = `${process.execPath} ${WARDEN} run -- sh -c 'test -t 0 && echo tty-in; test -t 1 && echo tty-out; echo TERM=$TERM'`;
+    const withPty = underPty(probe, '');
+    assert.match(withPty, /tty-in/);
+    assert.match(withPty, /tty-out/);
+    assert.match(withPty, /TERM=\S+/);
+    const piped = spawnSync('sh', ['-c', probe], { encoding: 'utf8', input: '', env: testEnv() }).stdout;
+    assert.doesNotMatch(piped, /tty-in|tty-out/);
+    assert.match(piped, /TERM=$/m);
+  });
+
+  test('terminal settings the sandbox changes are put back when it exits', () => {
+    const check = "stty -a | grep -o -- ' -\\?echo ' | head -1";
+    const control = underPty(`sh -c 'stty -echo'; ${check}`, '');
+    assert.match(control, / -echo /, 'without warden the change sticks');
+    const out = underPty(`${process.execPath} ${WARDEN} run -- sh -c 'stty -echo'; ${check}`, '');
+    assert.match(out, / echo /);
+    assert.doesNotMatch(out, / -echo /);
+  });
+
+  test('Ctrl-C on the terminal reaches CMD and the processes it started, and warden returns its exit code', () => {
+    // CMD notes the signal and waits for its child; the child leaves only on SIGINT, so only a
+    // terminal-style delivery to the whole process group ends the run (else the driver gives up).
+    const cmd = [
+      'import os, signal, sys, time',
+      'got = []',
+      'signal.signal(signal.SIGINT, lambda *_: got.append(1))',
+      'pid = os.fork()',
+      'if pid == 0:',
+      // os.write, not print: the signal may arrive while the main code is still inside print's
+      // BufferedWriter ("ready"), and print from the handler would then raise "reentrant call".
+      "    signal.signal(signal.SIGINT, lambda *_: (os.write(1, b'child-got-INT\\n'), os._exit(3)))",
+      "    print('ready', flush=True)",
+      '    while True: time.sleep(1)',
+      '_, status = os.waitpid(pid, 0)',
+      "print('parent-got-INT' if got else 'parent-missed-INT', 'child-exit=%d' % os.waitstatus_to_exitcode(status), flush=True)",
+      'sys.exit(9)',
+    ].join('\n');
+    const steps = [{ expect: 'ready' }, { send: '\x03' }];
+    const result = spawnSync('python3', ['-c', PTY_SCRIPT_DRIVER, JSON.stringify(steps), process.execPath, WARDEN, 'run', '--', 'python3', '-c', cmd],
+      { encoding: 'utf8', timeout: 60_000, env: testEnv() });
+    assert.equal(result.status, 0, result.stderr);
+    assert.match(result.stdout, /child-got-INT/);
+    assert.match(result.stdout, /parent-got-INT child-exit=3/);
+    assert.doesNotMatch(result.stdout, /driver-failed/);
+    assert.match(result.stdout, /exit=9$/);
+  });
+});
 
 describe('an interactive shell under warden run', { skip: SKIP_NO_BWRAP || (existsSync('/bin/bash') ? false : 'needs bash') }, () => {
   test('gets a terminal of its own: a /dev/pts tty, job control, Ctrl-C and Ctrl-Z for its jobs, window size, its exit code', () => {
